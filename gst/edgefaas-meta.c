@@ -1,0 +1,2 @@
+/* edgefaas-meta.c: being written (see edgefaas-meta.h). */
+#include "edgefaas-meta.h"

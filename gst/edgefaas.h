@@ -1,0 +1,7 @@
+/* edgefaas shared library: event schema, metas, frame store, AMQP helpers. */
+#pragma once
+
+#include "edgefaas-prelude.h"
+#include "edgefaas-event.h"
+#include "edgefaas-meta.h"
+#include "edgefaas-frameref.h"
