@@ -1,0 +1,50 @@
+/* The small C interface behind which yolov4infer's inference engines live.
+ *
+ * The element prepares the network input itself (one pass: colour conversion +
+ * resize/letterbox from the video frame), so a backend receives planar float
+ * RGB, CHW, values in [0,1], at exactly the network size -- the layout both
+ * darknet (network_predict) and OpenCV DNN (NCHW blob) consume without a copy.
+ * A backend returns raw candidates; thresholding by class confidence happens in
+ * the backend, per-class NMS happens in the element (common to all backends so
+ * they agree).
+ */
+#pragma once
+
+#include <glib.h>
+#include "yolocfg.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  gint class_id;
+  gfloat confidence;                 /* objectness * class probability */
+  gfloat x_min, y_min, x_max, y_max; /* normalised to the network input [0,1] */
+} YoloCandidate;
+
+typedef struct {
+  const gchar *cfg_path;
+  const gchar *weights_path;
+  const YoloCfg *cfg;     /* already validated for this backend */
+  gint width, height;     /* network input size (cfg's or input-size override) */
+  const gchar *device;    /* "cpu" or "cuda" */
+  gint max_batch;         /* largest batch infer() will be given */
+} YoloBackendOptions;
+
+typedef struct _YoloBackend YoloBackend;
+
+typedef struct {
+  const gchar *name;      /* "opencv", "darknet" */
+  YoloBackendKind kind;
+  YoloBackend *(*open) (const YoloBackendOptions * options, GError ** error);
+  /* @input: n_images planar CHW float RGB images back to back.
+   * @out: array of n_images GArray* (of YoloCandidate), created by the backend. */
+  gboolean (*infer) (YoloBackend * backend, const gfloat * input, guint n_images,
+      gfloat threshold, GArray ** out, GError ** error);
+  void (*close) (YoloBackend * backend);
+} YoloBackendVTable;
+
+/* NULL when the backend was not compiled in. */
+const YoloBackendVTable *yolo_backend_opencv (void);
+const YoloBackendVTable *yolo_backend_darknet (void);
+
+G_END_DECLS
