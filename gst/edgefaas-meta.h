@@ -10,6 +10,11 @@
  *   outcome: ACK unless someone called edgefaas_ack_token_reject() before.
  *
  * GstEdgefaasSituationMeta: a situation raised by yolov4infer on this buffer.
+ *
+ * GstEdgefaasMotionMeta: motiondetect's per-buffer verdict (score, event id). The
+ *   motion boxes themselves are GstVideoRegionOfInterestMeta with roi type
+ *   "motion" and a param structure "motion" {score: double, event-id: guint64}.
+ *   No tags, so encoders (jpegenc) carry it to amqpsink.
  */
 #pragma once
 
@@ -65,5 +70,27 @@ EDGEFAAS_API const GstMetaInfo *gst_edgefaas_situation_meta_get_info (void);
 EDGEFAAS_API GstEdgefaasSituationMeta *gst_buffer_add_edgefaas_situation_meta (GstBuffer * buffer,
     const EdgefaasSituation * situation);
 /* Iterate with gst_buffer_iterate_meta_filtered (buf, &state, GST_EDGEFAAS_SITUATION_META_API_TYPE). */
+
+typedef struct {
+  GstMeta meta;
+  guint64 event_id;      /* 0 = not inside a motion event */
+  gdouble score;         /* fraction of the analysed (unmasked) area in motion, [0,1] */
+  gboolean analysed;     /* FALSE on frames skipped by analyse-interval */
+} GstEdgefaasMotionMeta;
+
+EDGEFAAS_API GType gst_edgefaas_motion_meta_api_get_type (void);
+EDGEFAAS_API const GstMetaInfo *gst_edgefaas_motion_meta_get_info (void);
+#define GST_EDGEFAAS_MOTION_META_API_TYPE (gst_edgefaas_motion_meta_api_get_type ())
+#define GST_EDGEFAAS_MOTION_META_INFO (gst_edgefaas_motion_meta_get_info ())
+#define gst_buffer_get_edgefaas_motion_meta(b) \
+  ((GstEdgefaasMotionMeta *) gst_buffer_get_meta ((b), GST_EDGEFAAS_MOTION_META_API_TYPE))
+EDGEFAAS_API GstEdgefaasMotionMeta *gst_buffer_add_edgefaas_motion_meta (GstBuffer * buffer,
+    guint64 event_id, gdouble score, gboolean analysed);
+
+/* Custom downstream event motiondetect sends at event boundaries (serialized):
+ * structure name EDGEFAAS_MOTION_EVENT_NAME, fields
+ *   "type" (string "start" | "end"), "event-id" (guint64), "running-time" (guint64),
+ *   "duration" (guint64, end only). */
+#define EDGEFAAS_MOTION_EVENT_NAME "edgefaas-motion"
 
 G_END_DECLS
