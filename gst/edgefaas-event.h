@@ -114,9 +114,19 @@ EDGEFAAS_API EdgefaasDetectionEvent *edgefaas_detection_event_from_json (const g
 EDGEFAAS_API void edgefaas_detection_clear (EdgefaasDetection * d);
 EDGEFAAS_API void edgefaas_situation_clear (EdgefaasSituation * s);
 
-/* "2026-11-23T23:03:06.123Z" */
+/* "2026-11-23T23:03:06.123Z" (milliseconds, truncated: JSON times have ms precision,
+ * so a round trip floors every time to the millisecond). */
 EDGEFAAS_API gchar *edgefaas_format_utc_us (gint64 utc_us);
 EDGEFAAS_API gint64 edgefaas_now_utc_us (void);
+
+/* Added: strict ISO 8601 UTC "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z", years 1970..9999. */
+EDGEFAAS_API gboolean edgefaas_parse_utc_us (const gchar * iso, gint64 * out_utc_us);
+/* Added: deep copies and field-by-field comparison (doubles compared exactly). */
+EDGEFAAS_API gboolean edgefaas_frame_event_equal (const EdgefaasFrameEvent * a,
+    const EdgefaasFrameEvent * b);
+EDGEFAAS_API EdgefaasDetectionEvent *edgefaas_detection_event_copy (const EdgefaasDetectionEvent * ev);
+EDGEFAAS_API gboolean edgefaas_detection_event_equal (const EdgefaasDetectionEvent * a,
+    const EdgefaasDetectionEvent * b);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EdgefaasFrameEvent, edgefaas_frame_event_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EdgefaasDetectionEvent, edgefaas_detection_event_free)

@@ -41,6 +41,8 @@ EDGEFAAS_API void edgefaas_ack_token_unref (EdgefaasAckToken * token);
 /* Sticky: the final outcome becomes REJECT/REQUEUE (REJECT wins over REQUEUE). */
 EDGEFAAS_API void edgefaas_ack_token_reject (EdgefaasAckToken * token, gboolean requeue,
     const gchar * reason);
+/* The outcome the callback would get if the last reference went now (added). */
+EDGEFAAS_API EdgefaasAckOutcome edgefaas_ack_token_get_outcome (EdgefaasAckToken * token);
 
 typedef struct {
   GstMeta meta;
