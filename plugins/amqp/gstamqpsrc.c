@@ -1,47 +1,1697 @@
-/* amqpsrc: consume edgefaas frame events from RabbitMQ (being written). */
+/* edgefaas amqpsrc: consume frame events from RabbitMQ with manual acknowledgement.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-amqpsrc
+ * @title: amqpsrc
+ *
+ * Consumes `edgefaas.frame/v1` events from an AMQP 0-9-1 queue (RabbitMQ) and
+ * outputs the frame they describe as `image/jpeg` (or the stored media type),
+ * with a #GstEdgefaasEventMeta attached that carries the parsed event and an
+ * #EdgefaasAckToken for the delivery.
+ *
+ * Two message forms are accepted:
+ *  - by reference: the body is the JSON event (content type `application/json`),
+ *    whose `frame.uri` is a `file://` URI confined to #GstAmqpSrc:frame-root; the
+ *    file is loaded and its size and SHA-256 are checked;
+ *  - inline: the body is the image itself (content type `image/jpeg` or
+ *    `image/png`, binary-safe) and the JSON event travels in the message header
+ *    `edgefaas-event` (a long string); size and SHA-256 are checked when given.
+ *
+ * Acknowledgement (#GstAmqpSrc:ack-mode): with `after-processing` (default) the
+ * delivery is acked only when the last reference to its ack token goes, i.e.
+ * when every buffer carrying the event meta (including copies made by decoders)
+ * has been released and any sink that holds the token (amqpsink, until its
+ * publish is confirmed) let it go. Downstream may call
+ * edgefaas_ack_token_reject() to dead-letter or requeue instead. rabbitmq-c
+ * connections are not thread-safe, so the token callback only queues the
+ * request; the streaming thread, which owns the connection, sends it.
+ *
+ * Bad messages (not JSON, wrong schema, missing file, path outside the root,
+ * symlink escape, size or hash mismatch, larger than #GstAmqpSrc:max-bytes,
+ * redelivered more than #GstAmqpSrc:max-redeliveries times) are rejected
+ * without requeue, so the broker dead-letters them (declare=true gives the
+ * queue a dead-letter exchange `<queue>.dlx` and queue `<queue>.dead`); a
+ * warning naming the reason is posted and the pipeline keeps running.
+ *
+ * Drain: an EOS sent to the element (gst-launch-1.0 -e on Ctrl-C, the
+ * edgefaas launcher on SIGTERM) cancels the consumer (basic.cancel), requeues
+ * deliveries that were still arriving, waits until every in-flight buffer is
+ * released and acked (bounded by #GstAmqpSrc:drain-timeout), then pushes EOS.
+ * #GstAmqpSrc:idle-timeout and #GstAmqpSrc:max-messages drain the same way.
+ *
+ * Timestamps: the buffer PTS is the pipeline running time at which the message
+ * arrived (clock time minus base time); DTS and duration are unset. The
+ * running time of the original capture is in the event meta.
+ *
+ * If the broker goes away the element posts a warning and reconnects with
+ * exponential backoff (connection, channel, topology, qos, consumer); what was
+ * unacked is redelivered by the broker. unlock() interrupts every wait, so
+ * state changes stay prompt while the broker is down.
+ *
+ * Credentials never appear in the URL: the password comes from the environment
+ * variable named by #GstAmqpSrc:password-env or from #GstAmqpSrc:credentials-file.
+ *
+ * ## Example launch line
+ * |[
+ * EDGEFAAS_AMQP_PASSWORD=... gst-launch-1.0 -e amqpsrc url=amqp://edgefaas@rabbitmq:5672/ \
+ *     queue=frames declare=true frame-root=/var/lib/edgefaas/frames prefetch=2 ! \
+ *     jpegdec ! videoconvert ! fakesink
+ * ]|
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 
 #include <gst/gst.h>
 #include <gst/base/gstpushsrc.h>
+#include <amqp.h>
+
+#include "edgefaas.h"
+#include "edgefaas-amqp.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_amqp_src_debug);
 #define GST_CAT_DEFAULT gst_amqp_src_debug
 
-#define GST_TYPE_AMQP_SRC (gst_amqp_src_get_type ())
-G_DECLARE_FINAL_TYPE (GstAmqpSrc, gst_amqp_src, GST, AMQP_SRC, GstPushSrc)
+#define EVENT_HEADER "edgefaas-event"
+#define REDELIVERY_HEADER "x-edgefaas-redeliveries"
+
+typedef enum
+{
+  GST_AMQP_SRC_ACK_AFTER_PROCESSING,
+  GST_AMQP_SRC_ACK_IMMEDIATE,
+} GstAmqpSrcAckMode;
+
+#define GST_TYPE_AMQP_SRC_ACK_MODE (gst_amqp_src_ack_mode_get_type ())
+static GType
+gst_amqp_src_ack_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_AMQP_SRC_ACK_AFTER_PROCESSING,
+        "Ack when the last buffer carrying the delivery is released", "after-processing"},
+    {GST_AMQP_SRC_ACK_IMMEDIATE, "Ack as soon as the message is received (at-most-once)",
+        "immediate"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstAmqpSrcAckMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define DEFAULT_URL NULL
+#define DEFAULT_PASSWORD_ENV EDGEFAAS_AMQP_DEFAULT_PASSWORD_ENV
+#define DEFAULT_CREDENTIALS_FILE NULL
+#define DEFAULT_TLS_CA NULL
+#define DEFAULT_TLS_CERT NULL
+#define DEFAULT_TLS_KEY NULL
+#define DEFAULT_TLS_VERIFY TRUE
+#define DEFAULT_QUEUE NULL
+#define DEFAULT_PREFETCH 1
+#define DEFAULT_DECLARE FALSE
+#define DEFAULT_EXCHANGE ""
+#define DEFAULT_EXCHANGE_TYPE "direct"
+#define DEFAULT_ROUTING_KEY NULL
+#define DEFAULT_FRAME_ROOT NULL
+#define DEFAULT_MAX_BYTES (32 * 1024 * 1024)
+#define DEFAULT_MAX_REDELIVERIES 5
+#define DEFAULT_ACK_MODE GST_AMQP_SRC_ACK_AFTER_PROCESSING
+#define DEFAULT_IDLE_TIMEOUT 0
+#define DEFAULT_MAX_MESSAGES 0
+#define DEFAULT_IS_LIVE TRUE
+#define DEFAULT_DRAIN_TIMEOUT 30
+
+#define POLL_INTERVAL_MS 100
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+enum
+{
+  PROP_0,
+  PROP_URL,
+  PROP_PASSWORD_ENV,
+  PROP_CREDENTIALS_FILE,
+  PROP_TLS_CA,
+  PROP_TLS_CERT,
+  PROP_TLS_KEY,
+  PROP_TLS_VERIFY,
+  PROP_QUEUE,
+  PROP_PREFETCH,
+  PROP_DECLARE,
+  PROP_EXCHANGE,
+  PROP_EXCHANGE_TYPE,
+  PROP_ROUTING_KEY,
+  PROP_FRAME_ROOT,
+  PROP_MAX_BYTES,
+  PROP_MAX_REDELIVERIES,
+  PROP_ACK_MODE,
+  PROP_IDLE_TIMEOUT,
+  PROP_MAX_MESSAGES,
+  PROP_IS_LIVE,
+  PROP_DRAIN_TIMEOUT,
+  PROP_STATS,
+};
+
+typedef struct
+{
+  gchar *url;
+  gchar *password_env;
+  gchar *credentials_file;
+  gchar *tls_ca, *tls_cert, *tls_key;
+  gboolean tls_verify;
+  gchar *queue;
+  guint prefetch;
+  gboolean declare;
+  gchar *exchange;
+  gchar *exchange_type;
+  gchar *routing_key;
+  gchar *frame_root;
+  guint64 max_bytes;
+  gint max_redeliveries;
+  GstAmqpSrcAckMode ack_mode;
+  guint idle_timeout;
+  guint64 max_messages;
+  gboolean is_live;
+  guint drain_timeout;
+} Settings;
+
+/* Counters; written by the streaming thread and token callbacks under hub->lock. */
+typedef struct
+{
+  guint64 received, pushed, acked, rejected, requeued, dropped_acks, reconnects;
+} Stats;
+
+/* The ack hub outlives the element's started state: buffers (and so tokens) can
+ * be released after stop(). Token callbacks only queue requests here and wake
+ * the connection-owning streaming thread through an eventfd. */
+typedef struct
+{
+  gint refcount;
+  GMutex lock;
+  GQueue pending;               /* of PendingAck* */
+  guint generation;             /* connection generation; tags are per connection */
+  gboolean closed;              /* stop() ran: nobody will send acks any more */
+  guint inflight;               /* live tokens */
+  Stats stats;
+  gint wake_fd;
+} AckHub;
+
+typedef struct
+{
+  guint64 tag;
+  guint generation;
+  EdgefaasAckOutcome outcome;
+  gchar *reason;
+} PendingAck;
+
+typedef struct
+{
+  AckHub *hub;
+  guint64 tag;
+  guint generation;
+} TokenData;
+
+/* Only exists between start() and stop(); touched by the streaming thread
+ * (create) and by start/stop, never concurrently. */
+typedef struct
+{
+  Settings s;
+  EdgefaasAmqpParams params;
+  gchar *redacted_url;
+  EdgefaasAmqpConn *conn;
+  gchar *consumer_tag;
+  gboolean cancel_sent;
+  gboolean draining;
+  const gchar *drain_reason;
+  gint64 drain_deadline;        /* monotonic µs */
+  gint64 last_activity;         /* monotonic µs of last delivery (or start) */
+  guint backoff_ms;
+  gint64 next_connect;          /* monotonic µs */
+  guint failed_attempts;
+  gchar *current_media_type;
+  guint64 offset;
+} State;
 
 struct _GstAmqpSrc
 {
   GstPushSrc parent;
+
+  Settings settings;            /* under GST_OBJECT_LOCK */
+  gboolean started;             /* under GST_OBJECT_LOCK */
+  AckHub *hub;                  /* set in start(), reset in stop(); lifetime via refcount */
+  State *state;
+
+  gint flushing;                /* atomic */
+  gint drain_requested;         /* atomic */
 };
+
+#define GST_TYPE_AMQP_SRC (gst_amqp_src_get_type ())
+G_DECLARE_FINAL_TYPE (GstAmqpSrc, gst_amqp_src, GST, AMQP_SRC, GstPushSrc);
+G_DEFINE_TYPE (GstAmqpSrc, gst_amqp_src, GST_TYPE_PUSH_SRC);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (amqpsrc, "amqpsrc", GST_RANK_NONE,
+    GST_TYPE_AMQP_SRC, GST_DEBUG_CATEGORY_INIT (gst_amqp_src_debug, "amqpsrc", 0,
+        "AMQP frame event source"));
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("image/jpeg; image/png"));
 
-G_DEFINE_TYPE (GstAmqpSrc, gst_amqp_src, GST_TYPE_PUSH_SRC);
-GST_ELEMENT_REGISTER_DEFINE (amqpsrc, "amqpsrc", GST_RANK_NONE, GST_TYPE_AMQP_SRC);
+/* ------------------------------------------------------------ ack hub ---- */
+
+static AckHub *
+ack_hub_new (void)
+{
+  AckHub *hub = g_new0 (AckHub, 1);
+  hub->refcount = 1;
+  g_mutex_init (&hub->lock);
+  g_queue_init (&hub->pending);
+  hub->wake_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+  return hub;
+}
+
+static AckHub *
+ack_hub_ref (AckHub * hub)
+{
+  g_atomic_int_inc (&hub->refcount);
+  return hub;
+}
+
+static void
+pending_ack_free (PendingAck * p)
+{
+  g_free (p->reason);
+  g_free (p);
+}
+
+static void
+ack_hub_unref (AckHub * hub)
+{
+  if (!g_atomic_int_dec_and_test (&hub->refcount))
+    return;
+  g_queue_clear_full (&hub->pending, (GDestroyNotify) pending_ack_free);
+  if (hub->wake_fd >= 0)
+    close (hub->wake_fd);
+  g_mutex_clear (&hub->lock);
+  g_free (hub);
+}
+
+static void
+ack_hub_wake (AckHub * hub)
+{
+  guint64 one = 1;
+  if (hub->wake_fd >= 0 && write (hub->wake_fd, &one, sizeof (one)) < 0 && errno != EAGAIN)
+    GST_WARNING ("eventfd write failed: %s", g_strerror (errno));
+}
+
+static void
+ack_hub_clear_wake (AckHub * hub)
+{
+  guint64 v;
+  if (hub->wake_fd >= 0 && read (hub->wake_fd, &v, sizeof (v)) < 0 && errno != EAGAIN)
+    GST_WARNING ("eventfd read failed: %s", g_strerror (errno));
+}
+
+/* Runs on whatever thread dropped the last reference to the token. */
+static void
+token_func (gpointer user_data, EdgefaasAckOutcome outcome, const gchar * reason)
+{
+  TokenData *td = user_data;
+  AckHub *hub = td->hub;
+  gboolean queued = FALSE;
+
+  g_mutex_lock (&hub->lock);
+  if (hub->inflight > 0)
+    hub->inflight--;
+  if (!hub->closed) {
+    PendingAck *p = g_new0 (PendingAck, 1);
+    p->tag = td->tag;
+    p->generation = td->generation;
+    p->outcome = outcome;
+    p->reason = g_strdup (reason);
+    g_queue_push_tail (&hub->pending, p);
+    queued = TRUE;
+  } else {
+    hub->stats.dropped_acks++;
+  }
+  g_mutex_unlock (&hub->lock);
+
+  if (queued)
+    ack_hub_wake (hub);
+  else
+    GST_DEBUG ("delivery %" G_GUINT64_FORMAT " released after stop: the broker "
+        "requeued it when the connection closed", td->tag);
+}
+
+static void
+token_data_free (gpointer user_data)
+{
+  TokenData *td = user_data;
+  ack_hub_unref (td->hub);
+  g_free (td);
+}
+
+/* ------------------------------------------------------------ settings ---- */
+
+static void
+settings_clear (Settings * s)
+{
+  g_free (s->url);
+  g_free (s->password_env);
+  g_free (s->credentials_file);
+  g_free (s->tls_ca);
+  g_free (s->tls_cert);
+  g_free (s->tls_key);
+  g_free (s->queue);
+  g_free (s->exchange);
+  g_free (s->exchange_type);
+  g_free (s->routing_key);
+  g_free (s->frame_root);
+  memset (s, 0, sizeof (*s));
+}
+
+static void
+settings_copy (Settings * dst, const Settings * src)
+{
+  *dst = *src;
+  dst->url = g_strdup (src->url);
+  dst->password_env = g_strdup (src->password_env);
+  dst->credentials_file = g_strdup (src->credentials_file);
+  dst->tls_ca = g_strdup (src->tls_ca);
+  dst->tls_cert = g_strdup (src->tls_cert);
+  dst->tls_key = g_strdup (src->tls_key);
+  dst->queue = g_strdup (src->queue);
+  dst->exchange = g_strdup (src->exchange);
+  dst->exchange_type = g_strdup (src->exchange_type);
+  dst->routing_key = g_strdup (src->routing_key);
+  dst->frame_root = g_strdup (src->frame_root);
+}
+
+static void
+gst_amqp_src_set_property (GObject * object, guint prop_id, const GValue * value,
+    GParamSpec * pspec)
+{
+  GstAmqpSrc *self = GST_AMQP_SRC (object);
+  Settings *s = &self->settings;
+
+  GST_OBJECT_LOCK (self);
+  if (self->started) {
+    GST_OBJECT_UNLOCK (self);
+    g_warning ("amqpsrc: property '%s' cannot be changed while the element is running",
+        pspec->name);
+    return;
+  }
+  switch (prop_id) {
+    case PROP_URL:
+      g_free (s->url);
+      s->url = g_value_dup_string (value);
+      break;
+    case PROP_PASSWORD_ENV:
+      g_free (s->password_env);
+      s->password_env = g_value_dup_string (value);
+      break;
+    case PROP_CREDENTIALS_FILE:
+      g_free (s->credentials_file);
+      s->credentials_file = g_value_dup_string (value);
+      break;
+    case PROP_TLS_CA:
+      g_free (s->tls_ca);
+      s->tls_ca = g_value_dup_string (value);
+      break;
+    case PROP_TLS_CERT:
+      g_free (s->tls_cert);
+      s->tls_cert = g_value_dup_string (value);
+      break;
+    case PROP_TLS_KEY:
+      g_free (s->tls_key);
+      s->tls_key = g_value_dup_string (value);
+      break;
+    case PROP_TLS_VERIFY:
+      s->tls_verify = g_value_get_boolean (value);
+      break;
+    case PROP_QUEUE:
+      g_free (s->queue);
+      s->queue = g_value_dup_string (value);
+      break;
+    case PROP_PREFETCH:
+      s->prefetch = g_value_get_uint (value);
+      break;
+    case PROP_DECLARE:
+      s->declare = g_value_get_boolean (value);
+      break;
+    case PROP_EXCHANGE:
+      g_free (s->exchange);
+      s->exchange = g_value_dup_string (value);
+      break;
+    case PROP_EXCHANGE_TYPE:
+      g_free (s->exchange_type);
+      s->exchange_type = g_value_dup_string (value);
+      break;
+    case PROP_ROUTING_KEY:
+      g_free (s->routing_key);
+      s->routing_key = g_value_dup_string (value);
+      break;
+    case PROP_FRAME_ROOT:
+      g_free (s->frame_root);
+      s->frame_root = g_value_dup_string (value);
+      break;
+    case PROP_MAX_BYTES:
+      s->max_bytes = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_REDELIVERIES:
+      s->max_redeliveries = g_value_get_int (value);
+      break;
+    case PROP_ACK_MODE:
+      s->ack_mode = g_value_get_enum (value);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      s->idle_timeout = g_value_get_uint (value);
+      break;
+    case PROP_MAX_MESSAGES:
+      s->max_messages = g_value_get_uint64 (value);
+      break;
+    case PROP_IS_LIVE:
+      s->is_live = g_value_get_boolean (value);
+      break;
+    case PROP_DRAIN_TIMEOUT:
+      s->drain_timeout = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  if (prop_id == PROP_IS_LIVE)
+    gst_base_src_set_live (GST_BASE_SRC (self), g_value_get_boolean (value));
+}
+
+static GstStructure *
+gst_amqp_src_get_stats (GstAmqpSrc * self)
+{
+  Stats st = { 0 };
+  guint inflight = 0;
+  AckHub *hub = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (self->hub)
+    hub = ack_hub_ref (self->hub);
+  GST_OBJECT_UNLOCK (self);
+  if (hub) {
+    g_mutex_lock (&hub->lock);
+    st = hub->stats;
+    inflight = hub->inflight;
+    g_mutex_unlock (&hub->lock);
+    ack_hub_unref (hub);
+  }
+  return gst_structure_new ("amqpsrc-stats",
+      "received", G_TYPE_UINT64, st.received,
+      "pushed", G_TYPE_UINT64, st.pushed,
+      "acked", G_TYPE_UINT64, st.acked,
+      "rejected", G_TYPE_UINT64, st.rejected,
+      "requeued", G_TYPE_UINT64, st.requeued,
+      "reconnects", G_TYPE_UINT64, st.reconnects,
+      "dropped-acks", G_TYPE_UINT64, st.dropped_acks,
+      "in-flight", G_TYPE_UINT, inflight, NULL);
+}
+
+static void
+gst_amqp_src_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstAmqpSrc *self = GST_AMQP_SRC (object);
+  Settings *s = &self->settings;
+
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed (value, gst_amqp_src_get_stats (self));
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_URL:
+      g_value_set_string (value, s->url);
+      break;
+    case PROP_PASSWORD_ENV:
+      g_value_set_string (value, s->password_env);
+      break;
+    case PROP_CREDENTIALS_FILE:
+      g_value_set_string (value, s->credentials_file);
+      break;
+    case PROP_TLS_CA:
+      g_value_set_string (value, s->tls_ca);
+      break;
+    case PROP_TLS_CERT:
+      g_value_set_string (value, s->tls_cert);
+      break;
+    case PROP_TLS_KEY:
+      g_value_set_string (value, s->tls_key);
+      break;
+    case PROP_TLS_VERIFY:
+      g_value_set_boolean (value, s->tls_verify);
+      break;
+    case PROP_QUEUE:
+      g_value_set_string (value, s->queue);
+      break;
+    case PROP_PREFETCH:
+      g_value_set_uint (value, s->prefetch);
+      break;
+    case PROP_DECLARE:
+      g_value_set_boolean (value, s->declare);
+      break;
+    case PROP_EXCHANGE:
+      g_value_set_string (value, s->exchange);
+      break;
+    case PROP_EXCHANGE_TYPE:
+      g_value_set_string (value, s->exchange_type);
+      break;
+    case PROP_ROUTING_KEY:
+      g_value_set_string (value, s->routing_key);
+      break;
+    case PROP_FRAME_ROOT:
+      g_value_set_string (value, s->frame_root);
+      break;
+    case PROP_MAX_BYTES:
+      g_value_set_uint64 (value, s->max_bytes);
+      break;
+    case PROP_MAX_REDELIVERIES:
+      g_value_set_int (value, s->max_redeliveries);
+      break;
+    case PROP_ACK_MODE:
+      g_value_set_enum (value, s->ack_mode);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      g_value_set_uint (value, s->idle_timeout);
+      break;
+    case PROP_MAX_MESSAGES:
+      g_value_set_uint64 (value, s->max_messages);
+      break;
+    case PROP_IS_LIVE:
+      g_value_set_boolean (value, s->is_live);
+      break;
+    case PROP_DRAIN_TIMEOUT:
+      g_value_set_uint (value, s->drain_timeout);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ---------------------------------------------------------- connection ---- */
+
+static gboolean
+is_retryable (const GError * err)
+{
+  return err->domain == EDGEFAAS_AMQP_ERROR && (err->code == EDGEFAAS_AMQP_ERROR_CONNECT
+      || err->code == EDGEFAAS_AMQP_ERROR_TIMEOUT);
+}
+
+/* Connection → channel → topology → qos → consumer (rabbitmq-c has no automatic
+ * recovery; this is the order RabbitMQ documents). */
+static gboolean
+connect_and_consume (GstAmqpSrc * self, GError ** error)
+{
+  State *st = self->state;
+  EdgefaasAmqpConn *conn;
+  amqp_connection_state_t cs;
+  amqp_channel_t ch;
+  amqp_basic_consume_ok_t *ok;
+
+  conn = edgefaas_amqp_conn_open (&st->params, error);
+  if (conn == NULL)
+    return FALSE;
+  cs = edgefaas_amqp_conn_get_state (conn);
+  ch = edgefaas_amqp_conn_get_channel (conn);
+
+  if (st->s.declare) {
+    const gchar *rk = st->s.routing_key && *st->s.routing_key ? st->s.routing_key : st->s.queue;
+    if (!edgefaas_amqp_declare_topology (conn, st->s.exchange ? st->s.exchange : "",
+            st->s.exchange_type, st->s.queue, rk, st->params.queue_type, error))
+      goto fail;
+    ch = edgefaas_amqp_conn_get_channel (conn);
+  }
+
+  amqp_basic_qos (cs, ch, 0, (uint16_t) MIN (st->s.prefetch, G_MAXUINT16), 0);
+  if (!edgefaas_amqp_check_reply (amqp_get_rpc_reply (cs), "basic.qos", error))
+    goto fail;
+
+  ok = amqp_basic_consume (cs, ch, amqp_cstring_bytes (st->s.queue), amqp_empty_bytes,
+      0 /* no_local */ , 0 /* no_ack: manual acks */ , 0 /* exclusive */ ,
+      amqp_empty_table);
+  if (!edgefaas_amqp_check_reply (amqp_get_rpc_reply (cs), "basic.consume", error))
+    goto fail;
+  g_free (st->consumer_tag);
+  st->consumer_tag = g_strndup (ok->consumer_tag.bytes, ok->consumer_tag.len);
+
+  st->conn = conn;
+  st->cancel_sent = FALSE;
+  g_mutex_lock (&self->hub->lock);
+  self->hub->generation++;
+  g_mutex_unlock (&self->hub->lock);
+  GST_INFO_OBJECT (self, "consuming from queue '%s' on %s (prefetch %u, consumer %s)",
+      st->s.queue, st->redacted_url, st->s.prefetch, st->consumer_tag);
+  return TRUE;
+
+fail:
+  edgefaas_amqp_conn_close (conn);
+  return FALSE;
+}
+
+static void
+drop_connection (GstAmqpSrc * self)
+{
+  State *st = self->state;
+  if (st->conn) {
+    edgefaas_amqp_conn_close (st->conn);
+    st->conn = NULL;
+  }
+  /* Tags from that connection are meaningless now: the broker requeued them. */
+  g_mutex_lock (&self->hub->lock);
+  self->hub->generation++;
+  g_mutex_unlock (&self->hub->lock);
+}
+
+static void
+connection_lost (GstAmqpSrc * self, const gchar * why)
+{
+  State *st = self->state;
+
+  GST_ELEMENT_WARNING (self, RESOURCE, READ,
+      ("Lost the connection to the AMQP broker; reconnecting"),
+      ("%s: %s; unacknowledged deliveries will be redelivered by the broker",
+          st->redacted_url, why));
+  drop_connection (self);
+  st->backoff_ms = BACKOFF_MIN_MS;
+  st->failed_attempts = 0;
+  st->next_connect = g_get_monotonic_time ();
+}
+
+/* Send the acks queued by token callbacks. Returns FALSE if the connection broke. */
+static gboolean
+service_acks (GstAmqpSrc * self)
+{
+  State *st = self->state;
+  AckHub *hub = self->hub;
+  GQueue todo = G_QUEUE_INIT;
+  guint gen;
+  PendingAck *p;
+  gboolean ok = TRUE;
+  guint64 acked = 0, rejected = 0, requeued = 0, dropped = 0;
+
+  g_mutex_lock (&hub->lock);
+  todo = hub->pending;
+  g_queue_init (&hub->pending);
+  gen = hub->generation;
+  g_mutex_unlock (&hub->lock);
+
+  while ((p = g_queue_pop_head (&todo))) {
+    int r = AMQP_STATUS_OK;
+
+    if (!ok || st->conn == NULL || p->generation != gen) {
+      GST_DEBUG_OBJECT (self, "dropping %s for delivery %" G_GUINT64_FORMAT
+          " of an old connection (the broker requeued it)",
+          p->outcome == EDGEFAAS_ACK_OUTCOME_ACK ? "ack" : "reject", p->tag);
+      dropped++;
+    } else {
+      amqp_connection_state_t cs = edgefaas_amqp_conn_get_state (st->conn);
+      amqp_channel_t ch = edgefaas_amqp_conn_get_channel (st->conn);
+      switch (p->outcome) {
+        case EDGEFAAS_ACK_OUTCOME_ACK:
+          r = amqp_basic_ack (cs, ch, p->tag, 0);
+          acked++;
+          break;
+        case EDGEFAAS_ACK_OUTCOME_REJECT:
+          r = amqp_basic_reject (cs, ch, p->tag, 0);
+          rejected++;
+          break;
+        case EDGEFAAS_ACK_OUTCOME_REQUEUE:
+          r = amqp_basic_nack (cs, ch, p->tag, 0, 1);
+          requeued++;
+          break;
+      }
+      if (r != AMQP_STATUS_OK) {
+        ok = FALSE;
+        GST_DEBUG_OBJECT (self, "sending ack failed: %s", amqp_error_string2 (r));
+      } else if (p->outcome != EDGEFAAS_ACK_OUTCOME_ACK) {
+        GST_ELEMENT_WARNING (self, STREAM, FAILED,
+            ("Delivery %s by downstream: %s", p->outcome == EDGEFAAS_ACK_OUTCOME_REJECT ?
+                "dead-lettered" : "requeued", p->reason ? p->reason : "no reason given"),
+            ("queue '%s', delivery tag %" G_GUINT64_FORMAT, st->s.queue, p->tag));
+      }
+    }
+    pending_ack_free (p);
+  }
+
+  g_mutex_lock (&hub->lock);
+  hub->stats.acked += acked;
+  hub->stats.rejected += rejected;
+  hub->stats.requeued += requeued;
+  hub->stats.dropped_acks += dropped;
+  g_mutex_unlock (&hub->lock);
+  return ok;
+}
+
+/* ------------------------------------------------------------- lifecycle ---- */
+
+static gboolean
+gst_amqp_src_start (GstBaseSrc * bsrc)
+{
+  GstAmqpSrc *self = GST_AMQP_SRC (bsrc);
+  State *st = g_new0 (State, 1);
+  GError *err = NULL;
+
+  GST_OBJECT_LOCK (self);
+  settings_copy (&st->s, &self->settings);
+  GST_OBJECT_UNLOCK (self);
+
+  if (st->s.url == NULL || *st->s.url == '\0') {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("No AMQP url set"),
+        ("set url=amqp://user@host:5672/vhost"));
+    goto fail;
+  }
+  if (st->s.queue == NULL || *st->s.queue == '\0') {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("No queue set"), ("set queue=NAME"));
+    goto fail;
+  }
+  if (!edgefaas_amqp_params_parse_url (&st->params, st->s.url, &err)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Invalid AMQP url"), ("%s", err->message));
+    goto fail;
+  }
+  g_free (st->params.tls_ca);
+  st->params.tls_ca = g_strdup (st->s.tls_ca);
+  g_free (st->params.tls_cert);
+  st->params.tls_cert = g_strdup (st->s.tls_cert);
+  g_free (st->params.tls_key);
+  st->params.tls_key = g_strdup (st->s.tls_key);
+  st->params.tls_verify = st->s.tls_verify;
+  st->redacted_url = edgefaas_amqp_params_redacted_url (&st->params);
+
+  if (!edgefaas_amqp_params_load_password (&st->params, st->s.credentials_file,
+          st->s.password_env, &err)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED, ("No AMQP credentials"),
+        ("%s", err->message));
+    goto fail;
+  }
+
+  st->last_activity = g_get_monotonic_time ();
+  st->backoff_ms = BACKOFF_MIN_MS;
+  self->state = st;
+
+  GST_OBJECT_LOCK (self);
+  self->hub = ack_hub_new ();
+  self->started = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  g_atomic_int_set (&self->drain_requested, 0);
+
+  if (!connect_and_consume (self, &err)) {
+    if (!is_retryable (err)) {
+      if (err->domain == EDGEFAAS_AMQP_ERROR && err->code == EDGEFAAS_AMQP_ERROR_AUTH)
+        GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+            ("Broker refused the login for queue '%s'", st->s.queue),
+            ("%s: %s", st->redacted_url, err->message));
+      else
+        GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+            ("Cannot consume from AMQP queue '%s'", st->s.queue),
+            ("%s: %s", st->redacted_url, err->message));
+      g_clear_error (&err);
+      self->state = NULL;
+      GST_OBJECT_LOCK (self);
+      ack_hub_unref (self->hub);
+      self->hub = NULL;
+      self->started = FALSE;
+      GST_OBJECT_UNLOCK (self);
+      goto fail;
+    }
+    /* Broker not up yet: keep trying from the streaming thread. */
+    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+        ("AMQP broker not reachable yet; retrying"), ("%s: %s", st->redacted_url,
+            err->message));
+    g_clear_error (&err);
+    st->next_connect = g_get_monotonic_time () + st->backoff_ms * 1000;
+    st->failed_attempts = 1;
+  }
+  return TRUE;
+
+fail:
+  g_clear_error (&err);
+  edgefaas_amqp_params_clear (&st->params);
+  settings_clear (&st->s);
+  g_free (st->redacted_url);
+  g_free (st);
+  return FALSE;
+}
+
+static gboolean
+gst_amqp_src_stop (GstBaseSrc * bsrc)
+{
+  GstAmqpSrc *self = GST_AMQP_SRC (bsrc);
+  State *st = self->state;
+  AckHub *hub;
+
+  if (st == NULL)
+    return TRUE;
+
+  /* Whatever was released already gets acked; the rest is requeued by the
+   * broker when the connection closes. */
+  if (st->conn)
+    service_acks (self);
+
+  GST_OBJECT_LOCK (self);
+  hub = self->hub;
+  self->hub = NULL;
+  self->started = FALSE;
+  GST_OBJECT_UNLOCK (self);
+
+  g_mutex_lock (&hub->lock);
+  hub->closed = TRUE;
+  g_mutex_unlock (&hub->lock);
+
+  if (st->conn) {
+    edgefaas_amqp_conn_close (st->conn);
+    st->conn = NULL;
+  }
+  ack_hub_unref (hub);
+
+  self->state = NULL;
+  edgefaas_amqp_params_clear (&st->params);
+  settings_clear (&st->s);
+  g_free (st->redacted_url);
+  g_free (st->consumer_tag);
+  g_free (st->current_media_type);
+  g_free (st);
+  return TRUE;
+}
+
+static gboolean
+gst_amqp_src_unlock (GstBaseSrc * bsrc)
+{
+  GstAmqpSrc *self = GST_AMQP_SRC (bsrc);
+  AckHub *hub = NULL;
+
+  g_atomic_int_set (&self->flushing, 1);
+  GST_OBJECT_LOCK (self);
+  if (self->hub)
+    hub = ack_hub_ref (self->hub);
+  GST_OBJECT_UNLOCK (self);
+  if (hub) {
+    ack_hub_wake (hub);
+    ack_hub_unref (hub);
+  }
+  return TRUE;
+}
+
+static gboolean
+gst_amqp_src_unlock_stop (GstBaseSrc * bsrc)
+{
+  GstAmqpSrc *self = GST_AMQP_SRC (bsrc);
+  g_atomic_int_set (&self->flushing, 0);
+  return TRUE;
+}
+
+static gboolean
+gst_amqp_src_send_event (GstElement * element, GstEvent * event)
+{
+  GstAmqpSrc *self = GST_AMQP_SRC (element);
+  gboolean started;
+
+  GST_OBJECT_LOCK (self);
+  started = self->started;
+  GST_OBJECT_UNLOCK (self);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && started
+      && GST_PAD_MODE (GST_BASE_SRC_PAD (self)) == GST_PAD_MODE_PUSH) {
+    /* Graceful drain instead of BaseSrc's immediate EOS: create() cancels the
+     * consumer, waits for in-flight deliveries to be acked and returns EOS. */
+    GST_INFO_OBJECT (self, "EOS requested: draining");
+    g_atomic_int_set (&self->drain_requested, 1);
+    gst_amqp_src_unlock_stop (GST_BASE_SRC (self));     /* no-op if not flushing */
+    GST_OBJECT_LOCK (self);
+    if (self->hub)
+      ack_hub_wake (self->hub);
+    GST_OBJECT_UNLOCK (self);
+    gst_event_unref (event);
+    return TRUE;
+  }
+  return GST_ELEMENT_CLASS (gst_amqp_src_parent_class)->send_event (element, event);
+}
+
+static gboolean
+gst_amqp_src_negotiate (GstBaseSrc * bsrc)
+{
+  /* Caps come from each message (image/jpeg or the stored media type) and are
+   * set in create() before the first buffer. */
+  return TRUE;
+}
+
+/* ------------------------------------------------------------- messages ---- */
+
+static const amqp_field_value_t *
+table_get (const amqp_table_t * table, const gchar * key)
+{
+  gsize klen = strlen (key);
+  for (int i = 0; i < table->num_entries; i++) {
+    const amqp_table_entry_t *e = &table->entries[i];
+    if (e->key.len == klen && memcmp (e->key.bytes, key, klen) == 0)
+      return &e->value;
+  }
+  return NULL;
+}
+
+static gboolean
+field_to_int64 (const amqp_field_value_t * v, gint64 * out)
+{
+  switch (v->kind) {
+    case AMQP_FIELD_KIND_I8:
+      *out = v->value.i8;
+      return TRUE;
+    case AMQP_FIELD_KIND_U8:
+      *out = v->value.u8;
+      return TRUE;
+    case AMQP_FIELD_KIND_I16:
+      *out = v->value.i16;
+      return TRUE;
+    case AMQP_FIELD_KIND_U16:
+      *out = v->value.u16;
+      return TRUE;
+    case AMQP_FIELD_KIND_I32:
+      *out = v->value.i32;
+      return TRUE;
+    case AMQP_FIELD_KIND_U32:
+      *out = v->value.u32;
+      return TRUE;
+    case AMQP_FIELD_KIND_I64:
+      *out = v->value.i64;
+      return TRUE;
+    case AMQP_FIELD_KIND_U64:
+      *out = (gint64) MIN (v->value.u64, (guint64) G_MAXINT64);
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+/* How often was this message delivered before? Quorum queues count in
+ * x-delivery-count; x-death counts dead-letter cycles through our queue; our own
+ * header when a republisher kept one; else the redelivered flag counts once. */
+static gint64
+redelivery_count (const amqp_envelope_t * env, const gchar * queue)
+{
+  const amqp_basic_properties_t *props = &env->message.properties;
+  gint64 count = 0, v;
+
+  if (props->_flags & AMQP_BASIC_HEADERS_FLAG) {
+    const amqp_field_value_t *f = table_get (&props->headers, "x-delivery-count");
+    if (f && field_to_int64 (f, &v))
+      count = MAX (count, v);
+    f = table_get (&props->headers, REDELIVERY_HEADER);
+    if (f && field_to_int64 (f, &v))
+      count = MAX (count, v);
+    f = table_get (&props->headers, "x-death");
+    if (f && f->kind == AMQP_FIELD_KIND_ARRAY) {
+      gint64 deaths = 0;
+      for (int i = 0; i < f->value.array.num_entries; i++) {
+        const amqp_field_value_t *d = &f->value.array.entries[i];
+        const amqp_field_value_t *q, *c;
+        if (d->kind != AMQP_FIELD_KIND_TABLE)
+          continue;
+        q = table_get (&d->value.table, "queue");
+        c = table_get (&d->value.table, "count");
+        if (q && (q->kind == AMQP_FIELD_KIND_UTF8 || q->kind == AMQP_FIELD_KIND_BYTES)
+            && q->value.bytes.len == strlen (queue)
+            && memcmp (q->value.bytes.bytes, queue, q->value.bytes.len) == 0
+            && c && field_to_int64 (c, &v))
+          deaths += v;
+      }
+      count = MAX (count, deaths);
+    }
+  }
+  if (env->redelivered && count == 0)
+    count = 1;
+  return count;
+}
+
+static gchar *
+bytes_to_str (amqp_bytes_t b)
+{
+  return g_strndup (b.bytes, b.len);
+}
+
+/* Turn one delivery into an event + image bytes, or a reason to dead-letter it. */
+static gboolean
+decode_delivery (GstAmqpSrc * self, const amqp_envelope_t * env,
+    EdgefaasFrameEvent ** out_event, GBytes ** out_bytes, gchar ** out_media_type,
+    gchar ** reason)
+{
+  State *st = self->state;
+  const amqp_basic_properties_t *props = &env->message.properties;
+  g_autofree gchar *ctype = NULL;
+  g_autoptr (EdgefaasFrameEvent) ev = NULL;
+  GError *err = NULL;
+  gsize len = env->message.body.len;
+  gint64 redeliveries;
+
+  if (props->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG)
+    ctype = bytes_to_str (props->content_type);
+
+  redeliveries = redelivery_count (env, st->s.queue);
+  if (st->s.max_redeliveries >= 0 && redeliveries > st->s.max_redeliveries) {
+    *reason = g_strdup_printf ("redelivered %" G_GINT64_FORMAT " times (max-redeliveries=%d)",
+        redeliveries, st->s.max_redeliveries);
+    return FALSE;
+  }
+  if (st->s.max_bytes > 0 && len > st->s.max_bytes) {
+    *reason = g_strdup_printf ("message body of %" G_GSIZE_FORMAT " bytes is larger than "
+        "max-bytes=%" G_GUINT64_FORMAT, len, st->s.max_bytes);
+    return FALSE;
+  }
+
+  if (ctype && g_str_has_prefix (ctype, "image/")) {
+    /* Inline: the body is the image, the event is in a header. */
+    const amqp_field_value_t *h = NULL;
+    g_autofree gchar *json = NULL;
+    g_autofree gchar *hash = NULL;
+
+    if (props->_flags & AMQP_BASIC_HEADERS_FLAG)
+      h = table_get (&props->headers, EVENT_HEADER);
+    if (h == NULL || !(h->kind == AMQP_FIELD_KIND_UTF8 || h->kind == AMQP_FIELD_KIND_BYTES)) {
+      *reason = g_strdup_printf ("inline %s message without a string '" EVENT_HEADER
+          "' header", ctype);
+      return FALSE;
+    }
+    json = bytes_to_str (h->value.bytes);
+    ev = edgefaas_frame_event_from_json (json, h->value.bytes.len, &err);
+    if (ev == NULL)
+      goto parse_error;
+    if (ev->frame.size != 0 && ev->frame.size != len) {
+      *reason = g_strdup_printf ("inline frame is %" G_GSIZE_FORMAT " bytes, the event says %"
+          G_GUINT64_FORMAT, len, ev->frame.size);
+      return FALSE;
+    }
+    if (ev->frame.sha256 && *ev->frame.sha256) {
+      hash = edgefaas_sha256_hex (env->message.body.bytes, len);
+      if (g_ascii_strcasecmp (hash, ev->frame.sha256) != 0) {
+        *reason = g_strdup_printf ("inline frame SHA-256 %s does not match the event's %s",
+            hash, ev->frame.sha256);
+        return FALSE;
+      }
+    }
+    *out_bytes = g_bytes_new (env->message.body.bytes, len);
+    *out_media_type = g_strdup (ev->frame.media_type && *ev->frame.media_type ?
+        ev->frame.media_type : ctype);
+  } else {
+    /* By reference: the body is the JSON event. */
+    ev = edgefaas_frame_event_from_json (env->message.body.bytes, len, &err);
+    if (ev == NULL)
+      goto parse_error;
+    if (ev->frame.uri == NULL) {
+      *reason = g_strdup ("event marks the frame inline but the message body is not an "
+          "image (content type missing or not image/*)");
+      return FALSE;
+    }
+    if (st->s.frame_root == NULL || *st->s.frame_root == '\0') {
+      *reason = g_strdup_printf ("frame reference %s but no frame-root is configured",
+          ev->frame.uri);
+      return FALSE;
+    }
+    *out_bytes = edgefaas_frameref_load (ev->frame.uri, st->s.frame_root, st->s.max_bytes,
+        ev->frame.size, ev->frame.sha256, &err);
+    if (*out_bytes == NULL) {
+      *reason = g_strdup_printf ("frame reference rejected: %s", err->message);
+      g_clear_error (&err);
+      return FALSE;
+    }
+    *out_media_type = g_strdup (ev->frame.media_type && *ev->frame.media_type ?
+        ev->frame.media_type : "image/jpeg");
+  }
+  *out_event = g_steal_pointer (&ev);
+  return TRUE;
+
+parse_error:
+  *reason = g_strdup_printf ("invalid frame event: %s", err->message);
+  g_clear_error (&err);
+  return FALSE;
+}
+
+static void
+reject_now (GstAmqpSrc * self, guint64 tag, const gchar * reason, gboolean redelivered)
+{
+  State *st = self->state;
+  int r = amqp_basic_reject (edgefaas_amqp_conn_get_state (st->conn),
+      edgefaas_amqp_conn_get_channel (st->conn), tag, 0);
+
+  g_mutex_lock (&self->hub->lock);
+  self->hub->stats.rejected++;
+  g_mutex_unlock (&self->hub->lock);
+
+  GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+      ("Rejected a message from queue '%s' (dead-lettered): %s", st->s.queue, reason),
+      ("delivery tag %" G_GUINT64_FORMAT "%s%s", tag, redelivered ? ", redelivered" : "",
+          r == AMQP_STATUS_OK ? "" : ", reject could not be sent (connection lost)"));
+}
+
+static gboolean
+set_media_type (GstAmqpSrc * self, const gchar * media_type)
+{
+  State *st = self->state;
+  GstCaps *caps;
+  gboolean ok;
+
+  if (g_strcmp0 (st->current_media_type, media_type) == 0)
+    return TRUE;
+  caps = gst_caps_new_empty_simple (media_type);
+  ok = gst_base_src_set_caps (GST_BASE_SRC (self), caps);
+  gst_caps_unref (caps);
+  if (ok) {
+    g_free (st->current_media_type);
+    st->current_media_type = g_strdup (media_type);
+  }
+  return ok;
+}
+
+/* Returns a buffer for a good delivery, NULL after rejecting a bad one. */
+static GstBuffer *
+handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
+{
+  State *st = self->state;
+  amqp_connection_state_t cs = edgefaas_amqp_conn_get_state (st->conn);
+  amqp_channel_t ch = edgefaas_amqp_conn_get_channel (st->conn);
+  EdgefaasFrameEvent *ev = NULL;
+  GBytes *bytes = NULL;
+  gchar *media_type = NULL, *reason = NULL;
+  GstBuffer *buf;
+  EdgefaasAckToken *token = NULL;
+  GstClock *clock;
+
+  *ret = GST_FLOW_OK;
+  g_mutex_lock (&self->hub->lock);
+  self->hub->stats.received++;
+  g_mutex_unlock (&self->hub->lock);
+  st->last_activity = g_get_monotonic_time ();
+
+  if (!decode_delivery (self, env, &ev, &bytes, &media_type, &reason)) {
+    reject_now (self, env->delivery_tag, reason, env->redelivered);
+    g_free (reason);
+    return NULL;
+  }
+
+  if (!set_media_type (self, media_type)) {
+    /* Not the message's fault: give it back to the queue and stop. */
+    amqp_basic_nack (cs, ch, env->delivery_tag, 0, 1);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Downstream does not accept %s", media_type),
+        ("message requeued"));
+    *ret = GST_FLOW_NOT_NEGOTIATED;
+    goto out;
+  }
+
+  ev->trace.consumed_us = edgefaas_now_utc_us ();
+  buf = gst_buffer_new_wrapped_bytes (bytes);
+
+  if (st->s.ack_mode == GST_AMQP_SRC_ACK_IMMEDIATE) {
+    int r = amqp_basic_ack (cs, ch, env->delivery_tag, 0);
+    if (r == AMQP_STATUS_OK) {
+      g_mutex_lock (&self->hub->lock);
+      self->hub->stats.acked++;
+      g_mutex_unlock (&self->hub->lock);
+    }
+  } else {
+    TokenData *td = g_new0 (TokenData, 1);
+    td->hub = ack_hub_ref (self->hub);
+    td->tag = env->delivery_tag;
+    g_mutex_lock (&self->hub->lock);
+    td->generation = self->hub->generation;
+    self->hub->inflight++;
+    g_mutex_unlock (&self->hub->lock);
+    token = edgefaas_ack_token_new (token_func, td, token_data_free);
+  }
+  gst_buffer_add_edgefaas_event_meta (buf, ev, token);
+  if (token)
+    edgefaas_ack_token_unref (token);
+
+  clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (clock) {
+    GstClockTime now = gst_clock_get_time (clock);
+    GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
+    GST_BUFFER_PTS (buf) = now > base ? now - base : 0;
+    gst_object_unref (clock);
+  }
+  GST_BUFFER_OFFSET (buf) = st->offset++;
+  if (env->redelivered)
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+
+  g_mutex_lock (&self->hub->lock);
+  self->hub->stats.pushed++;
+  g_mutex_unlock (&self->hub->lock);
+
+  GST_LOG_OBJECT (self, "delivery %" G_GUINT64_FORMAT ": camera %s event %" G_GUINT64_FORMAT
+      " seq %" G_GUINT64_FORMAT ", %" G_GSIZE_FORMAT " bytes %s", env->delivery_tag,
+      ev->camera_id, ev->event_id, ev->sequence, gst_buffer_get_size (buf), media_type);
+  edgefaas_frame_event_free (ev);
+  g_free (media_type);
+  return buf;
+
+out:
+  if (ev)
+    edgefaas_frame_event_free (ev);
+  if (bytes)
+    g_bytes_unref (bytes);
+  g_free (media_type);
+  return NULL;
+}
+
+/* A frame that is not a delivery arrived (amqp_consume_message said
+ * UNEXPECTED_STATE). Returns FALSE when the connection must be dropped. */
+static gboolean
+handle_other_frame (GstAmqpSrc * self, gchar ** why)
+{
+  State *st = self->state;
+  amqp_connection_state_t cs = edgefaas_amqp_conn_get_state (st->conn);
+  amqp_frame_t frame;
+  struct timeval zero = { 0, 0 };
+  int r = amqp_simple_wait_frame_noblock (cs, &frame, &zero);
+
+  if (r == AMQP_STATUS_TIMEOUT)
+    return TRUE;
+  if (r != AMQP_STATUS_OK) {
+    *why = g_strdup_printf ("reading a frame failed: %s", amqp_error_string2 (r));
+    return FALSE;
+  }
+  if (frame.frame_type != AMQP_FRAME_METHOD)
+    return TRUE;
+
+  switch (frame.payload.method.id) {
+    case AMQP_BASIC_CANCEL_OK_METHOD:
+      return TRUE;
+    case AMQP_BASIC_CANCEL_METHOD:
+      *why = g_strdup_printf ("the broker cancelled the consumer (queue '%s' deleted?)",
+          st->s.queue);
+      return FALSE;
+    case AMQP_CHANNEL_CLOSE_METHOD:{
+      amqp_channel_close_t *m = frame.payload.method.decoded;
+      amqp_channel_close_ok_t ok = { 0 };
+      *why = g_strdup_printf ("the broker closed the channel: %u %.*s", m->reply_code,
+          (int) m->reply_text.len, (const char *) m->reply_text.bytes);
+      amqp_send_method (cs, frame.channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+      return FALSE;
+    }
+    case AMQP_CONNECTION_CLOSE_METHOD:{
+      amqp_connection_close_t *m = frame.payload.method.decoded;
+      amqp_connection_close_ok_t ok = { 0 };
+      *why = g_strdup_printf ("the broker closed the connection: %u %.*s", m->reply_code,
+          (int) m->reply_text.len, (const char *) m->reply_text.bytes);
+      amqp_send_method (cs, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+      return FALSE;
+    }
+    default:
+      GST_DEBUG_OBJECT (self, "ignoring method 0x%08x", frame.payload.method.id);
+      return TRUE;
+  }
+}
+
+static void
+start_drain (GstAmqpSrc * self, const gchar * reason)
+{
+  State *st = self->state;
+  if (st->draining)
+    return;
+  st->draining = TRUE;
+  st->drain_reason = reason;
+  st->drain_deadline = st->s.drain_timeout ?
+      g_get_monotonic_time () + (gint64) st->s.drain_timeout * G_USEC_PER_SEC : G_MAXINT64;
+  GST_INFO_OBJECT (self, "draining (%s)", reason);
+}
+
+/* Wait until the socket is readable, the hub is woken or @timeout_ms passed. */
+static void
+wait_io (GstAmqpSrc * self, gint timeout_ms)
+{
+  State *st = self->state;
+  struct pollfd fds[2];
+  int n = 0;
+
+  fds[n].fd = self->hub->wake_fd;
+  fds[n].events = POLLIN;
+  n++;
+  if (st->conn) {
+    amqp_connection_state_t cs = edgefaas_amqp_conn_get_state (st->conn);
+    if (amqp_frames_enqueued (cs) || amqp_data_in_buffer (cs))
+      return;
+    fds[n].fd = amqp_get_sockfd (cs);
+    fds[n].events = POLLIN;
+    n++;
+  }
+  if (poll (fds, n, timeout_ms) > 0 && (fds[0].revents & POLLIN))
+    ack_hub_clear_wake (self->hub);
+}
 
 static GstFlowReturn
-gst_amqp_src_create (GstPushSrc * psrc, GstBuffer ** buf)
+gst_amqp_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 {
-  return GST_FLOW_EOS;
+  GstAmqpSrc *self = GST_AMQP_SRC (psrc);
+  State *st = self->state;
+
+  for (;;) {
+    amqp_connection_state_t cs;
+    amqp_envelope_t env;
+    amqp_rpc_reply_t res;
+    struct timeval zero = { 0, 0 };
+    gint64 now;
+    guint inflight, npending;
+
+    if (g_atomic_int_get (&self->flushing))
+      return GST_FLOW_FLUSHING;
+
+    if (st->conn && !service_acks (self))
+      connection_lost (self, "sending acknowledgements failed");
+
+    now = g_get_monotonic_time ();
+    if (g_atomic_int_get (&self->drain_requested))
+      start_drain (self, "EOS requested");
+    {
+      guint64 received;
+      g_mutex_lock (&self->hub->lock);
+      received = self->hub->stats.received;
+      g_mutex_unlock (&self->hub->lock);
+      if (st->s.max_messages && received >= st->s.max_messages)
+        start_drain (self, "max-messages reached");
+    }
+    if (st->s.idle_timeout && !st->draining
+        && now - st->last_activity >= (gint64) st->s.idle_timeout * G_USEC_PER_SEC)
+      start_drain (self, "idle-timeout expired");
+
+    if (st->draining) {
+      g_mutex_lock (&self->hub->lock);
+      inflight = self->hub->inflight;
+      npending = self->hub->pending.length;
+      g_mutex_unlock (&self->hub->lock);
+      if (st->conn && !st->cancel_sent && st->consumer_tag) {
+        cs = edgefaas_amqp_conn_get_state (st->conn);
+        amqp_basic_cancel (cs, edgefaas_amqp_conn_get_channel (st->conn),
+            amqp_cstring_bytes (st->consumer_tag));
+        st->cancel_sent = TRUE;
+        if (amqp_get_rpc_reply (cs).reply_type != AMQP_RESPONSE_NORMAL) {
+          connection_lost (self, "basic.cancel failed");
+          continue;
+        }
+      }
+      if (st->conn == NULL) {
+        GST_INFO_OBJECT (self, "drained (%s) without a connection: %u in-flight "
+            "deliveries will be redelivered", st->drain_reason, inflight);
+        return GST_FLOW_EOS;
+      }
+      if (inflight == 0 && npending == 0) {
+        GST_INFO_OBJECT (self, "drained (%s): every in-flight delivery acked",
+            st->drain_reason);
+        return GST_FLOW_EOS;
+      }
+      if (now >= st->drain_deadline) {
+        GST_ELEMENT_WARNING (self, RESOURCE, READ,
+            ("Drain timed out with %u deliveries still in flight", inflight),
+            ("they are acked if released before the element stops, else requeued"));
+        return GST_FLOW_EOS;
+      }
+    }
+
+    if (st->conn == NULL) {
+      GError *err = NULL;
+      if (now < st->next_connect) {
+        wait_io (self, (gint) MIN ((st->next_connect - now) / 1000 + 1, POLL_INTERVAL_MS));
+        continue;
+      }
+      if (connect_and_consume (self, &err)) {
+        g_mutex_lock (&self->hub->lock);
+        self->hub->stats.reconnects++;
+        g_mutex_unlock (&self->hub->lock);
+        GST_ELEMENT_INFO (self, RESOURCE, READ, ("Reconnected to the AMQP broker"),
+            ("%s", st->redacted_url));
+        st->failed_attempts = 0;
+        st->backoff_ms = BACKOFF_MIN_MS;
+        continue;
+      }
+      st->failed_attempts++;
+      if (st->failed_attempts == 1 || st->failed_attempts % 20 == 0)
+        GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+            ("Cannot reconnect to the AMQP broker (attempt %u); retrying", st->failed_attempts),
+            ("%s: %s", st->redacted_url, err->message));
+      GST_DEBUG_OBJECT (self, "reconnect attempt %u failed: %s", st->failed_attempts,
+          err->message);
+      g_clear_error (&err);
+      st->next_connect = g_get_monotonic_time () + (gint64) st->backoff_ms * 1000;
+      st->backoff_ms = MIN (st->backoff_ms * 2, BACKOFF_MAX_MS);
+      continue;
+    }
+
+    wait_io (self, st->draining ? 20 : POLL_INTERVAL_MS);
+    if (g_atomic_int_get (&self->flushing))
+      return GST_FLOW_FLUSHING;
+
+    cs = edgefaas_amqp_conn_get_state (st->conn);
+    amqp_maybe_release_buffers (cs);
+    /* A zero timeout: never blocks, and lets rabbitmq-c send heartbeats. */
+    res = amqp_consume_message (cs, &env, &zero, 0);
+    if (res.reply_type == AMQP_RESPONSE_NORMAL) {
+      GstFlowReturn ret;
+      GstBuffer *buf;
+
+      if (st->draining) {
+        /* Arrived before our basic.cancel took effect: give it back. */
+        amqp_basic_nack (cs, edgefaas_amqp_conn_get_channel (st->conn), env.delivery_tag, 0,
+            1);
+        g_mutex_lock (&self->hub->lock);
+        self->hub->stats.requeued++;
+        g_mutex_unlock (&self->hub->lock);
+        amqp_destroy_envelope (&env);
+        continue;
+      }
+      buf = handle_delivery (self, &env, &ret);
+      amqp_destroy_envelope (&env);
+      if (ret != GST_FLOW_OK)
+        return ret;
+      if (buf) {
+        *outbuf = buf;
+        return GST_FLOW_OK;
+      }
+      continue;
+    }
+    if (res.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
+        && res.library_error == AMQP_STATUS_TIMEOUT)
+      continue;
+    if (res.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
+        && res.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+      gchar *why = NULL;
+      if (!handle_other_frame (self, &why)) {
+        connection_lost (self, why);
+        g_free (why);
+      }
+      continue;
+    }
+    {
+      gchar *why = g_strdup_printf ("consume failed: %s",
+          res.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION ?
+          amqp_error_string2 (res.library_error) : "server exception");
+      connection_lost (self, why);
+      g_free (why);
+    }
+  }
+}
+
+/* ---------------------------------------------------------------- class ---- */
+
+static void
+gst_amqp_src_finalize (GObject * object)
+{
+  GstAmqpSrc *self = GST_AMQP_SRC (object);
+  settings_clear (&self->settings);
+  G_OBJECT_CLASS (gst_amqp_src_parent_class)->finalize (object);
 }
 
 static void
 gst_amqp_src_class_init (GstAmqpSrcClass * klass)
 {
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
   GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY;
 
-  GST_DEBUG_CATEGORY_INIT (gst_amqp_src_debug, "amqpsrc", 0, "AMQP source");
+  gobject_class->set_property = gst_amqp_src_set_property;
+  gobject_class->get_property = gst_amqp_src_get_property;
+  gobject_class->finalize = gst_amqp_src_finalize;
+
+  /**
+   * GstAmqpSrc:url:
+   *
+   * `amqp://user@host:port/vhost?heartbeat=N` or `amqps://...`. A password in
+   * the URL is refused: see #GstAmqpSrc:password-env and #GstAmqpSrc:credentials-file.
+   */
+  g_object_class_install_property (gobject_class, PROP_URL,
+      g_param_spec_string ("url", "URL",
+          "Broker URL amqp[s]://user@host:port/vhost?heartbeat=N (no password in it)",
+          DEFAULT_URL, rw));
+  /**
+   * GstAmqpSrc:password-env:
+   *
+   * Name of the environment variable that holds the password.
+   */
+  g_object_class_install_property (gobject_class, PROP_PASSWORD_ENV,
+      g_param_spec_string ("password-env", "Password environment variable",
+          "Environment variable holding the broker password (used when credentials-file "
+          "is not set)", DEFAULT_PASSWORD_ENV, rw));
+  /**
+   * GstAmqpSrc:credentials-file:
+   *
+   * A file whose first line is the password (e.g. a mounted Kubernetes Secret).
+   */
+  g_object_class_install_property (gobject_class, PROP_CREDENTIALS_FILE,
+      g_param_spec_string ("credentials-file", "Credentials file",
+          "File whose first line is the broker password (takes precedence over password-env)",
+          DEFAULT_CREDENTIALS_FILE, rw));
+  g_object_class_install_property (gobject_class, PROP_TLS_CA,
+      g_param_spec_string ("tls-ca", "TLS CA", "PEM file of the CA that signed the broker's "
+          "certificate (amqps://)", DEFAULT_TLS_CA, rw));
+  g_object_class_install_property (gobject_class, PROP_TLS_CERT,
+      g_param_spec_string ("tls-cert", "TLS client certificate",
+          "PEM client certificate (with tls-key)", DEFAULT_TLS_CERT, rw));
+  g_object_class_install_property (gobject_class, PROP_TLS_KEY,
+      g_param_spec_string ("tls-key", "TLS client key", "PEM client private key (with tls-cert)",
+          DEFAULT_TLS_KEY, rw));
+  g_object_class_install_property (gobject_class, PROP_TLS_VERIFY,
+      g_param_spec_boolean ("tls-verify", "TLS verify",
+          "Verify the broker certificate and host name", DEFAULT_TLS_VERIFY, rw));
+  /**
+   * GstAmqpSrc:queue:
+   *
+   * The queue to consume from (required).
+   */
+  g_object_class_install_property (gobject_class, PROP_QUEUE,
+      g_param_spec_string ("queue", "Queue", "Queue to consume from", DEFAULT_QUEUE, rw));
+  /**
+   * GstAmqpSrc:prefetch:
+   *
+   * basic.qos prefetch count: deliveries the broker sends before acks. Keep it
+   * at or below the KEDA trigger's value. 0 means unlimited (not recommended).
+   */
+  g_object_class_install_property (gobject_class, PROP_PREFETCH,
+      g_param_spec_uint ("prefetch", "Prefetch", "basic.qos prefetch count (0 = unlimited)",
+          0, G_MAXUINT16, DEFAULT_PREFETCH, rw));
+  /**
+   * GstAmqpSrc:declare:
+   *
+   * Declare the topology with the same helper as amqpsink: durable queue with
+   * dead-letter exchange `<queue>.dlx` and dead-letter queue `<queue>.dead`, and
+   * (when #GstAmqpSrc:exchange is set) the durable exchange and binding.
+   */
+  g_object_class_install_property (gobject_class, PROP_DECLARE,
+      g_param_spec_boolean ("declare", "Declare",
+          "Declare queue, dead-letter exchange/queue and (if exchange is set) the exchange "
+          "and binding", DEFAULT_DECLARE, rw));
+  g_object_class_install_property (gobject_class, PROP_EXCHANGE,
+      g_param_spec_string ("exchange", "Exchange",
+          "Exchange to declare and bind the queue to when declare=true (\"\" = none)",
+          DEFAULT_EXCHANGE, rw));
+  g_object_class_install_property (gobject_class, PROP_EXCHANGE_TYPE,
+      g_param_spec_string ("exchange-type", "Exchange type",
+          "Type of the declared exchange (direct, topic, fanout)", DEFAULT_EXCHANGE_TYPE, rw));
+  g_object_class_install_property (gobject_class, PROP_ROUTING_KEY,
+      g_param_spec_string ("routing-key", "Routing key",
+          "Binding key used when declaring (default: the queue name)", DEFAULT_ROUTING_KEY, rw));
+  /**
+   * GstAmqpSrc:frame-root:
+   *
+   * Directory that `file://` frame references must resolve into (after
+   * canonicalisation); anything else is rejected.
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAME_ROOT,
+      g_param_spec_string ("frame-root", "Frame root",
+          "Directory file:// frame references are confined to", DEFAULT_FRAME_ROOT, rw));
+  g_object_class_install_property (gobject_class, PROP_MAX_BYTES,
+      g_param_spec_uint64 ("max-bytes", "Max bytes",
+          "Largest message body or referenced frame accepted (0 = no limit)", 0, G_MAXUINT64,
+          DEFAULT_MAX_BYTES, rw));
+  /**
+   * GstAmqpSrc:max-redeliveries:
+   *
+   * Dead-letter a message delivered more than this many times before. The count
+   * is x-delivery-count (quorum queues), the x-death count for this queue, or
+   * the `x-edgefaas-redeliveries` header; on classic queues without those
+   * headers the redelivered flag counts as one. -1 disables the check.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_REDELIVERIES,
+      g_param_spec_int ("max-redeliveries", "Max redeliveries",
+          "Dead-letter messages redelivered more often than this (-1 = never)", -1, G_MAXINT,
+          DEFAULT_MAX_REDELIVERIES, rw));
+  g_object_class_install_property (gobject_class, PROP_ACK_MODE,
+      g_param_spec_enum ("ack-mode", "Ack mode", "When deliveries are acknowledged",
+          GST_TYPE_AMQP_SRC_ACK_MODE, DEFAULT_ACK_MODE, rw));
+  g_object_class_install_property (gobject_class, PROP_IDLE_TIMEOUT,
+      g_param_spec_uint ("idle-timeout", "Idle timeout",
+          "Drain and push EOS after this many seconds without a message (0 = never)", 0,
+          G_MAXUINT, DEFAULT_IDLE_TIMEOUT, rw));
+  g_object_class_install_property (gobject_class, PROP_MAX_MESSAGES,
+      g_param_spec_uint64 ("max-messages", "Max messages",
+          "Drain and push EOS after this many messages (0 = unlimited)", 0, G_MAXUINT64,
+          DEFAULT_MAX_MESSAGES, rw));
+  g_object_class_install_property (gobject_class, PROP_IS_LIVE,
+      g_param_spec_boolean ("is-live", "Is live",
+          "Act as a live source (no preroll; buffers only produced in PLAYING)",
+          DEFAULT_IS_LIVE, rw));
+  g_object_class_install_property (gobject_class, PROP_DRAIN_TIMEOUT,
+      g_param_spec_uint ("drain-timeout", "Drain timeout",
+          "Longest wait, in seconds, for in-flight deliveries to be released on drain "
+          "(0 = forever)", 0, G_MAXUINT, DEFAULT_DRAIN_TIMEOUT, rw));
+  /**
+   * GstAmqpSrc:stats:
+   *
+   * Counters: received, pushed, acked, rejected (dead-lettered), requeued,
+   * reconnects, dropped-acks (released after their connection was gone) and
+   * in-flight (deliveries whose buffers are still alive).
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics", "Consumer counters", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class, "AMQP frame event source",
-      "Source/Network", "Consumes edgefaas frame events from RabbitMQ",
-      "edgefaas");
-  pushsrc_class->create = gst_amqp_src_create;
+      "Source/Network",
+      "Consumes edgefaas frame events from an AMQP 0-9-1 queue (RabbitMQ) with "
+      "acknowledgement after processing", "edgefaas");
+
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_amqp_src_send_event);
+  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_amqp_src_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_amqp_src_stop);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_amqp_src_unlock);
+  basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_amqp_src_unlock_stop);
+  basesrc_class->negotiate = GST_DEBUG_FUNCPTR (gst_amqp_src_negotiate);
+  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_amqp_src_create);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_AMQP_SRC_ACK_MODE, 0);
 }
 
 static void
 gst_amqp_src_init (GstAmqpSrc * self)
 {
+  Settings *s = &self->settings;
+
+  s->password_env = g_strdup (DEFAULT_PASSWORD_ENV);
+  s->tls_verify = DEFAULT_TLS_VERIFY;
+  s->prefetch = DEFAULT_PREFETCH;
+  s->declare = DEFAULT_DECLARE;
+  s->exchange = g_strdup (DEFAULT_EXCHANGE);
+  s->exchange_type = g_strdup (DEFAULT_EXCHANGE_TYPE);
+  s->max_bytes = DEFAULT_MAX_BYTES;
+  s->max_redeliveries = DEFAULT_MAX_REDELIVERIES;
+  s->ack_mode = DEFAULT_ACK_MODE;
+  s->idle_timeout = DEFAULT_IDLE_TIMEOUT;
+  s->max_messages = DEFAULT_MAX_MESSAGES;
+  s->is_live = DEFAULT_IS_LIVE;
+  s->drain_timeout = DEFAULT_DRAIN_TIMEOUT;
+
+  gst_base_src_set_live (GST_BASE_SRC (self), DEFAULT_IS_LIVE);
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
 }
