@@ -78,6 +78,10 @@
 GST_DEBUG_CATEGORY_STATIC (gst_amqp_src_debug);
 #define GST_CAT_DEFAULT gst_amqp_src_debug
 
+/* TEMPORARY until gst/edgefaas-frameref.c lands: a weak reference keeps the
+ * plugin linking; by-reference messages are rejected while it is missing. */
+#pragma weak edgefaas_frameref_load
+
 #define EVENT_HEADER "edgefaas-event"
 #define REDELIVERY_HEADER "x-edgefaas-redeliveries"
 
@@ -1095,7 +1099,7 @@ decode_delivery (GstAmqpSrc * self, const amqp_envelope_t * env,
       return FALSE;
     }
     if (ev->frame.sha256 && *ev->frame.sha256) {
-      hash = edgefaas_sha256_hex (env->message.body.bytes, len);
+      hash = g_compute_checksum_for_data (G_CHECKSUM_SHA256, env->message.body.bytes, len);
       if (g_ascii_strcasecmp (hash, ev->frame.sha256) != 0) {
         *reason = g_strdup_printf ("inline frame SHA-256 %s does not match the event's %s",
             hash, ev->frame.sha256);
@@ -1118,6 +1122,10 @@ decode_delivery (GstAmqpSrc * self, const amqp_envelope_t * env,
     if (st->s.frame_root == NULL || *st->s.frame_root == '\0') {
       *reason = g_strdup_printf ("frame reference %s but no frame-root is configured",
           ev->frame.uri);
+      return FALSE;
+    }
+    if (edgefaas_frameref_load == NULL) {
+      *reason = g_strdup ("frame references are not supported by this build");
       return FALSE;
     }
     *out_bytes = edgefaas_frameref_load (ev->frame.uri, st->s.frame_root, st->s.max_bytes,
