@@ -32,6 +32,13 @@ typedef struct {
 
 typedef struct _YoloBackend YoloBackend;
 
+/* Shape of one raw detection output of a backend, per image: one row per
+ * (grid cell, anchor), columns = 4 box values + objectness + classes. */
+typedef struct {
+  gint rows;
+  gint cols;
+} YoloOutputShape;
+
 typedef struct {
   const gchar *name;      /* "opencv", "darknet" */
   YoloBackendKind kind;
@@ -41,6 +48,10 @@ typedef struct {
   gboolean (*infer) (YoloBackend * backend, const gfloat * input, guint n_images,
       gfloat threshold, GArray ** out, GError ** error);
   void (*close) (YoloBackend * backend);
+  /* Optional (may be NULL; added after the first API): the raw detection
+   * outputs of the last infer(), per image, in the network's output order.
+   * Returns how many there are (fills at most @max). */
+  guint (*output_shapes) (YoloBackend * backend, YoloOutputShape * shapes, guint max);
 } YoloBackendVTable;
 
 /* NULL when the backend was not compiled in. */

@@ -51,4 +51,49 @@ gboolean yolo_cfg_check_weights (const YoloCfg * cfg, const gchar * weights_path
 /* Names file: one label per line; count must equal yolo_cfg_classes(). */
 gchar **yolo_cfg_load_labels (const YoloCfg * cfg, const gchar * names_path, GError ** error);
 
+/* --- Additions (engine side, compatible with the API above) --- */
+
+/* The weights file layout after the header, in file order: one block per
+ * tensor (biases, batch-norm scales/means/variances, kernel weights). Used by
+ * the seeded weights generator (tests/yolobackend/gen-weights.c); the blocks
+ * sum to yolo_cfg_param_count(). */
+typedef enum {
+  YOLO_PARAM_BIAS,
+  YOLO_PARAM_BN_SCALE,
+  YOLO_PARAM_BN_MEAN,
+  YOLO_PARAM_BN_VARIANCE,
+  YOLO_PARAM_WEIGHT,
+} YoloParamKind;
+
+typedef struct {
+  guint layer;            /* index of the layer (0 = first section after [net]) */
+  YoloParamKind kind;
+  guint64 count;          /* floats in this block */
+  guint64 fan_in;         /* inputs per output unit (kernel weights), else 0 */
+} YoloParamBlock;
+
+/* GArray of YoloParamBlock; free with g_array_unref(). */
+GArray *yolo_cfg_param_layout (const YoloCfg * cfg);
+
+/* One detection output ([yolo] or [region] layer) at the cfg's input size. */
+typedef struct {
+  guint layer;            /* layer index (0 = first section after [net]) */
+  gint grid_w, grid_h;    /* spatial size of the layer at the cfg's width/height */
+  gint n_anchors;         /* anchors used by this layer (mask= entries, else num=) */
+  gint classes;
+  gfloat scale_x_y;       /* 1.0 unless the cfg sets it */
+} YoloCfgOutput;
+
+guint yolo_cfg_n_outputs (const YoloCfg * cfg);
+const YoloCfgOutput *yolo_cfg_output (const YoloCfg * cfg, guint index);
+
+/* The cfg as darknet-format text, rewritten for inference: [net] batch=@batch,
+ * subdivisions=1, width/height = @width/@height (0 = keep), and when
+ * @yolo_thresh >= 0 every [yolo] layer gets thresh=@yolo_thresh (OpenCV zeroes
+ * class scores below that inside the layer; default 0.2). Section names are
+ * written in their long form (OpenCV knows only those). */
+gchar *yolo_cfg_to_string (const YoloCfg * cfg, gint batch, gint width, gint height,
+    gdouble yolo_thresh);
+const gchar *yolo_cfg_path (const YoloCfg * cfg);
+
 G_END_DECLS

@@ -1,0 +1,276 @@
+/* libdarknet backend (CPU).
+ *
+ * libdarknet is hostile to a host process: it prints its layer table and
+ * "Loading weights ... Done!" on stderr, replaces what it does not know by
+ * something else with only a printed note, and exit()s when a file cannot be
+ * opened. So:
+ *  - the cfg has been validated by yolocfg (sections/options/activations this
+ *    darknet runs, weights size) before we get here;
+ *  - darknet is handed our rewrite of the cfg (batch=1, subdivisions=1, the
+ *    requested input size) from a private temporary file;
+ *  - loading happens under one process-wide lock with stderr captured; the
+ *    captured text goes to the debug log (it is chatter, not an error), and is
+ *    scanned for darknet's own "I substituted something" notes as a last guard.
+ * Networks are independent after loading (no darknet globals are touched by
+ * forward passes on CPU), so several backends may live and run side by side.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "yolobackend.h"
+#include "darknet-compat.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+struct _YoloBackend
+{
+  network *net;
+  gint width, height;
+  gint classes;
+};
+
+/* Serialises everything that touches darknet's globals or fd 2. */
+static GMutex darknet_lock;
+
+/* Redirect fd 2 into a temporary file while @func runs. */
+typedef struct
+{
+  gint saved_fd;
+  gint capture_fd;
+} StderrCapture;
+
+static gboolean
+stderr_capture_begin (StderrCapture * cap)
+{
+  gchar *name = NULL;
+
+  cap->capture_fd = g_file_open_tmp ("yolo-darknet-log-XXXXXX", &name, NULL);
+  if (cap->capture_fd < 0)
+    return FALSE;
+  g_unlink (name);
+  g_free (name);
+  fflush (stderr);
+  cap->saved_fd = dup (STDERR_FILENO);
+  if (cap->saved_fd < 0 || dup2 (cap->capture_fd, STDERR_FILENO) < 0) {
+    if (cap->saved_fd >= 0)
+      close (cap->saved_fd);
+    close (cap->capture_fd);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gchar *
+stderr_capture_end (StderrCapture * cap)
+{
+  GString *text = g_string_new (NULL);
+  gchar buf[4096];
+  gssize n;
+
+  fflush (stderr);
+  dup2 (cap->saved_fd, STDERR_FILENO);
+  close (cap->saved_fd);
+  if (lseek (cap->capture_fd, 0, SEEK_SET) == 0) {
+    while ((n = read (cap->capture_fd, buf, sizeof buf)) > 0)
+      g_string_append_len (text, buf, n);
+  }
+  close (cap->capture_fd);
+  return g_string_free (text, FALSE);
+}
+
+/* darknet's notes that mean "the network you get is not the one in the cfg" */
+static const gchar *const darknet_substitutions[] = {
+  "Couldn't find activation function",
+  "Type not recognized",
+  NULL
+};
+
+static YoloBackend *
+darknet_open (const YoloBackendOptions * options, GError ** error)
+{
+  YoloBackend *self;
+  GError *e = NULL;
+  gchar *cfg_text, *cfg_tmp = NULL, *log;
+  gint fd;
+  StderrCapture cap;
+  gboolean captured;
+  network *net;
+  gint64 t0;
+
+  g_return_val_if_fail (options && options->cfg && options->weights_path, NULL);
+
+  if (options->device && g_ascii_strcasecmp (options->device, "cpu") != 0) {
+    g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED,
+        "the darknet backend (%s) runs on the CPU only; device=%s is not "
+        "available (use backend=opencv for CUDA)", YOLO_DARKNET_API_NAME,
+        options->device);
+    return NULL;
+  }
+  /* the caller validated, but never hand darknet something it would exit()
+   * or silently mangle on */
+  if (!yolo_cfg_check_backend (options->cfg, YOLO_BACKEND_KIND_DARKNET, error)
+      || !yolo_cfg_check_weights (options->cfg, options->weights_path, error))
+    return NULL;
+
+  cfg_text = yolo_cfg_to_string (options->cfg, 1, options->width,
+      options->height, -1);
+  fd = g_file_open_tmp ("yolo-darknet-XXXXXX.cfg", &cfg_tmp, &e);
+  if (fd < 0 || !g_file_set_contents (cfg_tmp, cfg_text, -1, &e)) {
+    g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_NOT_FOUND,
+        "cannot write a temporary cfg for darknet: %s", e->message);
+    g_error_free (e);
+    if (fd >= 0) {
+      close (fd);
+      g_unlink (cfg_tmp);
+    }
+    g_free (cfg_tmp);
+    g_free (cfg_text);
+    return NULL;
+  }
+  close (fd);
+  g_free (cfg_text);
+
+  t0 = g_get_monotonic_time ();
+  g_mutex_lock (&darknet_lock);
+  captured = stderr_capture_begin (&cap);
+  net = load_network (cfg_tmp, (gchar *) options->weights_path, 0);
+  if (net)
+    set_batch_network (net, 1);
+  log = captured ? stderr_capture_end (&cap) : g_strdup ("");
+  g_mutex_unlock (&darknet_lock);
+  g_unlink (cfg_tmp);
+  g_free (cfg_tmp);
+
+  {
+    gchar **lines = g_strsplit (log, "\n", -1);
+    for (gchar ** l = lines; *l; l++)
+      if (**l)
+        g_debug ("libdarknet: %s", *l);
+    g_strfreev (lines);
+  }
+  for (const gchar * const *s = darknet_substitutions; *s; s++) {
+    const gchar *hit = strstr (log, *s);
+    if (hit) {
+      gchar *line = g_strndup (hit, strcspn (hit, "\n"));
+      g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED,
+          "libdarknet changed the network while loading '%s': %s",
+          options->cfg_path, line);
+      g_free (line);
+      g_free (log);
+      if (net) {
+        g_mutex_lock (&darknet_lock);
+        yolo_dn_free_network (net);
+        g_mutex_unlock (&darknet_lock);
+      }
+      return NULL;
+    }
+  }
+  g_free (log);
+  if (!net) {
+    g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED,
+        "libdarknet could not load '%s'", options->cfg_path);
+    return NULL;
+  }
+  if (net->w != options->width || net->h != options->height) {
+    g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED,
+        "libdarknet built a %dx%d network for '%s', %dx%d was requested",
+        net->w, net->h, options->cfg_path, options->width, options->height);
+    g_mutex_lock (&darknet_lock);
+    yolo_dn_free_network (net);
+    g_mutex_unlock (&darknet_lock);
+    return NULL;
+  }
+
+  self = g_new0 (YoloBackend, 1);
+  self->net = net;
+  self->width = options->width;
+  self->height = options->height;
+  self->classes = yolo_cfg_classes (options->cfg);
+  g_debug ("darknet backend (%s): loaded %s (%dx%d) in %.1f ms",
+      YOLO_DARKNET_API_NAME, options->cfg_path, self->width, self->height,
+      (g_get_monotonic_time () - t0) / 1000.0);
+  return self;
+}
+
+static gboolean
+darknet_infer (YoloBackend * self, const gfloat * input, guint n_images,
+    gfloat threshold, GArray ** out, GError ** error)
+{
+  const gsize image_floats = (gsize) 3 * self->width * self->height;
+
+  /* darknet's CPU forward pass gains nothing from batching: one image at a
+   * time through the batch-1 network. */
+  for (guint b = 0; b < n_images; b++) {
+    GArray *cands = g_array_new (FALSE, FALSE, sizeof (YoloCandidate));
+    detection *dets;
+    gint n = 0;
+
+    yolo_dn_predict (self->net, (gfloat *) input + b * image_floats);
+    dets = yolo_dn_get_boxes (self->net, self->width, self->height, threshold,
+        &n);
+    for (gint i = 0; i < n; i++) {
+      const box bb = dets[i].bbox;
+      for (gint c = 0; c < dets[i].classes && c < self->classes; c++) {
+        const gfloat p = dets[i].prob[c];
+        YoloCandidate cand;
+        if (p < threshold || p <= 0.0f)
+          continue;
+        cand.class_id = c;
+        cand.confidence = p;
+        cand.x_min = CLAMP (bb.x - bb.w / 2, 0.0f, 1.0f);
+        cand.y_min = CLAMP (bb.y - bb.h / 2, 0.0f, 1.0f);
+        cand.x_max = CLAMP (bb.x + bb.w / 2, 0.0f, 1.0f);
+        cand.y_max = CLAMP (bb.y + bb.h / 2, 0.0f, 1.0f);
+        g_array_append_val (cands, cand);
+      }
+    }
+    free_detections (dets, n);
+    out[b] = cands;
+  }
+  return TRUE;
+}
+
+static void
+darknet_close (YoloBackend * self)
+{
+  if (!self)
+    return;
+  if (self->net) {
+    g_mutex_lock (&darknet_lock);
+    yolo_dn_free_network (self->net);
+    g_mutex_unlock (&darknet_lock);
+  }
+  g_free (self);
+}
+
+static guint
+darknet_output_shapes (YoloBackend * self, YoloOutputShape * shapes, guint max)
+{
+  guint n = 0;
+  for (gint i = 0; i < self->net->n; i++) {
+    const layer *l = &self->net->layers[i];
+    if (l->type != YOLO)
+      continue;
+    if (n < max) {
+      shapes[n].rows = l->w * l->h * l->n;
+      shapes[n].cols = l->classes + 5;
+    }
+    n++;
+  }
+  return n;
+}
+
+const YoloBackendVTable yolo_backend_darknet_vtable = {
+  .name = "darknet",
+  .kind = YOLO_BACKEND_KIND_DARKNET,
+  .open = darknet_open,
+  .infer = darknet_infer,
+  .close = darknet_close,
+  .output_shapes = darknet_output_shapes,
+};
