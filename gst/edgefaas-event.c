@@ -1071,9 +1071,13 @@ precheck (const gchar * data, gssize length, gsize * out_len, GError ** error)
   }
   len = length < 0 ? strnlen (data, EDGEFAAS_EVENT_MAX_JSON_BYTES + 1) : (gsize) length;
   if (len > EDGEFAAS_EVENT_MAX_JSON_BYTES) {
-    g_set_error (error, EDGEFAAS_EVENT_ERROR, EDGEFAAS_EVENT_ERROR_TOO_LARGE,
-        "document: %s%" G_GSIZE_FORMAT " bytes, at most %d allowed", length < 0 ? "over " : "",
-        len, EDGEFAAS_EVENT_MAX_JSON_BYTES);
+    if (length < 0)
+      g_set_error (error, EDGEFAAS_EVENT_ERROR, EDGEFAAS_EVENT_ERROR_TOO_LARGE,
+          "document: over %d bytes, the most allowed", EDGEFAAS_EVENT_MAX_JSON_BYTES);
+    else
+      g_set_error (error, EDGEFAAS_EVENT_ERROR, EDGEFAAS_EVENT_ERROR_TOO_LARGE,
+          "document: %" G_GSIZE_FORMAT " bytes, at most %d allowed", len,
+          EDGEFAAS_EVENT_MAX_JSON_BYTES);
     return FALSE;
   }
   if (len == 0) {
