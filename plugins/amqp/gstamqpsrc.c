@@ -81,6 +81,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_amqp_src_debug);
 /* TEMPORARY until gst/edgefaas-frameref.c lands: a weak reference keeps the
  * plugin linking; by-reference messages are rejected while it is missing. */
 #pragma weak edgefaas_frameref_load
+#pragma weak edgefaas_frameref_error_quark
 
 #define EVENT_HEADER "edgefaas-event"
 #define REDELIVERY_HEADER "x-edgefaas-redeliveries"
@@ -1047,11 +1048,36 @@ bytes_to_str (amqp_bytes_t b)
   return g_strndup (b.bytes, b.len);
 }
 
+static const gchar *
+frameref_code (const GError * err)
+{
+  if (edgefaas_frameref_error_quark == NULL || err->domain != EDGEFAAS_FRAMEREF_ERROR)
+    return "frameref-io";
+  switch (err->code) {
+    case EDGEFAAS_FRAMEREF_ERROR_BAD_URI:
+      return "frameref-bad-uri";
+    case EDGEFAAS_FRAMEREF_ERROR_OUTSIDE_ROOT:
+      return "frameref-outside-root";
+    case EDGEFAAS_FRAMEREF_ERROR_NOT_FOUND:
+      return "frameref-not-found";
+    case EDGEFAAS_FRAMEREF_ERROR_NOT_REGULAR:
+      return "frameref-not-regular";
+    case EDGEFAAS_FRAMEREF_ERROR_TOO_LARGE:
+      return "frameref-too-large";
+    case EDGEFAAS_FRAMEREF_ERROR_SIZE_MISMATCH:
+      return "frameref-size-mismatch";
+    case EDGEFAAS_FRAMEREF_ERROR_HASH_MISMATCH:
+      return "frameref-hash-mismatch";
+    default:
+      return "frameref-io";
+  }
+}
+
 /* Turn one delivery into an event + image bytes, or a reason to dead-letter it. */
 static gboolean
 decode_delivery (GstAmqpSrc * self, const amqp_envelope_t * env,
     EdgefaasFrameEvent ** out_event, GBytes ** out_bytes, gchar ** out_media_type,
-    gchar ** reason)
+    const gchar ** code, gchar ** reason)
 {
   State *st = self->state;
   const amqp_basic_properties_t *props = &env->message.properties;
@@ -1066,11 +1092,13 @@ decode_delivery (GstAmqpSrc * self, const amqp_envelope_t * env,
 
   redeliveries = redelivery_count (env, st->s.queue);
   if (st->s.max_redeliveries >= 0 && redeliveries > st->s.max_redeliveries) {
+    *code = "redelivered";
     *reason = g_strdup_printf ("redelivered %" G_GINT64_FORMAT " times (max-redeliveries=%d)",
         redeliveries, st->s.max_redeliveries);
     return FALSE;
   }
   if (st->s.max_bytes > 0 && len > st->s.max_bytes) {
+    *code = "too-large";
     *reason = g_strdup_printf ("message body of %" G_GSIZE_FORMAT " bytes is larger than "
         "max-bytes=%" G_GUINT64_FORMAT, len, st->s.max_bytes);
     return FALSE;
@@ -1085,6 +1113,7 @@ decode_delivery (GstAmqpSrc * self, const amqp_envelope_t * env,
     if (props->_flags & AMQP_BASIC_HEADERS_FLAG)
       h = table_get (&props->headers, EVENT_HEADER);
     if (h == NULL || !(h->kind == AMQP_FIELD_KIND_UTF8 || h->kind == AMQP_FIELD_KIND_BYTES)) {
+      *code = "no-event-header";
       *reason = g_strdup_printf ("inline %s message without a string '" EVENT_HEADER
           "' header", ctype);
       return FALSE;
@@ -1094,6 +1123,7 @@ decode_delivery (GstAmqpSrc * self, const amqp_envelope_t * env,
     if (ev == NULL)
       goto parse_error;
     if (ev->frame.size != 0 && ev->frame.size != len) {
+      *code = "size-mismatch";
       *reason = g_strdup_printf ("inline frame is %" G_GSIZE_FORMAT " bytes, the event says %"
           G_GUINT64_FORMAT, len, ev->frame.size);
       return FALSE;
@@ -1101,6 +1131,7 @@ decode_delivery (GstAmqpSrc * self, const amqp_envelope_t * env,
     if (ev->frame.sha256 && *ev->frame.sha256) {
       hash = g_compute_checksum_for_data (G_CHECKSUM_SHA256, env->message.body.bytes, len);
       if (g_ascii_strcasecmp (hash, ev->frame.sha256) != 0) {
+        *code = "hash-mismatch";
         *reason = g_strdup_printf ("inline frame SHA-256 %s does not match the event's %s",
             hash, ev->frame.sha256);
         return FALSE;
@@ -1115,22 +1146,26 @@ decode_delivery (GstAmqpSrc * self, const amqp_envelope_t * env,
     if (ev == NULL)
       goto parse_error;
     if (ev->frame.uri == NULL) {
+      *code = "inline-without-image";
       *reason = g_strdup ("event marks the frame inline but the message body is not an "
           "image (content type missing or not image/*)");
       return FALSE;
     }
     if (st->s.frame_root == NULL || *st->s.frame_root == '\0') {
+      *code = "no-frame-root";
       *reason = g_strdup_printf ("frame reference %s but no frame-root is configured",
           ev->frame.uri);
       return FALSE;
     }
     if (edgefaas_frameref_load == NULL) {
+      *code = "frameref-unsupported";
       *reason = g_strdup ("frame references are not supported by this build");
       return FALSE;
     }
     *out_bytes = edgefaas_frameref_load (ev->frame.uri, st->s.frame_root, st->s.max_bytes,
         ev->frame.size, ev->frame.sha256, &err);
     if (*out_bytes == NULL) {
+      *code = frameref_code (err);
       *reason = g_strdup_printf ("frame reference rejected: %s", err->message);
       g_clear_error (&err);
       return FALSE;
@@ -1142,13 +1177,17 @@ decode_delivery (GstAmqpSrc * self, const amqp_envelope_t * env,
   return TRUE;
 
 parse_error:
+  *code = err->code == EDGEFAAS_EVENT_ERROR_SYNTAX ? "not-json" :
+      err->code == EDGEFAAS_EVENT_ERROR_SCHEMA ? "wrong-schema" :
+      err->code == EDGEFAAS_EVENT_ERROR_TOO_LARGE ? "too-large" : "invalid-field";
   *reason = g_strdup_printf ("invalid frame event: %s", err->message);
   g_clear_error (&err);
   return FALSE;
 }
 
 static void
-reject_now (GstAmqpSrc * self, guint64 tag, const gchar * reason, gboolean redelivered)
+reject_now (GstAmqpSrc * self, guint64 tag, const gchar * code, const gchar * reason,
+    gboolean redelivered)
 {
   State *st = self->state;
   int r = amqp_basic_reject (edgefaas_amqp_conn_get_state (st->conn),
@@ -1158,10 +1197,13 @@ reject_now (GstAmqpSrc * self, guint64 tag, const gchar * reason, gboolean redel
   self->hub->stats.rejected++;
   g_mutex_unlock (&self->hub->lock);
 
-  GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+  /* The details let applications (and tests) tell the reasons apart. */
+  GST_ELEMENT_WARNING_WITH_DETAILS (self, STREAM, FORMAT,
       ("Rejected a message from queue '%s' (dead-lettered): %s", st->s.queue, reason),
       ("delivery tag %" G_GUINT64_FORMAT "%s%s", tag, redelivered ? ", redelivered" : "",
-          r == AMQP_STATUS_OK ? "" : ", reject could not be sent (connection lost)"));
+          r == AMQP_STATUS_OK ? "" : ", reject could not be sent (connection lost)"),
+      ("amqpsrc-reject", "reason-code", G_TYPE_STRING, code, "reason", G_TYPE_STRING, reason,
+          "queue", G_TYPE_STRING, st->s.queue, "delivery-tag", G_TYPE_UINT64, tag, NULL));
 }
 
 static gboolean
@@ -1193,6 +1235,7 @@ handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
   EdgefaasFrameEvent *ev = NULL;
   GBytes *bytes = NULL;
   gchar *media_type = NULL, *reason = NULL;
+  const gchar *code = NULL;
   GstBuffer *buf;
   EdgefaasAckToken *token = NULL;
   GstClock *clock;
@@ -1203,8 +1246,8 @@ handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
   g_mutex_unlock (&self->hub->lock);
   st->last_activity = g_get_monotonic_time ();
 
-  if (!decode_delivery (self, env, &ev, &bytes, &media_type, &reason)) {
-    reject_now (self, env->delivery_tag, reason, env->redelivered);
+  if (!decode_delivery (self, env, &ev, &bytes, &media_type, &code, &reason)) {
+    reject_now (self, env->delivery_tag, code, reason, env->redelivered);
     g_free (reason);
     return NULL;
   }
