@@ -1,49 +1,2308 @@
-/* amqpsink: publishes frame and detection events to RabbitMQ (being written). */
+/* edgefaas amqpsink: publishes frame and detection events to RabbitMQ.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-amqpsink
+ * @title: amqpsink
+ *
+ * Publishes one AMQP 0-9-1 message per buffer (plus one alert per situation)
+ * with publisher confirms, without ever blocking the streaming thread on the
+ * network.
+ *
+ * Input and what is published:
+ * - `image/jpeg`, `image/png`: an `edgefaas.frame/v1` event. With `frame-store`
+ *   the image is written atomically under `frame-store/<camera>/<date>/` and the
+ *   message body is the JSON event (content-type `application/json`) carrying the
+ *   `file://` URI, size and SHA-256. Without it the message body is the image
+ *   itself (binary-safe, content-type `image/jpeg` or `image/png`) and the JSON
+ *   event travels in the message header `edgefaas-event` (frame.inline = true,
+ *   size and SHA-256 of the body). Motion boxes come from
+ *   #GstVideoRegionOfInterestMeta of type "motion", the motion score and event id
+ *   from #GstEdgefaasMotionMeta.
+ * - `video/x-raw` with detection metas (#GstVideoRegionOfInterestMeta with a
+ *   "detection" parameter structure, #GstEdgefaasSituationMeta, and the source
+ *   #GstEdgefaasEventMeta): an `edgefaas.detection/v1` event, no pixels. Every
+ *   situation is also published as an alert (same JSON body, header
+ *   `edgefaas-alert` = situation name) with routing key
+ *   `alerts.<situation>.<camera>`.
+ * - `application/json`: published as is.
+ *
+ * Delivery: a publishing thread owns the connection (rabbitmq-c connections are
+ * not thread-safe); the streaming thread only appends to a bounded in-memory
+ * queue. Publishes are pipelined with publisher confirms (`confirm-window`
+ * outstanding). While the broker is unreachable messages go to an on-disk spool
+ * (`spool-dir`, file `<element name>.spool`, bounded by `spool-max-bytes`) and
+ * are replayed in order after reconnecting, before newer messages. Messages not
+ * confirmed when a connection drops are published again (at-least-once:
+ * consumers may see duplicates, identified by the AMQP message-id). Reconnection
+ * uses exponential backoff; each broker failure is a warning on the bus, never an
+ * error, unless the spool (or, without a spool, the memory queue) is full and
+ * `on-full=error`. A buffer carrying a #GstEdgefaasEventMeta with an ack token
+ * keeps a reference on the token until the broker confirmed the publish; a nack
+ * or a drop rejects the token with requeue.
+ *
+ * Credentials: the URL must not contain a password. It is read from the
+ * environment variable named by `password-env` (default
+ * `EDGEFAAS_AMQP_PASSWORD`) or from the first line of `credentials-file`, and is
+ * never logged nor posted on the bus.
+ *
+ * ## Example launch line
+ * |[
+ * EDGEFAAS_AMQP_PASSWORD=secret gst-launch-1.0 -e videotestsrc is-live=true ! jpegenc ! \
+ *     amqpsink url=amqp://edgefaas@localhost:5672/ exchange=x routing-key=frames \
+ *     queue=frames declare=true spool-dir=/var/spool/edgefaas
+ * ]|
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <gst/gst.h>
 #include <gst/base/gstbasesink.h>
+#include <gst/video/video.h>
+
+#include <amqp.h>
+#include <amqp_framing.h>
+
+#include "edgefaas-amqp.h"
+#include "edgefaas-event.h"
+#include "edgefaas-meta.h"
+#include "edgefaas-frameref.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_amqp_sink_debug);
 #define GST_CAT_DEFAULT gst_amqp_sink_debug
 
-#define GST_TYPE_AMQP_SINK (gst_amqp_sink_get_type ())
-G_DECLARE_FINAL_TYPE (GstAmqpSink, gst_amqp_sink, GST, AMQP_SINK, GstBaseSink);
+typedef enum
+{
+  GST_AMQP_SINK_ON_FULL_DROP,
+  GST_AMQP_SINK_ON_FULL_ERROR,
+  GST_AMQP_SINK_ON_FULL_BLOCK,
+} GstAmqpSinkOnFull;
 
+typedef enum
+{
+  GST_AMQP_SINK_EXCHANGE_DIRECT,
+  GST_AMQP_SINK_EXCHANGE_TOPIC,
+  GST_AMQP_SINK_EXCHANGE_FANOUT,
+  GST_AMQP_SINK_EXCHANGE_HEADERS,
+} GstAmqpSinkExchangeType;
+
+#define DEFAULT_URL NULL
+#define DEFAULT_PASSWORD_ENV NULL
+#define DEFAULT_CREDENTIALS_FILE NULL
+#define DEFAULT_TLS_CA NULL
+#define DEFAULT_TLS_CERT NULL
+#define DEFAULT_TLS_KEY NULL
+#define DEFAULT_TLS_VERIFY TRUE
+#define DEFAULT_EXCHANGE ""
+#define DEFAULT_EXCHANGE_TYPE GST_AMQP_SINK_EXCHANGE_DIRECT
+#define DEFAULT_ROUTING_KEY "frames"
+#define DEFAULT_QUEUE NULL
+#define DEFAULT_DECLARE FALSE
+#define DEFAULT_PERSISTENT TRUE
+#define DEFAULT_CONFIRMS TRUE
+#define DEFAULT_CONFIRM_WINDOW 256
+#define DEFAULT_CAMERA_ID "camera0"
+#define DEFAULT_FRAME_STORE NULL
+#define DEFAULT_SPOOL_DIR NULL
+#define DEFAULT_SPOOL_MAX_BYTES (256 * 1024 * 1024)
+#define DEFAULT_ON_FULL GST_AMQP_SINK_ON_FULL_DROP
+#define DEFAULT_FLUSH_TIMEOUT 10000
+#define DEFAULT_MAX_QUEUE 256
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+/* How long stop() lets the publishing thread finish a blocking write before
+ * shutting its socket down. */
+#define STOP_GRACE_MS 1000
+
+enum
+{
+  PROP_0,
+  PROP_URL,
+  PROP_PASSWORD_ENV,
+  PROP_CREDENTIALS_FILE,
+  PROP_TLS_CA,
+  PROP_TLS_CERT,
+  PROP_TLS_KEY,
+  PROP_TLS_VERIFY,
+  PROP_EXCHANGE,
+  PROP_EXCHANGE_TYPE,
+  PROP_ROUTING_KEY,
+  PROP_QUEUE,
+  PROP_DECLARE,
+  PROP_PERSISTENT,
+  PROP_CONFIRMS,
+  PROP_CONFIRM_WINDOW,
+  PROP_CAMERA_ID,
+  PROP_FRAME_STORE,
+  PROP_SPOOL_DIR,
+  PROP_SPOOL_MAX_BYTES,
+  PROP_ON_FULL,
+  PROP_FLUSH_TIMEOUT,
+  PROP_MAX_QUEUE,
+  PROP_STATS,
+};
+
+#define GST_TYPE_AMQP_SINK_ON_FULL (gst_amqp_sink_on_full_get_type ())
+static GType
+gst_amqp_sink_on_full_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_AMQP_SINK_ON_FULL_DROP, "Drop the new message (counted in stats, warning)",
+        "drop"},
+    {GST_AMQP_SINK_ON_FULL_ERROR, "Post an error and stop the pipeline", "error"},
+    {GST_AMQP_SINK_ON_FULL_BLOCK, "Block the streaming thread until there is room",
+        "block"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstAmqpSinkOnFull", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define GST_TYPE_AMQP_SINK_EXCHANGE_TYPE (gst_amqp_sink_exchange_type_get_type ())
+static GType
+gst_amqp_sink_exchange_type_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_AMQP_SINK_EXCHANGE_DIRECT, "Direct exchange", "direct"},
+    {GST_AMQP_SINK_EXCHANGE_TOPIC, "Topic exchange", "topic"},
+    {GST_AMQP_SINK_EXCHANGE_FANOUT, "Fanout exchange", "fanout"},
+    {GST_AMQP_SINK_EXCHANGE_HEADERS, "Headers exchange", "headers"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstAmqpSinkExchangeType", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static const gchar *
+exchange_type_name (GstAmqpSinkExchangeType t)
+{
+  switch (t) {
+    case GST_AMQP_SINK_EXCHANGE_TOPIC:
+      return "topic";
+    case GST_AMQP_SINK_EXCHANGE_FANOUT:
+      return "fanout";
+    case GST_AMQP_SINK_EXCHANGE_HEADERS:
+      return "headers";
+    default:
+      return "direct";
+  }
+}
+
+/* Property values. Written under GST_OBJECT_LOCK; start() copies them. */
+typedef struct
+{
+  gchar *url;
+  gboolean url_has_password;
+  gchar *password_env;
+  gchar *credentials_file;
+  gchar *tls_ca, *tls_cert, *tls_key;
+  gboolean tls_verify;
+  gchar *exchange;
+  GstAmqpSinkExchangeType exchange_type;
+  gchar *routing_key;
+  gchar *queue;
+  gboolean declare;
+  gboolean persistent;
+  gboolean confirms;
+  guint confirm_window;
+  gchar *camera_id;
+  gchar *frame_store;
+  gchar *spool_dir;
+  guint64 spool_max_bytes;
+  GstAmqpSinkOnFull on_full;
+  guint flush_timeout_ms;
+  guint max_queue;
+} Settings;
+
+/* One AMQP message. */
+typedef struct
+{
+  gchar *routing_key;
+  gchar *content_type;
+  gchar *event_header;          /* "edgefaas-event" header (inline frames) or NULL */
+  gchar *alert;                 /* "edgefaas-alert" header or NULL */
+  gchar *message_id;
+  GBytes *body;
+  gboolean persistent;
+  EdgefaasAckToken *token;      /* owned ref or NULL */
+  guint64 tag;                  /* delivery tag while in flight */
+} Msg;
+
+typedef enum
+{
+  INPUT_NONE,
+  INPUT_IMAGE,
+  INPUT_RAW,
+  INPUT_JSON,
+} InputKind;
+
+/* Lock order: GST_OBJECT_LOCK is never held together with qlock. qlock is
+ * never held across a network call; it may be held across a local disk write
+ * of the spool. */
 struct _GstAmqpSink
 {
   GstBaseSink parent;
+
+  Settings settings;
+
+  /* Copy of the settings for the running element (start → stop); read by the
+   * streaming and the publishing threads, never modified while running. */
+  Settings run;
+  EdgefaasAmqpParams params;
+  gchar *redacted_url;
+  gchar *bind_key;
+
+  /* Streaming thread only (between start and stop). */
+  InputKind input;
+  gchar *media_type;
+  GstVideoInfo vinfo;
+  guint width, height;
+  guint64 sequence;
+
+  /* Shared state, protected by qlock. */
+  GMutex qlock;
+  GCond qcond;                  /* anything changed: new message, confirm, stop, flushing */
+  GQueue memq;                  /* of Msg*, newest at tail; all newer than the spool */
+  gboolean flushing;
+  gboolean stopping;
+  gboolean connected;
+  gboolean fatal;
+  gint sockfd;                  /* of the current connection, -1 when none */
+  guint n_inflight;             /* published, not yet confirmed */
+  guint n_retry;                /* waiting to be published again */
+  /* spool: one append-only file; records between read_off and write_off are
+   * pending, in order. spool_tokens holds the ack token (or NULL) of each
+   * pending record, aligned. */
+  gchar *spool_path;
+  gint spool_fd;
+  guint64 spool_read_off, spool_write_off;
+  guint spool_count;
+  GQueue spool_tokens;
+  guint drops_since_warn;
+  /* counters */
+  guint64 st_published, st_confirmed, st_nacked, st_spooled, st_replayed, st_dropped,
+      st_reconnects, st_republished;
+
+  /* Publishing thread only. */
+  GThread *thread;
+  EdgefaasAmqpConn *conn;
+  GQueue inflight;              /* of Msg*, by delivery tag */
+  GQueue retry;                 /* of Msg*, published first after reconnect */
+  guint64 next_tag;
+  gboolean ever_connected;
 };
+
+#define GST_TYPE_AMQP_SINK (gst_amqp_sink_get_type ())
+G_DECLARE_FINAL_TYPE (GstAmqpSink, gst_amqp_sink, GST, AMQP_SINK, GstBaseSink);
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS ("image/jpeg; image/png; video/x-raw; application/json"));
+    GST_STATIC_CAPS ("image/jpeg; image/png; video/x-raw(ANY); application/json"));
 
 G_DEFINE_TYPE (GstAmqpSink, gst_amqp_sink, GST_TYPE_BASE_SINK);
+
+static void
+amqp_sink_element_init (GstPlugin * plugin)
+{
+  static gsize done = 0;
+  if (g_once_init_enter (&done)) {
+    GST_DEBUG_CATEGORY_INIT (gst_amqp_sink_debug, "amqpsink", 0, "AMQP event sink");
+    gst_type_mark_as_plugin_api (GST_TYPE_AMQP_SINK_ON_FULL, 0);
+    gst_type_mark_as_plugin_api (GST_TYPE_AMQP_SINK_EXCHANGE_TYPE, 0);
+    g_once_init_leave (&done, 1);
+  }
+}
+
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (amqpsink, "amqpsink", GST_RANK_NONE,
-    GST_TYPE_AMQP_SINK, GST_DEBUG_CATEGORY_INIT (gst_amqp_sink_debug, "amqpsink", 0,
-        "AMQP event sink"));
+    GST_TYPE_AMQP_SINK, amqp_sink_element_init (plugin));
+
+/* ------------------------------------------------------------ helpers ---- */
+
+static void
+settings_clear (Settings * s)
+{
+  g_free (s->url);
+  g_free (s->password_env);
+  g_free (s->credentials_file);
+  g_free (s->tls_ca);
+  g_free (s->tls_cert);
+  g_free (s->tls_key);
+  g_free (s->exchange);
+  g_free (s->routing_key);
+  g_free (s->queue);
+  g_free (s->camera_id);
+  g_free (s->frame_store);
+  g_free (s->spool_dir);
+  memset (s, 0, sizeof (*s));
+}
+
+static void
+settings_copy (Settings * d, const Settings * s)
+{
+  settings_clear (d);
+  *d = *s;
+  d->url = g_strdup (s->url);
+  d->password_env = g_strdup (s->password_env);
+  d->credentials_file = g_strdup (s->credentials_file);
+  d->tls_ca = g_strdup (s->tls_ca);
+  d->tls_cert = g_strdup (s->tls_cert);
+  d->tls_key = g_strdup (s->tls_key);
+  d->exchange = g_strdup (s->exchange);
+  d->routing_key = g_strdup (s->routing_key);
+  d->queue = g_strdup (s->queue);
+  d->camera_id = g_strdup (s->camera_id);
+  d->frame_store = g_strdup (s->frame_store);
+  d->spool_dir = g_strdup (s->spool_dir);
+}
+
+static void
+msg_free (Msg * m)
+{
+  if (m == NULL)
+    return;
+  g_free (m->routing_key);
+  g_free (m->content_type);
+  g_free (m->event_header);
+  g_free (m->alert);
+  g_free (m->message_id);
+  if (m->body)
+    g_bytes_unref (m->body);
+  if (m->token)
+    edgefaas_ack_token_unref (m->token);
+  g_free (m);
+}
+
+/* The broker will never confirm @m: reject its token (requeue) and free it. */
+static void
+msg_fail (Msg * m, const gchar * reason)
+{
+  if (m->token)
+    edgefaas_ack_token_reject (m->token, TRUE, reason);
+  msg_free (m);
+}
+
+/* Substitute {camera} and {label}. */
+static gchar *
+expand_key (const gchar * tmpl, const gchar * camera, const gchar * label)
+{
+  GString *s = g_string_new (tmpl ? tmpl : "");
+  g_string_replace (s, "{camera}", camera ? camera : "", 0);
+  g_string_replace (s, "{label}", label ? label : "", 0);
+  return g_string_free (s, FALSE);
+}
+
+/* ------------------------------------------------------------- spool ---- */
+
+/* Record: "EFS1", then six little host-order u32 lengths (routing key,
+ * content type, event header, alert, message id, body), a u32 flags word
+ * (bit 0 = persistent), then the bytes in that order. */
+#define SPOOL_MAGIC "EFS1"
+#define SPOOL_HDR (4 + 7 * 4)
+
+static gsize
+spool_record_size (const Msg * m)
+{
+  return SPOOL_HDR + strlen (m->routing_key) + strlen (m->content_type)
+      + (m->event_header ? strlen (m->event_header) : 0)
+      + (m->alert ? strlen (m->alert) : 0)
+      + (m->message_id ? strlen (m->message_id) : 0) + g_bytes_get_size (m->body);
+}
+
+static gboolean
+write_all (gint fd, const void *data, gsize len)
+{
+  const guint8 *p = data;
+  while (len > 0) {
+    gssize n = write (fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return FALSE;
+    }
+    p += n;
+    len -= n;
+  }
+  return TRUE;
+}
+
+static gboolean
+read_all_at (gint fd, void *data, gsize len, guint64 off)
+{
+  guint8 *p = data;
+  while (len > 0) {
+    gssize n = pread (fd, p, len, (off_t) off);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return FALSE;
+    }
+    if (n == 0)
+      return FALSE;
+    p += n;
+    len -= n;
+    off += n;
+  }
+  return TRUE;
+}
+
+/* Append @m's record to @fd; returns bytes written or 0 on error. */
+static gsize
+spool_write_record (gint fd, const Msg * m)
+{
+  const gchar *strs[5] = { m->routing_key, m->content_type, m->event_header, m->alert,
+    m->message_id
+  };
+  guint32 hdr[7];
+  gsize total = spool_record_size (m);
+  GByteArray *rec = g_byte_array_sized_new (total);
+  gsize sz;
+  const guint8 *body = g_bytes_get_data (m->body, &sz);
+  gboolean ok;
+
+  for (gint i = 0; i < 5; i++)
+    hdr[i] = strs[i] ? strlen (strs[i]) : 0;
+  hdr[5] = sz;
+  hdr[6] = m->persistent ? 1 : 0;
+  g_byte_array_append (rec, (const guint8 *) SPOOL_MAGIC, 4);
+  g_byte_array_append (rec, (const guint8 *) hdr, sizeof (hdr));
+  for (gint i = 0; i < 5; i++)
+    if (hdr[i])
+      g_byte_array_append (rec, (const guint8 *) strs[i], hdr[i]);
+  g_byte_array_append (rec, body, sz);
+  ok = write_all (fd, rec->data, rec->len);
+  g_byte_array_unref (rec);
+  return ok ? total : 0;
+}
+
+/* Read the record at @off; sets *size to its length. NULL if malformed. */
+static Msg *
+spool_read_record (gint fd, guint64 off, guint64 limit, gsize * size)
+{
+  guint8 head[SPOOL_HDR];
+  guint32 hdr[7];
+  gchar *strs[5] = { NULL, };
+  guint64 need = 0;
+  Msg *m;
+
+  if (off + SPOOL_HDR > limit || !read_all_at (fd, head, SPOOL_HDR, off))
+    return NULL;
+  if (memcmp (head, SPOOL_MAGIC, 4) != 0)
+    return NULL;
+  memcpy (hdr, head + 4, sizeof (hdr));
+  for (gint i = 0; i < 6; i++)
+    need += hdr[i];
+  if (off + SPOOL_HDR + need > limit || hdr[0] == 0 || hdr[1] == 0)
+    return NULL;
+  off += SPOOL_HDR;
+  for (gint i = 0; i < 5; i++) {
+    if (hdr[i] == 0)
+      continue;
+    strs[i] = g_malloc0 (hdr[i] + 1);
+    if (!read_all_at (fd, strs[i], hdr[i], off))
+      goto bad;
+    off += hdr[i];
+  }
+  {
+    guint8 *body = g_malloc (hdr[5] ? hdr[5] : 1);
+    if (hdr[5] && !read_all_at (fd, body, hdr[5], off)) {
+      g_free (body);
+      goto bad;
+    }
+    m = g_new0 (Msg, 1);
+    m->body = g_bytes_new_take (body, hdr[5]);
+  }
+  m->routing_key = strs[0];
+  m->content_type = strs[1];
+  m->event_header = strs[2];
+  m->alert = strs[3];
+  m->message_id = strs[4];
+  m->persistent = hdr[6] & 1;
+  *size = SPOOL_HDR + need;
+  return m;
+
+bad:
+  for (gint i = 0; i < 5; i++)
+    g_free (strs[i]);
+  return NULL;
+}
+
+/* qlock held. */
+static gboolean
+spool_append_locked (GstAmqpSink * self, Msg * m)
+{
+  gsize n = spool_write_record (self->spool_fd, m);
+  if (n == 0) {
+    GST_WARNING_OBJECT (self, "spool write failed: %s", g_strerror (errno));
+    /* keep the file consistent: cut a partial record */
+    if (ftruncate (self->spool_fd, (off_t) self->spool_write_off) != 0)
+      GST_WARNING_OBJECT (self, "spool truncate failed: %s", g_strerror (errno));
+    return FALSE;
+  }
+  self->spool_write_off += n;
+  self->spool_count++;
+  g_queue_push_tail (&self->spool_tokens, m->token);
+  m->token = NULL;
+  self->st_spooled++;
+  msg_free (m);
+  return TRUE;
+}
+
+static gboolean
+spool_enabled (GstAmqpSink * self)
+{
+  return self->spool_fd >= 0;
+}
+
+static guint64
+spool_pending_bytes (GstAmqpSink * self)
+{
+  return self->spool_write_off - self->spool_read_off;
+}
+
+/* Move the whole memory queue to the spool tail (order kept). qlock held. */
+static gboolean
+spool_take_memq_locked (GstAmqpSink * self)
+{
+  Msg *m;
+  while ((m = g_queue_peek_head (&self->memq))) {
+    if (spool_pending_bytes (self) + spool_record_size (m) > self->run.spool_max_bytes)
+      return FALSE;
+    if (!spool_append_locked (self, m))
+      return FALSE;
+    g_queue_pop_head (&self->memq);
+  }
+  return TRUE;
+}
+
+/* Pop the oldest spooled record. qlock held. */
+static Msg *
+spool_pop_locked (GstAmqpSink * self)
+{
+  gsize size = 0;
+  Msg *m;
+
+  if (self->spool_count == 0)
+    return NULL;
+  m = spool_read_record (self->spool_fd, self->spool_read_off, self->spool_write_off, &size);
+  if (m == NULL) {
+    /* Corrupt from here on: count what is lost and start over. */
+    GST_ERROR_OBJECT (self, "spool corrupt at offset %" G_GUINT64_FORMAT
+        ", discarding %u records", self->spool_read_off, self->spool_count);
+    self->st_dropped += self->spool_count;
+    while (!g_queue_is_empty (&self->spool_tokens)) {
+      EdgefaasAckToken *t = g_queue_pop_head (&self->spool_tokens);
+      if (t) {
+        edgefaas_ack_token_reject (t, TRUE, "amqpsink spool corrupt");
+        edgefaas_ack_token_unref (t);
+      }
+    }
+    self->spool_count = 0;
+    self->spool_read_off = self->spool_write_off = 0;
+    if (ftruncate (self->spool_fd, 0) != 0)
+      GST_WARNING_OBJECT (self, "spool truncate failed: %s", g_strerror (errno));
+    return NULL;
+  }
+  m->token = g_queue_pop_head (&self->spool_tokens);
+  self->spool_read_off += size;
+  self->spool_count--;
+  self->st_replayed++;
+  if (self->spool_count == 0) {
+    self->spool_read_off = self->spool_write_off = 0;
+    if (ftruncate (self->spool_fd, 0) != 0)
+      GST_WARNING_OBJECT (self, "spool truncate failed: %s", g_strerror (errno));
+  }
+  return m;
+}
+
+/* Open (or recover) the spool file. Records left by an earlier run are
+ * replayed first; a torn last record is cut off. */
+static gboolean
+spool_open (GstAmqpSink * self, GError ** error)
+{
+  gchar *name = gst_object_get_name (GST_OBJECT (self));
+  gchar *file = g_strdup_printf ("%s.spool", name);
+  guint64 off = 0, size;
+  struct stat st;
+
+  g_free (name);
+  if (g_mkdir_with_parents (self->run.spool_dir, 0700) != 0) {
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+        "cannot create spool-dir '%s': %s", self->run.spool_dir, g_strerror (errno));
+    g_free (file);
+    return FALSE;
+  }
+  self->spool_path = g_build_filename (self->run.spool_dir, file, NULL);
+  g_free (file);
+  self->spool_fd = open (self->spool_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (self->spool_fd < 0) {
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+        "cannot open spool file '%s': %s", self->spool_path, g_strerror (errno));
+    return FALSE;
+  }
+  if (fstat (self->spool_fd, &st) != 0)
+    st.st_size = 0;
+  size = st.st_size;
+  self->spool_count = 0;
+  while (off < size) {
+    gsize rs = 0;
+    Msg *m = spool_read_record (self->spool_fd, off, size, &rs);
+    if (m == NULL) {
+      GST_WARNING_OBJECT (self, "spool: cutting torn record at %" G_GUINT64_FORMAT, off);
+      if (ftruncate (self->spool_fd, (off_t) off) != 0) {
+        g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+            "cannot repair spool file '%s': %s", self->spool_path, g_strerror (errno));
+        return FALSE;
+      }
+      break;
+    }
+    msg_free (m);
+    off += rs;
+    self->spool_count++;
+    g_queue_push_tail (&self->spool_tokens, NULL);
+  }
+  self->spool_read_off = 0;
+  self->spool_write_off = off;
+  if (self->spool_count)
+    GST_INFO_OBJECT (self, "spool holds %u messages from an earlier run", self->spool_count);
+  return TRUE;
+}
+
+/* --------------------------------------------------- publishing thread ---- */
+
+/* Post a warning from any thread, without holding any lock. */
+#define POST_WARNING(self, text, debug) \
+  GST_ELEMENT_WARNING (self, RESOURCE, WRITE, text, debug)
+
+static void
+disconnect (GstAmqpSink * self, const gchar * reason)
+{
+  guint n_back;
+  Msg *m;
+
+  if (self->conn == NULL)
+    return;
+  GST_INFO_OBJECT (self, "disconnecting: %s", reason);
+  g_mutex_lock (&self->qlock);
+  self->sockfd = -1;
+  self->connected = FALSE;
+  g_mutex_unlock (&self->qlock);
+  edgefaas_amqp_conn_close (self->conn);
+  self->conn = NULL;
+
+  /* Unconfirmed messages are older than anything in retry: put them first. */
+  n_back = g_queue_get_length (&self->inflight);
+  while ((m = g_queue_pop_tail (&self->inflight)))
+    g_queue_push_head (&self->retry, m);
+  g_mutex_lock (&self->qlock);
+  self->n_inflight = 0;
+  self->n_retry = g_queue_get_length (&self->retry);
+  self->st_republished += n_back;
+  g_cond_broadcast (&self->qcond);
+  g_mutex_unlock (&self->qlock);
+}
+
+static gboolean
+try_connect (GstAmqpSink * self, GError ** error)
+{
+  EdgefaasAmqpConn *conn = edgefaas_amqp_conn_open (&self->params, error);
+  amqp_connection_state_t st;
+
+  if (conn == NULL)
+    return FALSE;
+  st = edgefaas_amqp_conn_get_state (conn);
+  if (self->run.declare) {
+    if (!edgefaas_amqp_declare_topology (conn, self->run.exchange,
+            exchange_type_name (self->run.exchange_type), self->run.queue, self->bind_key,
+            self->params.queue_type, error)) {
+      edgefaas_amqp_conn_close (conn);
+      return FALSE;
+    }
+  }
+  if (self->run.confirms) {
+    amqp_confirm_select (st, edgefaas_amqp_conn_get_channel (conn));
+    if (!edgefaas_amqp_check_reply (amqp_get_rpc_reply (st), "confirm.select", error)) {
+      edgefaas_amqp_conn_close (conn);
+      return FALSE;
+    }
+  }
+  self->conn = conn;
+  self->next_tag = 0;
+  g_mutex_lock (&self->qlock);
+  self->sockfd = amqp_get_sockfd (st);
+  self->connected = TRUE;
+  g_mutex_unlock (&self->qlock);
+  return TRUE;
+}
+
+static void
+complete_ok (GstAmqpSink * self, Msg * m)
+{
+  msg_free (m);                 /* releases the token ref: the source may ack */
+}
+
+/* Handle a basic.ack / basic.nack. */
+static void
+handle_confirm (GstAmqpSink * self, guint64 tag, gboolean multiple, gboolean ack)
+{
+  guint n = 0;
+  Msg *m;
+
+  while ((m = g_queue_peek_head (&self->inflight))) {
+    if (m->tag > tag || (!multiple && m->tag != tag))
+      break;
+    g_queue_pop_head (&self->inflight);
+    n++;
+    if (ack) {
+      complete_ok (self, m);
+    } else {
+      GST_WARNING_OBJECT (self, "broker nacked message %s", m->message_id);
+      msg_fail (m, "broker nacked the publish");
+    }
+  }
+  if (!multiple && n == 0) {
+    /* Not the head: find it in the window (confirms may come out of order). */
+    for (GList * l = self->inflight.head; l; l = l->next) {
+      m = l->data;
+      if (m->tag == tag) {
+        g_queue_delete_link (&self->inflight, l);
+        n = 1;
+        if (ack)
+          complete_ok (self, m);
+        else
+          msg_fail (m, "broker nacked the publish");
+        break;
+      }
+    }
+  }
+  g_mutex_lock (&self->qlock);
+  self->n_inflight = g_queue_get_length (&self->inflight);
+  if (ack)
+    self->st_confirmed += n;
+  else
+    self->st_nacked += n;
+  g_cond_broadcast (&self->qcond);
+  g_mutex_unlock (&self->qlock);
+  if (!ack && n > 0)
+    POST_WARNING (self, ("The broker refused %u message(s)", n), ("basic.nack tag %"
+            G_GUINT64_FORMAT " multiple=%d", tag, multiple));
+}
+
+/* Read frames for up to @timeout_ms (0 = only what is there). FALSE if the
+ * connection is gone (already disconnected). */
+static gboolean
+read_frames (GstAmqpSink * self, guint timeout_ms)
+{
+  amqp_connection_state_t st = edgefaas_amqp_conn_get_state (self->conn);
+  struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+
+  for (;;) {
+    amqp_frame_t frame;
+    gint rc;
+
+    amqp_maybe_release_buffers (st);
+    rc = amqp_simple_wait_frame_noblock (st, &frame, &tv);
+    if (rc == AMQP_STATUS_TIMEOUT)
+      return TRUE;
+    if (rc != AMQP_STATUS_OK) {
+      gchar *why = g_strdup_printf ("connection lost: %s", amqp_error_string2 (rc));
+      disconnect (self, why);
+      POST_WARNING (self, ("Lost the connection to the AMQP broker, reconnecting"), ("%s",
+              why));
+      g_free (why);
+      return FALSE;
+    }
+    if (frame.frame_type == AMQP_FRAME_METHOD) {
+      switch (frame.payload.method.id) {
+        case AMQP_BASIC_ACK_METHOD:{
+          amqp_basic_ack_t *a = frame.payload.method.decoded;
+          handle_confirm (self, a->delivery_tag, a->multiple, TRUE);
+          break;
+        }
+        case AMQP_BASIC_NACK_METHOD:{
+          amqp_basic_nack_t *a = frame.payload.method.decoded;
+          handle_confirm (self, a->delivery_tag, a->multiple, FALSE);
+          break;
+        }
+        case AMQP_CHANNEL_CLOSE_METHOD:{
+          amqp_channel_close_t *c = frame.payload.method.decoded;
+          amqp_channel_close_ok_t ok = { 0 };
+          gchar *why = g_strdup_printf ("broker closed the channel: %u %.*s", c->reply_code,
+              (int) c->reply_text.len, (const char *) c->reply_text.bytes);
+          amqp_send_method (st, frame.channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+          disconnect (self, why);
+          POST_WARNING (self, ("The AMQP broker closed the channel, reconnecting"), ("%s",
+                  why));
+          g_free (why);
+          return FALSE;
+        }
+        case AMQP_CONNECTION_CLOSE_METHOD:{
+          amqp_connection_close_t *c = frame.payload.method.decoded;
+          amqp_connection_close_ok_t ok = { 0 };
+          gchar *why = g_strdup_printf ("broker closed the connection: %u %.*s",
+              c->reply_code, (int) c->reply_text.len, (const char *) c->reply_text.bytes);
+          amqp_send_method (st, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+          disconnect (self, why);
+          POST_WARNING (self, ("The AMQP broker closed the connection, reconnecting"),
+              ("%s", why));
+          g_free (why);
+          return FALSE;
+        }
+        default:
+          GST_DEBUG_OBJECT (self, "ignoring method 0x%08x", frame.payload.method.id);
+          break;
+      }
+    }
+    /* Drain whatever else is already buffered, without waiting. */
+    if (!amqp_frames_enqueued (st) && !amqp_data_in_buffer (st)) {
+      tv.tv_sec = 0;
+      tv.tv_usec = 0;
+    }
+  }
+}
+
+static gint
+publish_one (GstAmqpSink * self, Msg * m)
+{
+  amqp_connection_state_t st = edgefaas_amqp_conn_get_state (self->conn);
+  amqp_basic_properties_t props = { 0 };
+  amqp_table_entry_t entries[2];
+  gsize size;
+  amqp_bytes_t body;
+
+  props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG
+      | AMQP_BASIC_APP_ID_FLAG;
+  props.content_type = amqp_cstring_bytes (m->content_type);
+  props.delivery_mode = m->persistent ? 2 : 1;
+  props.app_id = amqp_cstring_bytes ("edgefaas");
+  if (m->message_id) {
+    props._flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
+    props.message_id = amqp_cstring_bytes (m->message_id);
+  }
+  props.headers.num_entries = 0;
+  props.headers.entries = entries;
+  if (m->event_header) {
+    entries[props.headers.num_entries].key = amqp_cstring_bytes ("edgefaas-event");
+    entries[props.headers.num_entries].value.kind = AMQP_FIELD_KIND_UTF8;
+    entries[props.headers.num_entries].value.value.bytes = amqp_cstring_bytes (m->event_header);
+    props.headers.num_entries++;
+  }
+  if (m->alert) {
+    entries[props.headers.num_entries].key = amqp_cstring_bytes ("edgefaas-alert");
+    entries[props.headers.num_entries].value.kind = AMQP_FIELD_KIND_UTF8;
+    entries[props.headers.num_entries].value.value.bytes = amqp_cstring_bytes (m->alert);
+    props.headers.num_entries++;
+  }
+  if (props.headers.num_entries)
+    props._flags |= AMQP_BASIC_HEADERS_FLAG;
+
+  body.bytes = (void *) g_bytes_get_data (m->body, &size);
+  body.len = size;
+  return amqp_basic_publish (st, edgefaas_amqp_conn_get_channel (self->conn),
+      amqp_cstring_bytes (self->run.exchange ? self->run.exchange : ""),
+      amqp_cstring_bytes (m->routing_key), 0, 0, &props, body);
+}
+
+/* Next message in order: retry, then spool, then memory. */
+static Msg *
+next_message (GstAmqpSink * self)
+{
+  Msg *m = g_queue_pop_head (&self->retry);
+  if (m) {
+    g_mutex_lock (&self->qlock);
+    self->n_retry = g_queue_get_length (&self->retry);
+    g_mutex_unlock (&self->qlock);
+    return m;
+  }
+  g_mutex_lock (&self->qlock);
+  if (self->spool_count > 0)
+    m = spool_pop_locked (self);
+  if (m == NULL)
+    m = g_queue_pop_head (&self->memq);
+  if (m)
+    g_cond_broadcast (&self->qcond);    /* room for a blocked producer */
+  g_mutex_unlock (&self->qlock);
+  return m;
+}
+
+static gboolean
+have_work_locked (GstAmqpSink * self)
+{
+  return self->spool_count > 0 || !g_queue_is_empty (&self->memq);
+}
+
+static gpointer
+publisher_thread (gpointer data)
+{
+  GstAmqpSink *self = data;
+  guint backoff_ms = BACKOFF_MIN_MS;
+  gboolean outage_warned = FALSE;
+
+  for (;;) {
+    gboolean stopping;
+
+    g_mutex_lock (&self->qlock);
+    stopping = self->stopping;
+    g_mutex_unlock (&self->qlock);
+    if (stopping)
+      break;
+
+    if (self->conn == NULL) {
+      GError *err = NULL;
+
+      if (try_connect (self, &err)) {
+        GST_INFO_OBJECT (self, "connected to %s", self->redacted_url);
+        if (self->ever_connected) {
+          g_mutex_lock (&self->qlock);
+          self->st_reconnects++;
+          g_mutex_unlock (&self->qlock);
+          GST_ELEMENT_INFO (self, RESOURCE, WRITE, ("Reconnected to the AMQP broker"),
+              ("%s", self->redacted_url));
+        }
+        self->ever_connected = TRUE;
+        outage_warned = FALSE;
+        backoff_ms = BACKOFF_MIN_MS;
+        continue;
+      }
+
+      /* Broker unreachable. Errors that retrying cannot fix are fatal before
+       * the first successful connection; afterwards everything is retried. */
+      if (!self->ever_connected && err->domain == EDGEFAAS_AMQP_ERROR
+          && (err->code == EDGEFAAS_AMQP_ERROR_AUTH || err->code == EDGEFAAS_AMQP_ERROR_TLS
+              || err->code == EDGEFAAS_AMQP_ERROR_URL
+              || err->code == EDGEFAAS_AMQP_ERROR_CREDENTIALS
+              || (err->code == EDGEFAAS_AMQP_ERROR_PROTOCOL && self->run.declare))) {
+        g_mutex_lock (&self->qlock);
+        self->fatal = TRUE;
+        g_cond_broadcast (&self->qcond);
+        g_mutex_unlock (&self->qlock);
+        if (err->code == EDGEFAAS_AMQP_ERROR_AUTH)
+          GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+              ("The AMQP broker refused the login"), ("%s: %s", self->redacted_url,
+                  err->message));
+        else if (err->code == EDGEFAAS_AMQP_ERROR_TLS)
+          GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+              ("TLS connection to the AMQP broker failed (certificate or CA?)"), ("%s: %s",
+                  self->redacted_url, err->message));
+        else
+          GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+              ("Could not set up the AMQP connection"), ("%s: %s", self->redacted_url,
+                  err->message));
+        g_error_free (err);
+        break;
+      }
+
+      g_mutex_lock (&self->qlock);
+      if (spool_enabled (self) && !spool_take_memq_locked (self))
+        GST_DEBUG_OBJECT (self, "spool full, messages stay in memory");
+      g_mutex_unlock (&self->qlock);
+      if (!outage_warned) {
+        POST_WARNING (self, ("The AMQP broker is unreachable, retrying"), ("%s: %s",
+                self->redacted_url, err->message));
+        outage_warned = TRUE;
+      } else {
+        GST_INFO_OBJECT (self, "reconnect failed: %s", err->message);
+      }
+      g_error_free (err);
+
+      g_mutex_lock (&self->qlock);
+      if (!self->stopping) {
+        gint64 until = g_get_monotonic_time () + backoff_ms * G_TIME_SPAN_MILLISECOND;
+        while (!self->stopping && g_cond_wait_until (&self->qcond, &self->qlock, until));
+      }
+      g_mutex_unlock (&self->qlock);
+      backoff_ms = MIN (backoff_ms * 2, BACKOFF_MAX_MS);
+      continue;
+    }
+
+    /* Connected: publish while the window has room. */
+    {
+      guint published = 0;
+      gboolean lost = FALSE;
+
+      while (g_queue_get_length (&self->inflight) < self->run.confirm_window) {
+        Msg *m = next_message (self);
+        gint rc;
+
+        if (m == NULL)
+          break;
+        rc = publish_one (self, m);
+        if (rc != AMQP_STATUS_OK) {
+          gchar *why = g_strdup_printf ("publish failed: %s", amqp_error_string2 (rc));
+          g_queue_push_head (&self->retry, m);
+          disconnect (self, why);
+          POST_WARNING (self, ("Lost the connection to the AMQP broker, reconnecting"),
+              ("%s", why));
+          g_free (why);
+          lost = TRUE;
+          break;
+        }
+        published++;
+        if (self->run.confirms) {
+          m->tag = ++self->next_tag;
+          g_queue_push_tail (&self->inflight, m);
+        } else {
+          complete_ok (self, m);
+        }
+        /* Confirms that are already there keep the window moving. */
+        if ((published & 15) == 0) {
+          if (!read_frames (self, 0)) {
+            lost = TRUE;
+            break;
+          }
+        }
+      }
+      if (published) {
+        g_mutex_lock (&self->qlock);
+        self->st_published += published;
+        if (!self->run.confirms)
+          self->st_confirmed += published;
+        self->n_inflight = g_queue_get_length (&self->inflight);
+        g_cond_broadcast (&self->qcond);
+        g_mutex_unlock (&self->qlock);
+      }
+      if (lost)
+        continue;
+    }
+
+    /* Wait for confirms, or for new work. */
+    {
+      gboolean window_full = g_queue_get_length (&self->inflight) >= self->run.confirm_window;
+      gboolean work;
+
+      g_mutex_lock (&self->qlock);
+      work = have_work_locked (self) || !g_queue_is_empty (&self->retry);
+      g_mutex_unlock (&self->qlock);
+
+      if (!g_queue_is_empty (&self->inflight) && (window_full || !work)) {
+        /* Short waits so new messages and stop requests are seen quickly. */
+        if (!read_frames (self, 20))
+          continue;
+      } else {
+        if (!read_frames (self, 0))     /* also services heartbeats */
+          continue;
+        if (!work) {
+          g_mutex_lock (&self->qlock);
+          if (!self->stopping && !have_work_locked (self)) {
+            gint64 until = g_get_monotonic_time () + 200 * G_TIME_SPAN_MILLISECOND;
+            g_cond_wait_until (&self->qcond, &self->qlock, until);
+          }
+          g_mutex_unlock (&self->qlock);
+        }
+      }
+    }
+  }
+
+  if (self->conn) {
+    /* Last chance for confirms that are on their way. */
+    if (!g_queue_is_empty (&self->inflight))
+      read_frames (self, 0);
+    if (self->conn)
+      disconnect (self, "stopping");
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------ streaming side ---- */
+
+/* Hand @m to the publishing thread. Takes ownership. */
+static GstFlowReturn
+enqueue (GstAmqpSink * self, Msg * m)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  gboolean warn_drop = FALSE, error_full = FALSE;
+  guint dropped_now = 0;
+
+  g_mutex_lock (&self->qlock);
+  for (;;) {
+    gboolean mem_room = g_queue_get_length (&self->memq) < self->run.max_queue;
+
+    if (self->flushing) {
+      ret = GST_FLOW_FLUSHING;
+      break;
+    }
+    if (self->fatal) {
+      ret = GST_FLOW_ERROR;
+      break;
+    }
+    if (spool_enabled (self) && (self->spool_count > 0 || !mem_room || !self->connected)) {
+      /* Order: memory queue first, then this one, all behind the spool. */
+      if (spool_take_memq_locked (self)
+          && spool_pending_bytes (self) + spool_record_size (m) <= self->run.spool_max_bytes
+          && spool_append_locked (self, m)) {
+        m = NULL;
+        break;
+      }
+    } else if (mem_room) {
+      g_queue_push_tail (&self->memq, m);
+      m = NULL;
+      break;
+    }
+    /* Full. */
+    if (self->run.on_full == GST_AMQP_SINK_ON_FULL_BLOCK) {
+      g_cond_wait (&self->qcond, &self->qlock);
+      continue;
+    }
+    if (self->run.on_full == GST_AMQP_SINK_ON_FULL_ERROR) {
+      error_full = TRUE;
+      ret = GST_FLOW_ERROR;
+      break;
+    }
+    self->st_dropped++;
+    dropped_now = ++self->drops_since_warn;
+    warn_drop = dropped_now == 1 || dropped_now % 100 == 0;
+    break;
+  }
+  if (ret == GST_FLOW_OK && m == NULL && !warn_drop)
+    self->drops_since_warn = 0;
+  g_cond_broadcast (&self->qcond);
+  g_mutex_unlock (&self->qlock);
+
+  if (m) {
+    if (error_full) {
+      GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+          ("The AMQP %s is full and on-full=error", spool_enabled (self) ? "spool" :
+              "memory queue"), ("message %s not queued; max-queue=%u, spool-max-bytes=%"
+              G_GUINT64_FORMAT, m->message_id, self->run.max_queue,
+              self->run.spool_max_bytes));
+    } else if (warn_drop) {
+      POST_WARNING (self, ("The AMQP %s is full: dropping messages",
+              spool_enabled (self) ? "spool" : "memory queue"), ("%u dropped in a row, "
+              "latest %s", dropped_now, m->message_id));
+    }
+    msg_fail (m, ret == GST_FLOW_FLUSHING ? "amqpsink flushing" :
+        "amqpsink queue full, message dropped");
+  }
+  return ret;
+}
+
+static Msg *
+msg_new (GstAmqpSink * self, gchar * routing_key, const gchar * content_type,
+    GBytes * body, gchar * message_id, EdgefaasAckToken * token)
+{
+  Msg *m = g_new0 (Msg, 1);
+  m->routing_key = routing_key;
+  m->content_type = g_strdup (content_type);
+  m->body = body;
+  m->message_id = message_id;
+  m->persistent = self->run.persistent;
+  m->token = token ? edgefaas_ack_token_ref (token) : NULL;
+  return m;
+}
+
+/* UTC capture time of @buf: the wall clock minus how long ago, on the
+ * pipeline clock, the buffer's running time was. */
+static gint64
+capture_time_us (GstAmqpSink * self, GstBuffer * buf, GstClockTime * running_time)
+{
+  GstBaseSink *bs = GST_BASE_SINK (self);
+  gint64 now = edgefaas_now_utc_us ();
+  GstClockTime rt = GST_CLOCK_TIME_NONE;
+  GstClock *clock;
+  static GstCaps *unix_caps = NULL;
+  GstReferenceTimestampMeta *ref;
+
+  if (g_once_init_enter (&unix_caps)) {
+    GstCaps *c = gst_caps_new_empty_simple ("timestamp/x-unix");
+    GST_MINI_OBJECT_FLAG_SET (c, GST_MINI_OBJECT_FLAG_MAY_BE_LEAKED);
+    g_once_init_leave (&unix_caps, c);
+  }
+
+  if (GST_BUFFER_PTS_IS_VALID (buf)) {
+    GST_OBJECT_LOCK (self);
+    rt = gst_segment_to_running_time (&bs->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
+    GST_OBJECT_UNLOCK (self);
+  }
+  *running_time = rt;
+
+  ref = gst_buffer_get_reference_timestamp_meta (buf, unix_caps);
+  if (ref && GST_CLOCK_TIME_IS_VALID (ref->timestamp))
+    return (gint64) (ref->timestamp / 1000);
+
+  clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (clock && GST_CLOCK_TIME_IS_VALID (rt)) {
+    GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
+    GstClockTime cnow = gst_clock_get_time (clock);
+    if (cnow >= base + rt)
+      now -= (gint64) ((cnow - base - rt) / 1000);
+  }
+  if (clock)
+    gst_object_unref (clock);
+  return now;
+}
+
+static GstFlowReturn
+render_image (GstAmqpSink * self, GstBuffer * buf)
+{
+  GstEdgefaasEventMeta *emeta = gst_buffer_get_edgefaas_event_meta (buf);
+  GstEdgefaasMotionMeta *mmeta = gst_buffer_get_edgefaas_motion_meta (buf);
+  g_autoptr (EdgefaasFrameEvent) ev = edgefaas_frame_event_new ();
+  GstMapInfo map;
+  GBytes *image;
+  gpointer state = NULL;
+  GstMeta *meta;
+  gchar *json;
+  gsize json_len;
+  Msg *m;
+  const gchar *camera;
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not map the input buffer"), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  image = g_bytes_new (map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+
+  camera = emeta && emeta->event && emeta->event->camera_id ? emeta->event->camera_id :
+      self->run.camera_id;
+  ev->camera_id = g_strdup (camera);
+  ev->sequence = ++self->sequence;
+  ev->capture_time_us = capture_time_us (self, buf, &ev->running_time);
+  if (emeta && emeta->event) {
+    ev->event_id = emeta->event->event_id;
+    ev->trace = emeta->event->trace;
+  }
+  if (mmeta) {
+    ev->event_id = mmeta->event_id;
+    ev->motion_score = mmeta->score;
+  }
+  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
+    GstStructure *p;
+    EdgefaasBox b = { roi->x, roi->y, roi->w, roi->h, 0.0 };
+
+    if (roi->roi_type != g_quark_from_static_string ("motion"))
+      continue;
+    p = gst_video_region_of_interest_meta_get_param (roi, "motion");
+    if (p)
+      gst_structure_get_double (p, "score", &b.score);
+    g_array_append_val (ev->motion_boxes, b);
+  }
+  if (ev->trace.captured_us == 0)
+    ev->trace.captured_us = ev->capture_time_us;
+  ev->trace.published_us = edgefaas_now_utc_us ();
+
+  ev->frame.media_type = g_strdup (self->media_type);
+  ev->frame.width = self->width;
+  ev->frame.height = self->height;
+  ev->frame.size = g_bytes_get_size (image);
+
+  if (self->run.frame_store) {
+    GError *err = NULL;
+    gchar *name = g_strdup_printf ("%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT,
+        ev->event_id, ev->sequence);
+    ev->frame.uri = edgefaas_frameref_store (self->run.frame_store, camera,
+        ev->capture_time_us, name, strcmp (self->media_type, "image/png") == 0 ? "png" :
+        "jpg", image, &ev->frame.sha256, &err);
+    g_free (name);
+    g_bytes_unref (image);
+    if (ev->frame.uri == NULL) {
+      GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("Could not store the frame in frame-store"),
+          ("%s", err ? err->message : "unknown error"));
+      g_clear_error (&err);
+      return GST_FLOW_ERROR;
+    }
+    json = edgefaas_frame_event_to_json (ev, &json_len);
+    m = msg_new (self, expand_key (self->run.routing_key, camera, "frame"),
+        "application/json", g_bytes_new_take (json, json_len),
+        g_strdup_printf ("%s:%" G_GUINT64_FORMAT, camera, ev->sequence),
+        emeta ? emeta->token : NULL);
+  } else {
+    gsize sz;
+    const guint8 *d = g_bytes_get_data (image, &sz);
+    ev->frame.is_inline = TRUE;
+    ev->frame.sha256 = edgefaas_sha256_hex (d, sz);
+    json = edgefaas_frame_event_to_json (ev, &json_len);
+    m = msg_new (self, expand_key (self->run.routing_key, camera, "frame"),
+        self->media_type, image, g_strdup_printf ("%s:%" G_GUINT64_FORMAT, camera,
+            ev->sequence), emeta ? emeta->token : NULL);
+    m->event_header = json;
+  }
+  GST_LOG_OBJECT (self, "frame event %s (%" G_GSIZE_FORMAT " bytes)", m->message_id,
+      g_bytes_get_size (m->body));
+  return enqueue (self, m);
+}
+
+static GstFlowReturn
+render_detections (GstAmqpSink * self, GstBuffer * buf)
+{
+  GstEdgefaasEventMeta *emeta = gst_buffer_get_edgefaas_event_meta (buf);
+  g_autoptr (EdgefaasDetectionEvent) det = edgefaas_detection_event_new ();
+  gpointer state = NULL;
+  GstMeta *meta;
+  const gchar *camera, *top_label = "none";
+  gdouble top_conf = -1.0;
+  gchar *json;
+  gsize json_len;
+  GBytes *body;
+  GstFlowReturn ret;
+  GstClockTime rt;
+  gint64 now = edgefaas_now_utc_us ();
+  guint width = self->width ? self->width : 1, height = self->height ? self->height : 1;
+
+  if (emeta && emeta->event) {
+    det->source = edgefaas_frame_event_copy (emeta->event);
+    det->camera_id = g_strdup (emeta->event->camera_id ? emeta->event->camera_id :
+        self->run.camera_id);
+    det->event_id = emeta->event->event_id;
+    det->sequence = emeta->event->sequence;
+    det->trace = emeta->event->trace;
+    self->sequence++;
+  } else {
+    det->camera_id = g_strdup (self->run.camera_id);
+    det->sequence = ++self->sequence;
+    det->trace.captured_us = capture_time_us (self, buf, &rt);
+  }
+  camera = det->camera_id;
+  det->width = self->width;
+  det->height = self->height;
+  if (det->trace.inferred_us == 0)
+    det->trace.inferred_us = now;
+  det->trace.published_us = now;
+
+  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) meta;
+    GstStructure *p = gst_video_region_of_interest_meta_get_param (roi, "detection");
+    EdgefaasDetection d = { 0 };
+    const gchar *label;
+
+    if (roi->roi_type == g_quark_from_static_string ("motion"))
+      continue;
+    label = p ? gst_structure_get_string (p, "label") : NULL;
+    d.label = g_strdup (label ? label : g_quark_to_string (roi->roi_type));
+    d.label_id = -1;
+    d.x_min = (gdouble) roi->x / width;
+    d.y_min = (gdouble) roi->y / height;
+    d.x_max = (gdouble) (roi->x + roi->w) / width;
+    d.y_max = (gdouble) (roi->y + roi->h) / height;
+    if (p) {
+      gst_structure_get_int (p, "label_id", &d.label_id);
+      gst_structure_get_double (p, "confidence", &d.confidence);
+      gst_structure_get_double (p, "x_min", &d.x_min);
+      gst_structure_get_double (p, "y_min", &d.y_min);
+      gst_structure_get_double (p, "x_max", &d.x_max);
+      gst_structure_get_double (p, "y_max", &d.y_max);
+    }
+    g_array_append_val (det->detections, d);
+  }
+  for (guint i = 0; i < det->detections->len; i++) {
+    EdgefaasDetection *d = &g_array_index (det->detections, EdgefaasDetection, i);
+    if (d->confidence > top_conf) {
+      top_conf = d->confidence;
+      top_label = d->label;
+    }
+  }
+  state = NULL;
+  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_EDGEFAAS_SITUATION_META_API_TYPE))) {
+    GstEdgefaasSituationMeta *sm = (GstEdgefaasSituationMeta *) meta;
+    EdgefaasSituation s = sm->situation;
+    s.name = g_strdup (s.name);
+    s.labels = g_strdup (s.labels);
+    g_array_append_val (det->situations, s);
+  }
+
+  json = edgefaas_detection_event_to_json (det, &json_len);
+  body = g_bytes_new_take (json, json_len);
+
+  ret = enqueue (self, msg_new (self, expand_key (self->run.routing_key, camera, top_label),
+          "application/json", g_bytes_ref (body), g_strdup_printf ("%s:%" G_GUINT64_FORMAT
+              ":detection", camera, det->sequence), emeta ? emeta->token : NULL));
+
+  for (guint i = 0; ret == GST_FLOW_OK && i < det->situations->len; i++) {
+    EdgefaasSituation *s = &g_array_index (det->situations, EdgefaasSituation, i);
+    Msg *m = msg_new (self, g_strdup_printf ("alerts.%s.%s", s->name, camera),
+        "application/json", g_bytes_ref (body), g_strdup_printf ("%s:%" G_GUINT64_FORMAT
+            ":alert:%s", camera, det->sequence, s->name), emeta ? emeta->token : NULL);
+    m->alert = g_strdup (s->name);
+    ret = enqueue (self, m);
+  }
+  g_bytes_unref (body);
+  return ret;
+}
+
+static GstFlowReturn
+render_json (GstAmqpSink * self, GstBuffer * buf)
+{
+  GstEdgefaasEventMeta *emeta = gst_buffer_get_edgefaas_event_meta (buf);
+  GstMapInfo map;
+  GBytes *body;
+  const gchar *camera = emeta && emeta->event && emeta->event->camera_id ?
+      emeta->event->camera_id : self->run.camera_id;
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not map the input buffer"), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  body = g_bytes_new (map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  self->sequence++;
+  return enqueue (self, msg_new (self, expand_key (self->run.routing_key, camera, "json"),
+          "application/json", body, g_strdup_printf ("%s:%" G_GUINT64_FORMAT ":json", camera,
+              self->sequence), emeta ? emeta->token : NULL));
+}
 
 static GstFlowReturn
 gst_amqp_sink_render (GstBaseSink * sink, GstBuffer * buf)
 {
-  return GST_FLOW_OK;
+  GstAmqpSink *self = GST_AMQP_SINK (sink);
+
+  switch (self->input) {
+    case INPUT_IMAGE:
+      return render_image (self, buf);
+    case INPUT_RAW:
+      return render_detections (self, buf);
+    case INPUT_JSON:
+      return render_json (self, buf);
+    default:
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("No caps set before data"), (NULL));
+      return GST_FLOW_NOT_NEGOTIATED;
+  }
 }
+
+static gboolean
+gst_amqp_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
+{
+  GstAmqpSink *self = GST_AMQP_SINK (sink);
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  const gchar *name = gst_structure_get_name (s);
+  gint w = 0, h = 0;
+
+  g_free (self->media_type);
+  self->media_type = g_strdup (name);
+  gst_structure_get_int (s, "width", &w);
+  gst_structure_get_int (s, "height", &h);
+  self->width = w > 0 ? w : 0;
+  self->height = h > 0 ? h : 0;
+  if (g_str_equal (name, "image/jpeg") || g_str_equal (name, "image/png")) {
+    self->input = INPUT_IMAGE;
+  } else if (g_str_equal (name, "video/x-raw")) {
+    self->input = INPUT_RAW;
+    if (!gst_video_info_from_caps (&self->vinfo, caps)) {
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Invalid video caps"), ("%" GST_PTR_FORMAT,
+              caps));
+      return FALSE;
+    }
+    self->width = GST_VIDEO_INFO_WIDTH (&self->vinfo);
+    self->height = GST_VIDEO_INFO_HEIGHT (&self->vinfo);
+  } else if (g_str_equal (name, "application/json")) {
+    self->input = INPUT_JSON;
+  } else {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Unsupported caps"), ("%" GST_PTR_FORMAT,
+            caps));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ------------------------------------------------ EOS, unlock, state ---- */
+
+static gboolean
+drained_locked (GstAmqpSink * self)
+{
+  return g_queue_is_empty (&self->memq) && self->spool_count == 0 && self->n_inflight == 0
+      && self->n_retry == 0;
+}
+
+static gboolean
+gst_amqp_sink_event (GstBaseSink * sink, GstEvent * event)
+{
+  GstAmqpSink *self = GST_AMQP_SINK (sink);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    gint64 start = g_get_monotonic_time ();
+    gint64 until = start + (gint64) self->run.flush_timeout_ms * G_TIME_SPAN_MILLISECOND;
+    gboolean drained, interrupted = FALSE;
+    guint left = 0;
+
+    g_mutex_lock (&self->qlock);
+    while (!(drained = drained_locked (self)) && !self->flushing && !self->fatal) {
+      if (!g_cond_wait_until (&self->qcond, &self->qlock, until))
+        break;
+    }
+    drained = drained_locked (self);
+    interrupted = self->flushing;
+    if (!drained)
+      left = g_queue_get_length (&self->memq) + self->spool_count + self->n_inflight +
+          self->n_retry;
+    g_mutex_unlock (&self->qlock);
+
+    if (drained) {
+      GST_DEBUG_OBJECT (self, "EOS: all confirmed after %" G_GINT64_FORMAT " ms",
+          (g_get_monotonic_time () - start) / 1000);
+    } else if (!interrupted) {
+      POST_WARNING (self, ("EOS: %u message(s) not confirmed by the broker within "
+              "flush-timeout", left), ("flush-timeout=%u ms; %s", self->run.flush_timeout_ms,
+              spool_enabled (self) ? "they stay in the spool for the next run" :
+              "they are lost"));
+    }
+  }
+  return GST_BASE_SINK_CLASS (gst_amqp_sink_parent_class)->event (sink, event);
+}
+
+static gboolean
+gst_amqp_sink_unlock (GstBaseSink * sink)
+{
+  GstAmqpSink *self = GST_AMQP_SINK (sink);
+  g_mutex_lock (&self->qlock);
+  self->flushing = TRUE;
+  g_cond_broadcast (&self->qcond);
+  g_mutex_unlock (&self->qlock);
+  return TRUE;
+}
+
+static gboolean
+gst_amqp_sink_unlock_stop (GstBaseSink * sink)
+{
+  GstAmqpSink *self = GST_AMQP_SINK (sink);
+  g_mutex_lock (&self->qlock);
+  self->flushing = FALSE;
+  g_mutex_unlock (&self->qlock);
+  return TRUE;
+}
+
+static gboolean
+gst_amqp_sink_start (GstBaseSink * sink)
+{
+  GstAmqpSink *self = GST_AMQP_SINK (sink);
+  GError *err = NULL;
+
+  GST_OBJECT_LOCK (self);
+  settings_copy (&self->run, &self->settings);
+  GST_OBJECT_UNLOCK (self);
+
+  if (self->run.url_has_password) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("The AMQP url must not contain a password"),
+        ("give it in the environment (password-env, default %s) or in credentials-file",
+            EDGEFAAS_AMQP_DEFAULT_PASSWORD_ENV));
+    return FALSE;
+  }
+  if (!edgefaas_amqp_params_parse_url (&self->params, self->run.url, &err)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Invalid AMQP url"), ("%s", err->message));
+    g_error_free (err);
+    return FALSE;
+  }
+  g_free (self->params.tls_ca);
+  g_free (self->params.tls_cert);
+  g_free (self->params.tls_key);
+  self->params.tls_ca = g_strdup (self->run.tls_ca);
+  self->params.tls_cert = g_strdup (self->run.tls_cert);
+  self->params.tls_key = g_strdup (self->run.tls_key);
+  self->params.tls_verify = self->run.tls_verify;
+  self->redacted_url = edgefaas_amqp_params_redacted_url (&self->params);
+  if (!edgefaas_amqp_params_load_password (&self->params, self->run.credentials_file,
+          self->run.password_env, &err)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED, ("No password for the AMQP broker"),
+        ("%s: %s", self->redacted_url, err->message));
+    g_error_free (err);
+    return FALSE;
+  }
+  if (self->run.declare && (self->run.queue == NULL || *self->run.queue == '\0')
+      && (self->run.exchange == NULL || *self->run.exchange == '\0')) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("declare=true needs an exchange or a queue"),
+        (NULL));
+    return FALSE;
+  }
+  if (self->run.frame_store && g_mkdir_with_parents (self->run.frame_store, 0755) != 0) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Cannot create the frame-store directory"),
+        ("%s: %s", self->run.frame_store, g_strerror (errno)));
+    return FALSE;
+  }
+  /* The binding key: {camera} is known; {label} varies per message. */
+  self->bind_key = expand_key (self->run.routing_key, self->run.camera_id,
+      self->run.exchange_type == GST_AMQP_SINK_EXCHANGE_TOPIC ? "*" : "frame");
+
+  self->spool_fd = -1;
+  if (self->run.spool_dir && *self->run.spool_dir && !spool_open (self, &err)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Cannot open the AMQP spool"), ("%s",
+            err->message));
+    g_error_free (err);
+    return FALSE;
+  }
+
+  self->sequence = 0;
+  self->input = INPUT_NONE;
+  self->stopping = FALSE;
+  self->fatal = FALSE;
+  self->connected = FALSE;
+  self->sockfd = -1;
+  self->n_inflight = self->n_retry = 0;
+  self->drops_since_warn = 0;
+  self->st_published = self->st_confirmed = self->st_nacked = self->st_spooled =
+      self->st_replayed = self->st_dropped = self->st_reconnects = self->st_republished = 0;
+  self->ever_connected = FALSE;
+  GST_INFO_OBJECT (self, "publishing to %s exchange '%s' key '%s'", self->redacted_url,
+      self->run.exchange, self->run.routing_key);
+
+  self->thread = g_thread_try_new ("amqpsink-pub", publisher_thread, self, &err);
+  if (self->thread == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Cannot start the publishing thread"), ("%s",
+            err->message));
+    g_error_free (err);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Rewrite the spool as: @front (oldest), the pending spool, the memory queue. */
+static void
+spool_persist_leftovers (GstAmqpSink * self, GQueue * front)
+{
+  gchar *tmp = g_strdup_printf ("%s.tmp", self->spool_path);
+  gint fd = open (tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  guint n = 0;
+  Msg *m;
+  gboolean ok = fd >= 0;
+
+  while (ok && (m = g_queue_pop_head (front))) {
+    ok = spool_write_record (fd, m) > 0;
+    n++;
+    msg_fail (m, "amqpsink stopped before the broker confirmed");
+  }
+  while (ok && self->spool_count > 0) {
+    gsize size = 0;
+    Msg *r = spool_read_record (self->spool_fd, self->spool_read_off, self->spool_write_off,
+        &size);
+    EdgefaasAckToken *t = g_queue_pop_head (&self->spool_tokens);
+    if (t) {
+      edgefaas_ack_token_reject (t, TRUE, "amqpsink stopped before the broker confirmed");
+      edgefaas_ack_token_unref (t);
+    }
+    self->spool_count--;
+    if (r == NULL)
+      break;
+    self->spool_read_off += size;
+    ok = spool_write_record (fd, r) > 0;
+    n++;
+    msg_free (r);
+  }
+  while (ok && (m = g_queue_pop_head (&self->memq))) {
+    ok = spool_write_record (fd, m) > 0;
+    n++;
+    msg_fail (m, "amqpsink stopped before the broker confirmed");
+  }
+  if (ok && fsync (fd) == 0 && rename (tmp, self->spool_path) == 0) {
+    GST_INFO_OBJECT (self, "%u unconfirmed message(s) kept in %s for the next run", n,
+        self->spool_path);
+  } else {
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not keep unconfirmed messages in the "
+            "spool"), ("%s: %s", tmp, g_strerror (errno)));
+    unlink (tmp);
+  }
+  if (fd >= 0)
+    close (fd);
+  g_free (tmp);
+}
+
+static gboolean
+gst_amqp_sink_stop (GstBaseSink * sink)
+{
+  GstAmqpSink *self = GST_AMQP_SINK (sink);
+  GQueue left = G_QUEUE_INIT;
+  guint lost = 0;
+  Msg *m;
+
+  if (self->thread) {
+    gint64 until;
+    g_mutex_lock (&self->qlock);
+    self->stopping = TRUE;
+    g_cond_broadcast (&self->qcond);
+    /* A publish blocked in a socket write (broker applying back-pressure)
+     * would not see the flag: give it a moment, then cut the socket. */
+    until = g_get_monotonic_time () + STOP_GRACE_MS * G_TIME_SPAN_MILLISECOND;
+    while (self->sockfd >= 0 && g_get_monotonic_time () < until) {
+      g_mutex_unlock (&self->qlock);
+      g_usleep (10 * 1000);
+      g_mutex_lock (&self->qlock);
+    }
+    if (self->sockfd >= 0)
+      shutdown (self->sockfd, SHUT_RDWR);
+    g_mutex_unlock (&self->qlock);
+    g_thread_join (self->thread);
+    self->thread = NULL;
+  }
+  if (self->conn) {
+    edgefaas_amqp_conn_close (self->conn);
+    self->conn = NULL;
+  }
+
+  /* What was never confirmed, oldest first. */
+  while ((m = g_queue_pop_head (&self->inflight)))
+    g_queue_push_tail (&left, m);
+  while ((m = g_queue_pop_head (&self->retry)))
+    g_queue_push_tail (&left, m);
+
+  if (spool_enabled (self)) {
+    if (!g_queue_is_empty (&left) || !g_queue_is_empty (&self->memq))
+      spool_persist_leftovers (self, &left);
+    close (self->spool_fd);
+    self->spool_fd = -1;
+  } else {
+    lost = g_queue_get_length (&left) + g_queue_get_length (&self->memq);
+    while ((m = g_queue_pop_head (&left)))
+      msg_fail (m, "amqpsink stopped before the broker confirmed");
+    while ((m = g_queue_pop_head (&self->memq)))
+      msg_fail (m, "amqpsink stopped before the broker confirmed");
+    if (lost) {
+      g_mutex_lock (&self->qlock);
+      self->st_dropped += lost;
+      g_mutex_unlock (&self->qlock);
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("%u message(s) were not confirmed by the "
+              "broker and are lost (set spool-dir to keep them)", lost), (NULL));
+    }
+  }
+  while (!g_queue_is_empty (&self->spool_tokens)) {
+    EdgefaasAckToken *t = g_queue_pop_head (&self->spool_tokens);
+    if (t) {
+      edgefaas_ack_token_reject (t, TRUE, "amqpsink stopped");
+      edgefaas_ack_token_unref (t);
+    }
+  }
+  self->spool_count = 0;
+  self->spool_read_off = self->spool_write_off = 0;
+  g_clear_pointer (&self->spool_path, g_free);
+  g_clear_pointer (&self->redacted_url, g_free);
+  g_clear_pointer (&self->bind_key, g_free);
+  g_clear_pointer (&self->media_type, g_free);
+  edgefaas_amqp_params_clear (&self->params);
+  self->n_inflight = self->n_retry = 0;
+  self->connected = FALSE;
+  return TRUE;
+}
+
+static GstStructure *
+make_stats (GstAmqpSink * self)
+{
+  GstStructure *s;
+  g_mutex_lock (&self->qlock);
+  s = gst_structure_new ("amqpsink-stats",
+      "published", G_TYPE_UINT64, self->st_published,
+      "confirmed", G_TYPE_UINT64, self->st_confirmed,
+      "nacked", G_TYPE_UINT64, self->st_nacked,
+      "republished", G_TYPE_UINT64, self->st_republished,
+      "spooled", G_TYPE_UINT64, self->st_spooled,
+      "replayed", G_TYPE_UINT64, self->st_replayed,
+      "dropped", G_TYPE_UINT64, self->st_dropped,
+      "reconnects", G_TYPE_UINT64, self->st_reconnects,
+      "queued", G_TYPE_UINT, g_queue_get_length (&self->memq),
+      "in-flight", G_TYPE_UINT, self->n_inflight + self->n_retry,
+      "spool-messages", G_TYPE_UINT, self->spool_count,
+      "spool-bytes", G_TYPE_UINT64, spool_enabled (self) ? spool_pending_bytes (self) : 0,
+      "connected", G_TYPE_BOOLEAN, self->connected, NULL);
+  g_mutex_unlock (&self->qlock);
+  return s;
+}
+
+/* ---------------------------------------------------------- properties ---- */
+
+static gboolean
+url_has_password (const gchar * url)
+{
+  const gchar *a, *end, *at;
+  if (url == NULL || (a = strstr (url, "://")) == NULL)
+    return FALSE;
+  a += 3;
+  end = a + strcspn (a, "/?#");
+  at = g_strstr_len (a, end - a, "@");
+  return at != NULL && memchr (a, ':', at - a) != NULL;
+}
+
+static void
+set_string (gchar ** field, const GValue * value)
+{
+  g_free (*field);
+  *field = g_value_dup_string (value);
+}
+
+static void
+gst_amqp_sink_set_property (GObject * object, guint prop_id, const GValue * value,
+    GParamSpec * pspec)
+{
+  GstAmqpSink *self = GST_AMQP_SINK (object);
+  Settings *s = &self->settings;
+
+  GST_OBJECT_LOCK (self);
+  if (GST_STATE (self) > GST_STATE_READY && prop_id != PROP_STATS) {
+    GST_OBJECT_UNLOCK (self);
+    GST_WARNING_OBJECT (self, "cannot change property '%s' while running", pspec->name);
+    return;
+  }
+  switch (prop_id) {
+    case PROP_URL:{
+      const gchar *url = g_value_get_string (value);
+      g_free (s->url);
+      s->url_has_password = url_has_password (url);
+      /* Never keep (or later report) a password given in the URL. */
+      s->url = s->url_has_password ? NULL : g_strdup (url);
+      if (s->url_has_password)
+        GST_WARNING_OBJECT (self, "refusing an url with a password in it");
+      break;
+    }
+    case PROP_PASSWORD_ENV:
+      set_string (&s->password_env, value);
+      break;
+    case PROP_CREDENTIALS_FILE:
+      set_string (&s->credentials_file, value);
+      break;
+    case PROP_TLS_CA:
+      set_string (&s->tls_ca, value);
+      break;
+    case PROP_TLS_CERT:
+      set_string (&s->tls_cert, value);
+      break;
+    case PROP_TLS_KEY:
+      set_string (&s->tls_key, value);
+      break;
+    case PROP_TLS_VERIFY:
+      s->tls_verify = g_value_get_boolean (value);
+      break;
+    case PROP_EXCHANGE:
+      g_free (s->exchange);
+      s->exchange = g_strdup (g_value_get_string (value) ? g_value_get_string (value) : "");
+      break;
+    case PROP_EXCHANGE_TYPE:
+      s->exchange_type = g_value_get_enum (value);
+      break;
+    case PROP_ROUTING_KEY:
+      g_free (s->routing_key);
+      s->routing_key = g_strdup (g_value_get_string (value) ? g_value_get_string (value) : "");
+      break;
+    case PROP_QUEUE:
+      set_string (&s->queue, value);
+      break;
+    case PROP_DECLARE:
+      s->declare = g_value_get_boolean (value);
+      break;
+    case PROP_PERSISTENT:
+      s->persistent = g_value_get_boolean (value);
+      break;
+    case PROP_CONFIRMS:
+      s->confirms = g_value_get_boolean (value);
+      break;
+    case PROP_CONFIRM_WINDOW:
+      s->confirm_window = g_value_get_uint (value);
+      break;
+    case PROP_CAMERA_ID:
+      g_free (s->camera_id);
+      s->camera_id = g_strdup (g_value_get_string (value) ? g_value_get_string (value) :
+          DEFAULT_CAMERA_ID);
+      break;
+    case PROP_FRAME_STORE:
+      set_string (&s->frame_store, value);
+      break;
+    case PROP_SPOOL_DIR:
+      set_string (&s->spool_dir, value);
+      break;
+    case PROP_SPOOL_MAX_BYTES:
+      s->spool_max_bytes = g_value_get_uint64 (value);
+      break;
+    case PROP_ON_FULL:
+      s->on_full = g_value_get_enum (value);
+      break;
+    case PROP_FLUSH_TIMEOUT:
+      s->flush_timeout_ms = g_value_get_uint (value);
+      break;
+    case PROP_MAX_QUEUE:
+      s->max_queue = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_amqp_sink_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstAmqpSink *self = GST_AMQP_SINK (object);
+  Settings *s = &self->settings;
+
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed (value, make_stats (self));
+    return;
+  }
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_URL:
+      g_value_set_string (value, s->url);
+      break;
+    case PROP_PASSWORD_ENV:
+      g_value_set_string (value, s->password_env);
+      break;
+    case PROP_CREDENTIALS_FILE:
+      g_value_set_string (value, s->credentials_file);
+      break;
+    case PROP_TLS_CA:
+      g_value_set_string (value, s->tls_ca);
+      break;
+    case PROP_TLS_CERT:
+      g_value_set_string (value, s->tls_cert);
+      break;
+    case PROP_TLS_KEY:
+      g_value_set_string (value, s->tls_key);
+      break;
+    case PROP_TLS_VERIFY:
+      g_value_set_boolean (value, s->tls_verify);
+      break;
+    case PROP_EXCHANGE:
+      g_value_set_string (value, s->exchange);
+      break;
+    case PROP_EXCHANGE_TYPE:
+      g_value_set_enum (value, s->exchange_type);
+      break;
+    case PROP_ROUTING_KEY:
+      g_value_set_string (value, s->routing_key);
+      break;
+    case PROP_QUEUE:
+      g_value_set_string (value, s->queue);
+      break;
+    case PROP_DECLARE:
+      g_value_set_boolean (value, s->declare);
+      break;
+    case PROP_PERSISTENT:
+      g_value_set_boolean (value, s->persistent);
+      break;
+    case PROP_CONFIRMS:
+      g_value_set_boolean (value, s->confirms);
+      break;
+    case PROP_CONFIRM_WINDOW:
+      g_value_set_uint (value, s->confirm_window);
+      break;
+    case PROP_CAMERA_ID:
+      g_value_set_string (value, s->camera_id);
+      break;
+    case PROP_FRAME_STORE:
+      g_value_set_string (value, s->frame_store);
+      break;
+    case PROP_SPOOL_DIR:
+      g_value_set_string (value, s->spool_dir);
+      break;
+    case PROP_SPOOL_MAX_BYTES:
+      g_value_set_uint64 (value, s->spool_max_bytes);
+      break;
+    case PROP_ON_FULL:
+      g_value_set_enum (value, s->on_full);
+      break;
+    case PROP_FLUSH_TIMEOUT:
+      g_value_set_uint (value, s->flush_timeout_ms);
+      break;
+    case PROP_MAX_QUEUE:
+      g_value_set_uint (value, s->max_queue);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_amqp_sink_finalize (GObject * object)
+{
+  GstAmqpSink *self = GST_AMQP_SINK (object);
+  settings_clear (&self->settings);
+  settings_clear (&self->run);
+  g_mutex_clear (&self->qlock);
+  g_cond_clear (&self->qcond);
+  G_OBJECT_CLASS (gst_amqp_sink_parent_class)->finalize (object);
+}
+
+#define PARAM_READY (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)
 
 static void
 gst_amqp_sink_class_init (GstAmqpSinkClass * klass)
 {
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstBaseSinkClass *bs_class = GST_BASE_SINK_CLASS (klass);
 
+  gobject_class->set_property = gst_amqp_sink_set_property;
+  gobject_class->get_property = gst_amqp_sink_get_property;
+  gobject_class->finalize = gst_amqp_sink_finalize;
+
+  /**
+   * GstAmqpSink:url:
+   *
+   * Broker URL `amqp[s]://user@host:port/vhost?heartbeat=N`. A password in the
+   * URL is refused: see #GstAmqpSink:password-env and
+   * #GstAmqpSink:credentials-file.
+   */
+  g_object_class_install_property (gobject_class, PROP_URL,
+      g_param_spec_string ("url", "URL",
+          "Broker URL amqp[s]://user@host:port/vhost?heartbeat=N (no password: it comes "
+          "from password-env or credentials-file)", DEFAULT_URL, PARAM_READY));
+  /**
+   * GstAmqpSink:password-env:
+   *
+   * Name of the environment variable holding the password (unset =
+   * EDGEFAAS_AMQP_PASSWORD).
+   */
+  g_object_class_install_property (gobject_class, PROP_PASSWORD_ENV,
+      g_param_spec_string ("password-env", "Password environment variable",
+          "Environment variable holding the broker password (NULL = EDGEFAAS_AMQP_PASSWORD)",
+          DEFAULT_PASSWORD_ENV, PARAM_READY));
+  /**
+   * GstAmqpSink:credentials-file:
+   *
+   * File whose first line is the password; takes precedence over the
+   * environment.
+   */
+  g_object_class_install_property (gobject_class, PROP_CREDENTIALS_FILE,
+      g_param_spec_string ("credentials-file", "Credentials file",
+          "File whose first line is the broker password (takes precedence over password-env)",
+          DEFAULT_CREDENTIALS_FILE, PARAM_READY));
+  /**
+   * GstAmqpSink:tls-ca:
+   *
+   * PEM file of the CA that signed the broker's certificate (amqps://).
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_CA,
+      g_param_spec_string ("tls-ca", "TLS CA", "PEM CA certificate to verify the broker "
+          "with (amqps://)", DEFAULT_TLS_CA, PARAM_READY));
+  /**
+   * GstAmqpSink:tls-cert:
+   *
+   * PEM client certificate (with #GstAmqpSink:tls-key) for mutual TLS.
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_CERT,
+      g_param_spec_string ("tls-cert", "TLS client certificate",
+          "PEM client certificate for mutual TLS (needs tls-key)", DEFAULT_TLS_CERT,
+          PARAM_READY));
+  /**
+   * GstAmqpSink:tls-key:
+   *
+   * PEM private key of #GstAmqpSink:tls-cert.
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_KEY,
+      g_param_spec_string ("tls-key", "TLS client key", "PEM private key of tls-cert",
+          DEFAULT_TLS_KEY, PARAM_READY));
+  /**
+   * GstAmqpSink:tls-verify:
+   *
+   * Verify the broker certificate and host name.
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_VERIFY,
+      g_param_spec_boolean ("tls-verify", "TLS verify",
+          "Verify the broker's certificate and host name", DEFAULT_TLS_VERIFY, PARAM_READY));
+  /**
+   * GstAmqpSink:exchange:
+   *
+   * Exchange to publish to; "" is the default exchange (routing key = queue).
+   */
+  g_object_class_install_property (gobject_class, PROP_EXCHANGE,
+      g_param_spec_string ("exchange", "Exchange",
+          "Exchange to publish to (\"\" = the default exchange)", DEFAULT_EXCHANGE,
+          PARAM_READY));
+  /**
+   * GstAmqpSink:exchange-type:
+   *
+   * Type of the exchange declared when #GstAmqpSink:declare is true.
+   */
+  g_object_class_install_property (gobject_class, PROP_EXCHANGE_TYPE,
+      g_param_spec_enum ("exchange-type", "Exchange type",
+          "Type of the exchange declared with declare=true", GST_TYPE_AMQP_SINK_EXCHANGE_TYPE,
+          DEFAULT_EXCHANGE_TYPE, PARAM_READY));
+  /**
+   * GstAmqpSink:routing-key:
+   *
+   * Routing key; `{camera}` becomes the camera id and `{label}` the
+   * most confident detection label ("none" without detections, "frame" for
+   * frames, "json" for JSON input). Alerts always use
+   * `alerts.<situation>.<camera>`.
+   */
+  g_object_class_install_property (gobject_class, PROP_ROUTING_KEY,
+      g_param_spec_string ("routing-key", "Routing key",
+          "Routing key; {camera} and {label} are substituted", DEFAULT_ROUTING_KEY,
+          PARAM_READY));
+  /**
+   * GstAmqpSink:queue:
+   *
+   * Queue declared and bound (with #GstAmqpSink:declare), with its dead-letter
+   * exchange `<queue>.dlx` and queue `<queue>.dead`.
+   */
+  g_object_class_install_property (gobject_class, PROP_QUEUE,
+      g_param_spec_string ("queue", "Queue",
+          "Queue to declare and bind to the exchange with the routing key (declare=true)",
+          DEFAULT_QUEUE, PARAM_READY));
+  /**
+   * GstAmqpSink:declare:
+   *
+   * Declare the durable exchange, the queue (bound with the routing key, where
+   * `{label}` is `*` on a topic exchange) and its dead-letter exchange/queue on
+   * every (re)connection.
+   */
+  g_object_class_install_property (gobject_class, PROP_DECLARE,
+      g_param_spec_boolean ("declare", "Declare",
+          "Declare exchange, queue, binding and dead-letter exchange/queue on connect",
+          DEFAULT_DECLARE, PARAM_READY));
+  /**
+   * GstAmqpSink:persistent:
+   *
+   * Publish with delivery-mode 2 (persistent).
+   */
+  g_object_class_install_property (gobject_class, PROP_PERSISTENT,
+      g_param_spec_boolean ("persistent", "Persistent",
+          "Publish persistent messages (delivery-mode 2)", DEFAULT_PERSISTENT, PARAM_READY));
+  /**
+   * GstAmqpSink:confirms:
+   *
+   * Use publisher confirms; a message counts as delivered only once the broker
+   * acknowledged it.
+   */
+  g_object_class_install_property (gobject_class, PROP_CONFIRMS,
+      g_param_spec_boolean ("confirms", "Publisher confirms",
+          "Wait for publisher confirms (a message is delivered once the broker acked it)",
+          DEFAULT_CONFIRMS, PARAM_READY));
+  /**
+   * GstAmqpSink:confirm-window:
+   *
+   * Maximum number of published messages awaiting a confirm.
+   */
+  g_object_class_install_property (gobject_class, PROP_CONFIRM_WINDOW,
+      g_param_spec_uint ("confirm-window", "Confirm window",
+          "Maximum number of published messages awaiting a confirm", 1, 65535,
+          DEFAULT_CONFIRM_WINDOW, PARAM_READY));
+  /**
+   * GstAmqpSink:camera-id:
+   *
+   * Camera id put in events (unless the buffer carries a source event).
+   */
+  g_object_class_install_property (gobject_class, PROP_CAMERA_ID,
+      g_param_spec_string ("camera-id", "Camera id",
+          "Camera id for events and {camera} in routing keys", DEFAULT_CAMERA_ID,
+          PARAM_READY));
+  /**
+   * GstAmqpSink:frame-store:
+   *
+   * Directory where frames are stored (then published by reference); unset =
+   * frames travel inline in the message body.
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAME_STORE,
+      g_param_spec_string ("frame-store", "Frame store",
+          "Directory to store frames in, published as file:// references (unset = inline)",
+          DEFAULT_FRAME_STORE, PARAM_READY));
+  /**
+   * GstAmqpSink:spool-dir:
+   *
+   * Directory for the on-disk spool used while the broker is unreachable
+   * (file `<element name>.spool`); unset = no spool.
+   */
+  g_object_class_install_property (gobject_class, PROP_SPOOL_DIR,
+      g_param_spec_string ("spool-dir", "Spool directory",
+          "Directory for the on-disk spool used while the broker is unreachable (unset = none)",
+          DEFAULT_SPOOL_DIR, PARAM_READY));
+  /**
+   * GstAmqpSink:spool-max-bytes:
+   *
+   * Bound of the pending spool contents.
+   */
+  g_object_class_install_property (gobject_class, PROP_SPOOL_MAX_BYTES,
+      g_param_spec_uint64 ("spool-max-bytes", "Spool max bytes",
+          "Largest amount of pending data in the spool", 1, G_MAXUINT64,
+          DEFAULT_SPOOL_MAX_BYTES, PARAM_READY));
+  /**
+   * GstAmqpSink:on-full:
+   *
+   * What to do when the spool (or, without spool, the memory queue) is full.
+   */
+  g_object_class_install_property (gobject_class, PROP_ON_FULL,
+      g_param_spec_enum ("on-full", "On full",
+          "What to do with a new message when the spool (or memory queue) is full",
+          GST_TYPE_AMQP_SINK_ON_FULL, DEFAULT_ON_FULL, PARAM_READY));
+  /**
+   * GstAmqpSink:flush-timeout:
+   *
+   * At EOS, how long to wait for outstanding confirms, in milliseconds.
+   */
+  g_object_class_install_property (gobject_class, PROP_FLUSH_TIMEOUT,
+      g_param_spec_uint ("flush-timeout", "Flush timeout",
+          "At EOS, wait at most this many milliseconds for outstanding confirms", 0,
+          G_MAXUINT, DEFAULT_FLUSH_TIMEOUT, PARAM_READY));
+  /**
+   * GstAmqpSink:max-queue:
+   *
+   * Messages held in memory for the publishing thread.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_QUEUE,
+      g_param_spec_uint ("max-queue", "Max queue",
+          "Messages held in memory for the publishing thread", 1, 1000000,
+          DEFAULT_MAX_QUEUE, PARAM_READY));
+  /**
+   * GstAmqpSink:stats:
+   *
+   * Counters: published, confirmed, nacked, republished (sent again after a
+   * connection loss), spooled, replayed, dropped, reconnects (guint64);
+   * queued, in-flight, spool-messages (guint); spool-bytes (guint64);
+   * connected (boolean).
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Counters: published, confirmed, nacked, republished, spooled, replayed, dropped, "
+          "reconnects, queued, in-flight, spool-messages, spool-bytes, connected",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class, "AMQP event sink",
-      "Sink/Network", "Publishes frame and detection events to an AMQP 0-9-1 broker",
-      "edgefaas");
+      "Sink/Network",
+      "Publishes frame and detection events to an AMQP 0-9-1 broker (RabbitMQ) with "
+      "publisher confirms and an on-disk spool", "edgefaas");
+
+  bs_class->start = GST_DEBUG_FUNCPTR (gst_amqp_sink_start);
+  bs_class->stop = GST_DEBUG_FUNCPTR (gst_amqp_sink_stop);
+  bs_class->set_caps = GST_DEBUG_FUNCPTR (gst_amqp_sink_set_caps);
   bs_class->render = GST_DEBUG_FUNCPTR (gst_amqp_sink_render);
+  bs_class->event = GST_DEBUG_FUNCPTR (gst_amqp_sink_event);
+  bs_class->unlock = GST_DEBUG_FUNCPTR (gst_amqp_sink_unlock);
+  bs_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_amqp_sink_unlock_stop);
 }
 
 static void
 gst_amqp_sink_init (GstAmqpSink * self)
 {
+  Settings *s = &self->settings;
+
+  s->url = DEFAULT_URL;
+  s->tls_verify = DEFAULT_TLS_VERIFY;
+  s->exchange = g_strdup (DEFAULT_EXCHANGE);
+  s->exchange_type = DEFAULT_EXCHANGE_TYPE;
+  s->routing_key = g_strdup (DEFAULT_ROUTING_KEY);
+  s->declare = DEFAULT_DECLARE;
+  s->persistent = DEFAULT_PERSISTENT;
+  s->confirms = DEFAULT_CONFIRMS;
+  s->confirm_window = DEFAULT_CONFIRM_WINDOW;
+  s->camera_id = g_strdup (DEFAULT_CAMERA_ID);
+  s->spool_max_bytes = DEFAULT_SPOOL_MAX_BYTES;
+  s->on_full = DEFAULT_ON_FULL;
+  s->flush_timeout_ms = DEFAULT_FLUSH_TIMEOUT;
+  s->max_queue = DEFAULT_MAX_QUEUE;
+  self->spool_fd = -1;
+  self->sockfd = -1;
+  g_mutex_init (&self->qlock);
+  g_cond_init (&self->qcond);
+  g_queue_init (&self->memq);
+  g_queue_init (&self->spool_tokens);
+  g_queue_init (&self->inflight);
+  g_queue_init (&self->retry);
+  /* Render must not wait on the clock: events go out as soon as they come. */
+  gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
 }
