@@ -88,14 +88,17 @@ export function strategicMerge(base, patch, field = '', builtin = true) {
     if (Array.isArray(pv)) {
       const key = builtin ? listMergeKey(k, field, pv.concat(out[k] ?? [])) : null;
       if (key && Array.isArray(out[k])) {
-        const merged = out[k].map(clone);
+        // As kustomize (kyaml) does: the patch's items first, in patch order
+        // (merged with their namesakes), then the untouched original items.
+        const rest = out[k].map(clone);
+        const front = [];
         for (const item of pv) {
-          const idx = merged.findIndex((m) => isObj(m) && isObj(item) && m[key] === item[key]);
-          if (isObj(item) && item.$patch === 'delete') { if (idx >= 0) merged.splice(idx, 1); continue; }
-          if (idx >= 0) merged[idx] = strategicMerge(merged[idx], item, k, builtin);
-          else merged.push(clone(item));
+          const idx = rest.findIndex((m) => isObj(m) && isObj(item) && m[key] === item[key]);
+          if (isObj(item) && item.$patch === 'delete') { if (idx >= 0) rest.splice(idx, 1); continue; }
+          if (idx >= 0) front.push(strategicMerge(rest.splice(idx, 1)[0], item, k, builtin));
+          else front.push(clone(item));
         }
-        out[k] = merged;
+        out[k] = front.concat(rest);
       } else {
         out[k] = pv.filter((i) => !(isObj(i) && i.$patch === 'delete')).map(clone);
       }
