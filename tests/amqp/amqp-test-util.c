@@ -1,0 +1,153 @@
+#include "amqp-test-util.h"
+
+#include <string.h>
+#include <gst/app/app.h>
+
+void
+at_msg_free (AtMsg * m)
+{
+  if (!m)
+    return;
+  g_bytes_unref (m->body);
+  g_free (m->routing_key);
+  g_free (m->content_type);
+  g_free (m->message_id);
+  g_hash_table_unref (m->headers);
+  g_free (m);
+}
+
+static gchar *
+bytes_str (amqp_bytes_t b)
+{
+  return g_strndup (b.bytes, b.len);
+}
+
+GPtrArray *
+at_drain_queue (const gchar * url, const gchar * queue, guint quiet_ms, GError ** error)
+{
+  EdgefaasAmqpParams params = { 0 };
+  EdgefaasAmqpConn *conn;
+  amqp_connection_state_t st;
+  amqp_channel_t ch;
+  GPtrArray *out;
+  gint64 quiet_until;
+
+  if (!edgefaas_amqp_params_parse_url (&params, url, error)
+      || !edgefaas_amqp_params_load_password (&params, NULL, NULL, error))
+    return NULL;
+  conn = edgefaas_amqp_conn_open (&params, error);
+  edgefaas_amqp_params_clear (&params);
+  if (!conn)
+    return NULL;
+  st = edgefaas_amqp_conn_get_state (conn);
+  ch = edgefaas_amqp_conn_get_channel (conn);
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) at_msg_free);
+  quiet_until = g_get_monotonic_time () + quiet_ms * 1000;
+
+  while (g_get_monotonic_time () < quiet_until) {
+    amqp_rpc_reply_t r = amqp_basic_get (st, ch, amqp_cstring_bytes (queue), 1 /* no_ack */ );
+    amqp_basic_get_ok_t *ok;
+    amqp_message_t msg;
+    AtMsg *m;
+
+    if (!edgefaas_amqp_check_reply (r, "basic.get", error)) {
+      g_ptr_array_unref (out);
+      edgefaas_amqp_conn_close (conn);
+      return NULL;
+    }
+    if (r.reply.id == AMQP_BASIC_GET_EMPTY_METHOD) {
+      g_usleep (50 * 1000);
+      continue;
+    }
+    ok = r.reply.decoded;
+    m = g_new0 (AtMsg, 1);
+    m->routing_key = bytes_str (ok->routing_key);
+    m->redelivered = ok->redelivered;
+    r = amqp_read_message (st, ch, &msg, 0);
+    if (!edgefaas_amqp_check_reply (r, "read message", error)) {
+      g_free (m->routing_key);
+      g_free (m);
+      g_ptr_array_unref (out);
+      edgefaas_amqp_conn_close (conn);
+      return NULL;
+    }
+    m->body = g_bytes_new (msg.body.bytes, msg.body.len);
+    m->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    if (msg.properties._flags & AMQP_BASIC_CONTENT_TYPE_FLAG)
+      m->content_type = bytes_str (msg.properties.content_type);
+    if (msg.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+      m->message_id = bytes_str (msg.properties.message_id);
+    if (msg.properties._flags & AMQP_BASIC_HEADERS_FLAG) {
+      for (int i = 0; i < msg.properties.headers.num_entries; i++) {
+        amqp_table_entry_t *e = &msg.properties.headers.entries[i];
+        if (e->value.kind == AMQP_FIELD_KIND_UTF8 || e->value.kind == AMQP_FIELD_KIND_BYTES)
+          g_hash_table_insert (m->headers, bytes_str (e->key), bytes_str (e->value.value.bytes));
+      }
+    }
+    amqp_destroy_message (&msg);
+    g_ptr_array_add (out, m);
+    quiet_until = g_get_monotonic_time () + quiet_ms * 1000;
+  }
+  edgefaas_amqp_conn_close (conn);
+  return out;
+}
+
+GPtrArray *
+at_encode_images (guint n, const gchar * encoder, guint width, guint height)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=%u ! "
+      "video/x-raw,width=%u,height=%u,framerate=30/1 ! %s ! appsink name=s sync=false", n,
+      width, height, encoder);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *sink;
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  GstSample *s;
+
+  g_assert_nonnull (p);
+  sink = gst_bin_get_by_name (GST_BIN (p), "s");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  while ((s = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
+    GstBuffer *b = gst_sample_get_buffer (s);
+    GstMapInfo map;
+    gst_buffer_map (b, &map, GST_MAP_READ);
+    g_ptr_array_add (out, g_bytes_new (map.data, map.size));
+    gst_buffer_unmap (b, &map);
+    gst_sample_unref (s);
+  }
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (p);
+  g_free (desc);
+  g_assert_cmpuint (out->len, ==, n);
+  return out;
+}
+
+GstMessage *
+at_run_until_done (GstElement * pipeline, guint timeout_s)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, timeout_s * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  gst_object_unref (bus);
+  return msg;
+}
+
+guint64
+at_stat (GstElement * sink, const gchar * field)
+{
+  GstStructure *s = NULL;
+  guint64 v = 0;
+  guint u = 0;
+
+  g_object_get (sink, "stats", &s, NULL);
+  g_assert_nonnull (s);
+  if (!gst_structure_get_uint64 (s, field, &v)) {
+    g_assert_true (gst_structure_get_uint (s, field, &u));
+    v = u;
+  }
+  gst_structure_free (s);
+  return v;
+}

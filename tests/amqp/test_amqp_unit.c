@@ -1,0 +1,347 @@
+/* amqp helpers and amqpsink without a broker: URL and credential handling, the
+ * spool bounds, ack tokens held until a confirm, prompt shutdown when the broker
+ * cannot be reached (a closed loopback port). */
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/app/app.h>
+
+#include "ef-test.h"
+#include "edgefaas-amqp.h"
+#include "edgefaas-meta.h"
+#include "amqp-test-util.h"
+
+#define SECRET "s3cr3t-Pa55word-xyz"
+
+static void
+test_url_parse (void)
+{
+  EdgefaasAmqpParams p = { 0 };
+  GError *err = NULL;
+
+  g_assert_true (edgefaas_amqp_params_parse_url (&p, "amqp://alice@broker.example:5673/prod",
+          &err));
+  g_assert_no_error (err);
+  g_assert_cmpstr (p.host, ==, "broker.example");
+  g_assert_cmpuint (p.port, ==, 5673);
+  g_assert_cmpstr (p.vhost, ==, "prod");
+  g_assert_cmpstr (p.user, ==, "alice");
+  g_assert_false (p.tls);
+  g_assert_true (p.tls_verify);
+  g_assert_cmpuint (p.heartbeat_s, ==, 30);
+  g_assert_null (p.password);
+
+  g_assert_true (edgefaas_amqp_params_parse_url (&p, "amqps://bob@h/%2f?heartbeat=5", &err));
+  g_assert_no_error (err);
+  g_assert_true (p.tls);
+  g_assert_cmpuint (p.port, ==, 5671);
+  g_assert_cmpstr (p.vhost, ==, "/");
+  g_assert_cmpuint (p.heartbeat_s, ==, 5);
+
+  g_assert_true (edgefaas_amqp_params_parse_url (&p, "amqp://localhost", &err));
+  g_assert_cmpstr (p.vhost, ==, "/");
+  g_assert_cmpstr (p.user, ==, "guest");
+  g_assert_cmpuint (p.port, ==, 5672);
+
+  g_assert_false (edgefaas_amqp_params_parse_url (&p, "http://h/", &err));
+  g_assert_error (err, EDGEFAAS_AMQP_ERROR, EDGEFAAS_AMQP_ERROR_URL);
+  g_clear_error (&err);
+  g_assert_false (edgefaas_amqp_params_parse_url (&p, "amqp://h/?heartbeat=abc", &err));
+  g_assert_error (err, EDGEFAAS_AMQP_ERROR, EDGEFAAS_AMQP_ERROR_URL);
+  g_assert_nonnull (strstr (err->message, "heartbeat"));
+  g_clear_error (&err);
+  g_assert_false (edgefaas_amqp_params_parse_url (&p, "amqp://h/?frobnicate=1", &err));
+  g_assert_error (err, EDGEFAAS_AMQP_ERROR, EDGEFAAS_AMQP_ERROR_URL);
+  g_clear_error (&err);
+  edgefaas_amqp_params_clear (&p);
+}
+
+static void
+test_url_password_refused (void)
+{
+  EdgefaasAmqpParams p = { 0 };
+  GError *err = NULL;
+
+  g_assert_false (edgefaas_amqp_params_parse_url (&p,
+          "amqp://alice:" SECRET "@localhost:5672/", &err));
+  g_assert_error (err, EDGEFAAS_AMQP_ERROR, EDGEFAAS_AMQP_ERROR_URL);
+  g_assert_null (strstr (err->message, SECRET));
+  g_assert_nonnull (strstr (err->message, "password"));
+  g_clear_error (&err);
+  edgefaas_amqp_params_clear (&p);
+}
+
+static void
+test_password_sources (void)
+{
+  EdgefaasAmqpParams p = { 0 };
+  GError *err = NULL;
+  gchar *dir = ef_test_mkdtemp ("amqp-cred");
+  gchar *file = g_build_filename (dir, "pw", NULL);
+  gchar *redacted;
+
+  g_assert_true (edgefaas_amqp_params_parse_url (&p, "amqp://alice@localhost/", &err));
+  g_unsetenv ("EDGEFAAS_AMQP_PASSWORD");
+  g_unsetenv ("MY_PW");
+  /* nothing set, user is not guest: a clear error naming the variable */
+  g_assert_false (edgefaas_amqp_params_load_password (&p, NULL, NULL, &err));
+  g_assert_error (err, EDGEFAAS_AMQP_ERROR, EDGEFAAS_AMQP_ERROR_CREDENTIALS);
+  g_assert_nonnull (strstr (err->message, "EDGEFAAS_AMQP_PASSWORD"));
+  g_clear_error (&err);
+
+  g_setenv ("EDGEFAAS_AMQP_PASSWORD", "from-default-env", TRUE);
+  g_assert_true (edgefaas_amqp_params_load_password (&p, NULL, NULL, &err));
+  g_assert_cmpstr (p.password, ==, "from-default-env");
+
+  g_setenv ("MY_PW", "from-my-env", TRUE);
+  g_assert_true (edgefaas_amqp_params_load_password (&p, NULL, "MY_PW", &err));
+  g_assert_cmpstr (p.password, ==, "from-my-env");
+
+  g_assert_true (g_file_set_contents (file, SECRET "\nignored second line\n", -1, NULL));
+  g_assert_true (edgefaas_amqp_params_load_password (&p, file, "MY_PW", &err));
+  g_assert_cmpstr (p.password, ==, SECRET);
+
+  redacted = edgefaas_amqp_params_redacted_url (&p);
+  g_assert_null (strstr (redacted, SECRET));
+  g_assert_nonnull (strstr (redacted, "alice@localhost:5672"));
+  g_free (redacted);
+
+  g_assert_false (edgefaas_amqp_params_load_password (&p, "/nonexistent/pw", NULL, &err));
+  g_assert_error (err, EDGEFAAS_AMQP_ERROR, EDGEFAAS_AMQP_ERROR_CREDENTIALS);
+  g_clear_error (&err);
+
+  g_assert_true (g_file_set_contents (file, "", -1, NULL));
+  g_assert_false (edgefaas_amqp_params_load_password (&p, file, NULL, &err));
+  g_assert_error (err, EDGEFAAS_AMQP_ERROR, EDGEFAAS_AMQP_ERROR_CREDENTIALS);
+  g_clear_error (&err);
+
+  g_unsetenv ("MY_PW");
+  edgefaas_amqp_params_clear (&p);
+  ef_test_rm_rf (dir);
+  g_free (dir);
+  g_free (file);
+}
+
+/* Connecting to a closed port fails fast with a CONNECT error. */
+static void
+test_connect_refused (void)
+{
+  EdgefaasAmqpParams p = { 0 };
+  GError *err = NULL;
+  gchar *url = g_strdup_printf ("amqp://alice@127.0.0.1:%u/", ef_test_free_port ());
+  gint64 t0;
+
+  g_assert_true (edgefaas_amqp_params_parse_url (&p, url, &err));
+  g_setenv ("EDGEFAAS_AMQP_PASSWORD", SECRET, TRUE);
+  g_assert_true (edgefaas_amqp_params_load_password (&p, NULL, NULL, &err));
+  t0 = g_get_monotonic_time ();
+  g_assert_null (edgefaas_amqp_conn_open (&p, &err));
+  g_assert_error (err, EDGEFAAS_AMQP_ERROR, EDGEFAAS_AMQP_ERROR_CONNECT);
+  g_assert_null (strstr (err->message, SECRET));
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 2 * G_USEC_PER_SEC);
+  g_clear_error (&err);
+  edgefaas_amqp_params_clear (&p);
+  g_free (url);
+}
+
+static gchar *
+closed_url (void)
+{
+  return g_strdup_printf ("amqp://edgefaas@127.0.0.1:%u/", ef_test_free_port ());
+}
+
+static void
+test_sink_url_with_password (void)
+{
+  GstElement *sink = gst_element_factory_make ("amqpsink", NULL);
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("fakesrc", NULL);
+  GstMessage *msg;
+  gchar *url = NULL, *dbg = NULL;
+  GError *err = NULL;
+
+  g_assert_nonnull (sink);
+  g_object_set (sink, "url", "amqp://alice:" SECRET "@127.0.0.1:1/", NULL);
+  g_object_get (sink, "url", &url, NULL);
+  g_assert_true (url == NULL || strstr (url, SECRET) == NULL);
+  g_free (url);
+
+  gst_bin_add_many (GST_BIN (pipeline), src, sink, NULL);
+  g_assert_true (gst_element_link (src, sink));
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipeline), 5 * GST_SECOND,
+      GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  gst_message_parse_error (msg, &err, &dbg);
+  g_assert_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS);
+  g_assert_nonnull (strstr (err->message, "password"));
+  g_assert_null (strstr (err->message, SECRET));
+  g_assert_null (strstr (dbg ? dbg : "", SECRET));
+  g_clear_error (&err);
+  g_free (dbg);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
+/* Broker unreachable, spool tiny, on-full=error: the pipeline errors out with
+ * NO_SPACE_LEFT and the spool never exceeds its bound. */
+static void
+test_spool_full_error (void)
+{
+  gchar *dir = ef_test_mkdtemp ("amqp-spool");
+  gchar *url = closed_url ();
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=200 ! "
+      "video/x-raw,width=160,height=120 ! jpegenc ! amqpsink name=s url=%s spool-dir=%s "
+      "spool-max-bytes=40000 on-full=error", url, dir);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *s = gst_bin_get_by_name (GST_BIN (p), "s");
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *spool = g_build_filename (dir, "s.spool", NULL);
+  GStatBuf st;
+
+  g_setenv ("EDGEFAAS_AMQP_PASSWORD", SECRET, TRUE);
+  msg = at_run_until_done (p, 30);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_ERROR);
+  gst_message_parse_error (msg, &err, NULL);
+  g_assert_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NO_SPACE_LEFT);
+  g_test_message ("error: %s", err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  g_assert_cmpuint (at_stat (s, "spooled"), >, 0);
+  g_assert_cmpuint (at_stat (s, "spool-bytes"), <=, 40000);
+  g_assert_cmpuint (g_stat (spool, &st), ==, 0);
+  g_assert_cmpint (st.st_size, <=, 40000);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  ef_test_rm_rf (dir);
+  g_free (dir);
+  g_free (url);
+  g_free (desc);
+  g_free (spool);
+}
+
+/* on-full=drop: EOS still comes (after flush-timeout), every buffer is either
+ * spooled or counted as dropped, and the spool is kept on disk after stop. */
+static void
+test_spool_full_drop_and_persist (void)
+{
+  gchar *dir = ef_test_mkdtemp ("amqp-spool");
+  gchar *url = closed_url ();
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=100 ! "
+      "video/x-raw,width=160,height=120 ! jpegenc ! amqpsink name=s url=%s spool-dir=%s "
+      "spool-max-bytes=40000 on-full=drop flush-timeout=300", url, dir);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *s = gst_bin_get_by_name (GST_BIN (p), "s");
+  GstMessage *msg;
+  guint64 spooled, dropped, queued;
+  gchar *spool = g_build_filename (dir, "s.spool", NULL);
+  GStatBuf st;
+
+  g_setenv ("EDGEFAAS_AMQP_PASSWORD", SECRET, TRUE);
+  msg = at_run_until_done (p, 30);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  spooled = at_stat (s, "spooled");
+  dropped = at_stat (s, "dropped");
+  queued = at_stat (s, "queued");
+  g_test_message ("spooled %" G_GUINT64_FORMAT " dropped %" G_GUINT64_FORMAT " queued %"
+      G_GUINT64_FORMAT, spooled, dropped, queued);
+  g_assert_cmpuint (dropped, >, 0);
+  g_assert_cmpuint (spooled + dropped + queued, ==, 100);
+  g_assert_cmpuint (at_stat (s, "published"), ==, 0);
+  gst_element_set_state (p, GST_STATE_NULL);
+  /* stop() keeps the pending messages on disk */
+  g_assert_cmpuint (g_stat (spool, &st), ==, 0);
+  g_assert_cmpint (st.st_size, >, 0);
+  g_assert_cmpint (st.st_size, <=, 40000);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  ef_test_rm_rf (dir);
+  g_free (dir);
+  g_free (url);
+  g_free (desc);
+  g_free (spool);
+}
+
+typedef struct {
+  GMutex lock;
+  gint calls;
+  EdgefaasAckOutcome outcome;
+} TokenState;
+
+static void
+token_cb (gpointer user_data, EdgefaasAckOutcome outcome, const gchar * reason)
+{
+  TokenState *ts = user_data;
+  g_mutex_lock (&ts->lock);
+  ts->calls++;
+  ts->outcome = outcome;
+  g_mutex_unlock (&ts->lock);
+}
+
+/* A buffer's ack token is held while the message is unconfirmed (broker down)
+ * and rejected with requeue when the sink stops without a confirm; PLAYING →
+ * NULL is prompt although the broker is unreachable. */
+static void
+test_token_held_and_prompt_stop (void)
+{
+  gchar *url = closed_url ();
+  gchar *desc = g_strdup_printf ("appsrc name=a caps=application/json format=time ! "
+      "amqpsink name=s url=%s", url);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *a = gst_bin_get_by_name (GST_BIN (p), "a");
+  TokenState ts = { 0 };
+  EdgefaasAckToken *token = edgefaas_ack_token_new (token_cb, &ts, NULL);
+  EdgefaasFrameEvent *ev = edgefaas_frame_event_new ();
+  const gchar *json = "{\"hello\":1}";
+  GstBuffer *buf = gst_buffer_new_memdup (json, strlen (json));
+  gint64 t0, dt;
+
+  g_setenv ("EDGEFAAS_AMQP_PASSWORD", SECRET, TRUE);
+  g_mutex_init (&ts.lock);
+  ev->camera_id = g_strdup ("cam-t");
+  gst_buffer_add_edgefaas_event_meta (buf, ev, token);
+  edgefaas_ack_token_unref (token);     /* the buffer's meta holds it now */
+  edgefaas_frame_event_free (ev);
+
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (a), buf), ==, GST_FLOW_OK);
+  g_usleep (800 * 1000);
+  g_mutex_lock (&ts.lock);
+  g_assert_cmpint (ts.calls, ==, 0);    /* not confirmed: must not be acked */
+  g_mutex_unlock (&ts.lock);
+
+  t0 = g_get_monotonic_time ();
+  gst_element_set_state (p, GST_STATE_NULL);
+  dt = g_get_monotonic_time () - t0;
+  g_test_message ("PLAYING->NULL with the broker unreachable took %" G_GINT64_FORMAT " ms",
+      dt / 1000);
+  g_assert_cmpint (dt, <, 2 * G_USEC_PER_SEC);
+  g_mutex_lock (&ts.lock);
+  g_assert_cmpint (ts.calls, ==, 1);
+  g_assert_cmpint (ts.outcome, ==, EDGEFAAS_ACK_OUTCOME_REQUEUE);
+  g_mutex_unlock (&ts.lock);
+  gst_object_unref (a);
+  gst_object_unref (p);
+  g_free (url);
+  g_free (desc);
+}
+
+int
+main (int argc, char **argv)
+{
+  ef_test_init (&argc, &argv);
+  g_test_add_func ("/amqp/url/parse", test_url_parse);
+  g_test_add_func ("/amqp/url/password-refused", test_url_password_refused);
+  g_test_add_func ("/amqp/password/sources", test_password_sources);
+  g_test_add_func ("/amqp/connect/refused-fast", test_connect_refused);
+  g_test_add_func ("/amqpsink/url-with-password", test_sink_url_with_password);
+  g_test_add_func ("/amqpsink/spool/full-error", test_spool_full_error);
+  g_test_add_func ("/amqpsink/spool/full-drop-persist", test_spool_full_drop_and_persist);
+  g_test_add_func ("/amqpsink/token-held-and-prompt-stop", test_token_held_and_prompt_stop);
+  return g_test_run ();
+}
