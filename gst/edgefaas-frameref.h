@@ -26,6 +26,9 @@ typedef enum {
 } EdgefaasFramerefError;
 EDGEFAAS_API GQuark edgefaas_frameref_error_quark (void);
 
+/* Used when edgefaas_frameref_load() gets max_bytes 0 (added). */
+#define EDGEFAAS_FRAMEREF_DEFAULT_MAX_BYTES (G_GUINT64_CONSTANT (64) * 1024 * 1024)
+
 /* Lowercase hex SHA-256 of @data. */
 EDGEFAAS_API gchar *edgefaas_sha256_hex (const guint8 * data, gsize size);
 
@@ -33,6 +36,17 @@ EDGEFAAS_API gchar *edgefaas_sha256_hex (const guint8 * data, gsize size);
  * @expected_size: 0 = don't check; @expected_sha256: NULL = don't check. */
 EDGEFAAS_API GBytes *edgefaas_frameref_load (const gchar * uri, const gchar * root,
     guint64 max_bytes, guint64 expected_size, const gchar * expected_sha256, GError ** error);
+
+/* Added: the canonical local path a frame reference names, with every check of
+ * _load() except opening the file (used by the fuzzer and for diagnostics). */
+EDGEFAAS_API gchar *edgefaas_frameref_resolve (const gchar * uri, const gchar * root,
+    GError ** error);
+
+/* Added: one safe path component as the store uses it for camera ids and names:
+ * [A-Za-z0-9._-], no leading '.', at most 128 bytes, others become '_';
+ * NULL or "" gives @fallback. */
+EDGEFAAS_API gchar *edgefaas_frameref_sanitize_component (const gchar * s,
+    const gchar * fallback);
 
 /* Store @data atomically under @root/<camera>/<date of utc_us>/<name>.<ext>;
  * returns the file:// URI; sets *out_sha256 (hex) when non-NULL. */
