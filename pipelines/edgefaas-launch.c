@@ -101,6 +101,27 @@ on_signal (int sig)
 
 static gboolean drain_timeout_cb (gpointer data);
 
+static gpointer
+send_eos_thread (gpointer data)
+{
+  GstElement *pipeline = data;
+  gst_element_send_event (pipeline, gst_event_new_eos ());
+  gst_object_unref (pipeline);
+  return NULL;
+}
+
+/* Teardown after a drain timeout or an error must not hang: elements are supposed
+ * to honour unlock(), but a stuck library call must not keep a pod alive. */
+static gpointer
+watchdog_thread (gpointer data)
+{
+  g_usleep (GPOINTER_TO_UINT (data) * G_USEC_PER_SEC);
+  g_printerr ("edgefaas-launch: teardown did not finish in %u s, exiting\n",
+      GPOINTER_TO_UINT (data));
+  _exit (app.exit_code ? app.exit_code : EXIT_PIPELINE_ERROR);
+  return NULL;
+}
+
 static gboolean
 signal_fd_cb (gint fd, GIOCondition cond, gpointer data)
 {
@@ -126,7 +147,10 @@ signal_fd_cb (gint fd, GIOCondition cond, gpointer data)
   ef_json_log_emit (b);
   app.draining = TRUE;
   app.drain_started_us = g_get_monotonic_time ();
-  gst_element_send_event (app.pipeline, gst_event_new_eos ());
+  /* send_event(EOS) can block while a streaming thread is busy downstream (a sink
+   * waiting on the clock, a long inference): do it off the main loop so that the
+   * drain timeout, HTTP and a second signal keep working. */
+  g_thread_unref (g_thread_new ("eos", send_eos_thread, gst_object_ref (app.pipeline)));
   g_timeout_add_seconds (app.drain_timeout_s, drain_timeout_cb, NULL);
   return G_SOURCE_REMOVE;
 }
@@ -832,6 +856,8 @@ main (int argc, char **argv)
   g_main_loop_run (app.loop);
 
   /* A bounded teardown: elements must honour unlock(), but never hang forever. */
+  g_thread_unref (g_thread_new ("watchdog", watchdog_thread,
+          GUINT_TO_POINTER (app.exit_code == EXIT_DRAIN_TIMEOUT ? 2 : 10)));
   gst_element_set_state (app.pipeline, GST_STATE_NULL);
   b = ef_json_log_begin ("exit");
   json_builder_set_member_name (b, "code");

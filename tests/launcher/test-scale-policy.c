@@ -1,0 +1,243 @@
+/* Unit tests: KEDA/HPA semantics of edgefaas-scale (ef-scale-policy.c) and reading
+ * ScaledObject files, including the production k8s/base/inference/scaledobject.yaml. */
+#include <string.h>
+
+#include "ef-test.h"
+#include "ef-scale-policy.h"
+
+#define S(x) ((gint64) ((x) * G_USEC_PER_SEC))
+
+static void
+cfg (EfScaleConfig * c)
+{
+  ef_scale_config_init (c);
+  c->queue_name = g_strdup ("frames");
+  c->polling_interval_s = 1;
+  c->cooldown_period_s = 10;
+  c->max_replica_count = 4;
+  c->value = 4;
+  c->activation_value = 0;
+  c->scale_down_window_s = 5;
+}
+
+static void
+test_activation_from_zero (void)
+{
+  EfScaleConfig c;
+  EfScaleState s;
+  cfg (&c);
+  ef_scale_state_init (&s, 0);
+  EfScaleDecision d = ef_scale_decide (&c, &s, 0, TRUE, 0, S (1));
+  g_assert_cmpint (d.action, ==, EF_SCALE_ACTION_NONE);
+  g_assert_cmpuint (d.desired, ==, 0);
+  g_assert_false (d.active);
+  /* one message > activationValue 0: KEDA activates to max(min,1) = 1, even if the
+   * HPA would want more; the HPA takes over at the next poll */
+  d = ef_scale_decide (&c, &s, 0, TRUE, 13, S (2));
+  g_assert_cmpint (d.action, ==, EF_SCALE_ACTION_ACTIVATE);
+  g_assert_cmpuint (d.desired, ==, 1);
+  d = ef_scale_decide (&c, &s, 1, TRUE, 13, S (3));
+  g_assert_cmpint (d.action, ==, EF_SCALE_ACTION_SCALE_UP);
+  g_assert_cmpuint (d.desired, ==, 4);     /* ceil(13/4) = 4 = maxReplicaCount */
+  d = ef_scale_decide (&c, &s, 4, TRUE, 100, S (4));
+  g_assert_cmpuint (d.desired, ==, 4);     /* clamped */
+  ef_scale_state_clear (&s);
+  ef_scale_config_clear (&c);
+}
+
+static void
+test_activation_value_threshold (void)
+{
+  EfScaleConfig c;
+  EfScaleState s;
+  cfg (&c);
+  c.activation_value = 5;
+  ef_scale_state_init (&s, 0);
+  EfScaleDecision d = ef_scale_decide (&c, &s, 0, TRUE, 5, S (1));
+  g_assert_false (d.active);               /* not strictly greater */
+  g_assert_cmpuint (d.desired, ==, 0);
+  d = ef_scale_decide (&c, &s, 0, TRUE, 6, S (2));
+  g_assert_true (d.active);
+  g_assert_cmpuint (d.desired, ==, 1);
+  ef_scale_state_clear (&s);
+  ef_scale_config_clear (&c);
+}
+
+static void
+test_tolerance_and_scale_down_window (void)
+{
+  EfScaleConfig c;
+  EfScaleState s;
+  cfg (&c);
+  ef_scale_state_init (&s, 0);
+  /* 3 replicas, 12.5 messages: ratio 12.5/12 within 10 % -> keep 3 */
+  EfScaleDecision d = ef_scale_decide (&c, &s, 3, TRUE, 12.5, S (1));
+  g_assert_cmpuint (d.desired, ==, 3);
+  g_assert_cmpint (d.action, ==, EF_SCALE_ACTION_NONE);
+  /* demand falls to 4 (1 replica): stabilization keeps 3 for the 5 s window */
+  d = ef_scale_decide (&c, &s, 3, TRUE, 4, S (2));
+  g_assert_cmpuint (d.desired, ==, 3);
+  d = ef_scale_decide (&c, &s, 3, TRUE, 4, S (5.9));
+  g_assert_cmpuint (d.desired, ==, 3);
+  d = ef_scale_decide (&c, &s, 3, TRUE, 4, S (6.5));
+  g_assert_cmpint (d.action, ==, EF_SCALE_ACTION_SCALE_DOWN);
+  g_assert_cmpuint (d.desired, ==, 1);
+  ef_scale_state_clear (&s);
+  ef_scale_config_clear (&c);
+}
+
+static void
+test_cooldown_to_zero (void)
+{
+  EfScaleConfig c;
+  EfScaleState s;
+  cfg (&c);
+  ef_scale_state_init (&s, 0);
+  EfScaleDecision d = ef_scale_decide (&c, &s, 0, TRUE, 3, S (1));
+  g_assert_cmpuint (d.desired, ==, 1);
+  /* queue empty from t=2: stays at 1 (the HPA minimum) until cooldown from the last
+   * active poll (t=1) has passed */
+  for (gdouble t = 2; t < 11; t += 1) {
+    d = ef_scale_decide (&c, &s, 1, TRUE, 0, S (t));
+    g_assert_false (d.active);
+    g_assert_cmpuint (d.desired, ==, 1);
+  }
+  d = ef_scale_decide (&c, &s, 1, TRUE, 0, S (11));
+  g_assert_cmpint (d.action, ==, EF_SCALE_ACTION_DEACTIVATE);
+  g_assert_cmpuint (d.desired, ==, 0);
+  g_assert_nonnull (strstr (d.reason, "cooldownPeriod"));
+  /* activity in the middle restarts the cooldown */
+  d = ef_scale_decide (&c, &s, 0, TRUE, 1, S (20));
+  g_assert_cmpuint (d.desired, ==, 1);
+  d = ef_scale_decide (&c, &s, 1, TRUE, 0, S (25));
+  g_assert_cmpuint (d.desired, ==, 1);
+  d = ef_scale_decide (&c, &s, 1, TRUE, 2, S (29));
+  d = ef_scale_decide (&c, &s, 1, TRUE, 0, S (35));
+  g_assert_cmpuint (d.desired, ==, 1);     /* 6 s after the last activity */
+  d = ef_scale_decide (&c, &s, 1, TRUE, 0, S (39));
+  g_assert_cmpuint (d.desired, ==, 0);
+  ef_scale_state_clear (&s);
+  ef_scale_config_clear (&c);
+}
+
+static void
+test_min_replicas_and_metric_failure (void)
+{
+  EfScaleConfig c;
+  EfScaleState s;
+  cfg (&c);
+  c.min_replica_count = 2;
+  ef_scale_state_init (&s, 0);
+  EfScaleDecision d = ef_scale_decide (&c, &s, 0, TRUE, 0, S (1));
+  g_assert_cmpuint (d.desired, ==, 2);
+  d = ef_scale_decide (&c, &s, 2, TRUE, 0, S (100));
+  g_assert_cmpuint (d.desired, ==, 2);     /* never below minReplicaCount */
+  d = ef_scale_decide (&c, &s, 2, FALSE, 0, S (101));
+  g_assert_cmpint (d.action, ==, EF_SCALE_ACTION_NONE);
+  g_assert_cmpuint (d.desired, ==, 2);
+  ef_scale_state_clear (&s);
+  ef_scale_config_clear (&c);
+}
+
+static void
+test_yaml_test_copy (void)
+{
+  g_autofree gchar *path = g_build_filename (ef_test_source_root (), "tests", "launcher",
+      "scaledobject-test.yaml", NULL);
+  EfScaleConfig c;
+  ef_scale_config_init (&c);
+  g_autoptr (GError) err = NULL;
+  g_assert_true (ef_scale_config_load_yaml (&c, path, &err));
+  g_assert_no_error (err);
+  g_assert_cmpuint (c.polling_interval_s, ==, 1);
+  g_assert_cmpuint (c.cooldown_period_s, ==, 4);
+  g_assert_cmpuint (c.max_replica_count, ==, 3);
+  g_assert_cmpuint (c.scale_down_window_s, ==, 2);
+  g_assert_cmpuint (c.termination_grace_s, ==, 7);   /* from the Deployment document */
+  g_assert_cmpfloat (c.value, ==, 4);
+  g_assert_cmpstr (c.queue_name, ==, "frames");
+  g_assert_cmpstr (c.protocol, ==, "http");
+  g_assert_true (ef_scale_config_validate (&c, &err));
+  ef_scale_config_clear (&c);
+}
+
+static void
+test_yaml_errors_name_the_field (void)
+{
+  g_autofree gchar *dir = ef_test_mkdtemp ("ef-scale-yaml");
+  struct { const gchar *yaml, *expect; } cases[] = {
+    {"kind: ScaledObject\nspec:\n  pollingIntervall: 5\n  triggers: []\n", "pollingIntervall"},
+    {"kind: ScaledObject\nspec:\n  pollingInterval: five\n  triggers: []\n", "pollingInterval"},
+    {"kind: ScaledObject\nspec:\n  triggers:\n  - type: rabbitmq\n    metadata:\n"
+          "      queueName: q\n      valeu: \"3\"\n", "valeu"},
+    {"kind: Deployment\nspec: {}\n", "no document of kind ScaledObject"},
+    {"kind: ScaledObject\nspec:\n  idleReplicaCount: 1\n  triggers: []\n", "idleReplicaCount"},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *p = g_build_filename (dir, "so.yaml", NULL);
+    g_assert_true (g_file_set_contents (p, cases[i].yaml, -1, NULL));
+    EfScaleConfig c;
+    ef_scale_config_init (&c);
+    GError *err = NULL;
+    g_assert_false (ef_scale_config_load_yaml (&c, p, &err));
+    g_assert_nonnull (err);
+    g_test_message ("%s", err->message);
+    g_assert_nonnull (strstr (err->message, cases[i].expect));
+    g_error_free (err);
+    ef_scale_config_clear (&c);
+  }
+  /* value 0 is refused like KEDA does */
+  EfScaleConfig c;
+  cfg (&c);
+  c.value = 0;
+  GError *err = NULL;
+  g_assert_false (ef_scale_config_validate (&c, &err));
+  g_assert_nonnull (strstr (err->message, "value"));
+  g_error_free (err);
+  ef_scale_config_clear (&c);
+  ef_test_rm_rf (dir);
+}
+
+/* The production ScaledObject must load, and respect the rules in keda-rabbitmq.md. */
+static void
+test_production_scaledobject (void)
+{
+  g_autofree gchar *path = g_build_filename (ef_test_source_root (), "k8s", "base",
+      "inference", "scaledobject.yaml", NULL);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
+    g_test_message ("%s does not exist", path);
+    g_test_fail ();
+    return;
+  }
+  EfScaleConfig c;
+  ef_scale_config_init (&c);
+  g_autoptr (GError) err = NULL;
+  g_assert_true (ef_scale_config_load_yaml (&c, path, &err));
+  g_assert_true (ef_scale_config_validate (&c, &err));
+  g_assert_cmpstr (c.protocol, ==, "http");   /* ready + unacked */
+  g_assert_cmpstr (c.queue_name, ==, "frames");
+  g_assert_cmpuint (c.min_replica_count, ==, 0);   /* scale to zero */
+  /* prefetch (EDGEFAAS_PREFETCH default 2) <= value, else unacked messages alone
+   * push to maxReplicaCount */
+  g_assert_cmpfloat (c.value, >=, 2);
+  /* cooldown longer than the launcher's default drain timeout (30 s) */
+  g_assert_cmpuint (c.cooldown_period_s, >, 30);
+  ef_scale_config_clear (&c);
+}
+
+int
+main (int argc, char **argv)
+{
+  ef_test_init (&argc, &argv);
+  g_test_add_func ("/scale-policy/activation-from-zero", test_activation_from_zero);
+  g_test_add_func ("/scale-policy/activation-value-threshold", test_activation_value_threshold);
+  g_test_add_func ("/scale-policy/tolerance-and-scale-down-window",
+      test_tolerance_and_scale_down_window);
+  g_test_add_func ("/scale-policy/cooldown-to-zero", test_cooldown_to_zero);
+  g_test_add_func ("/scale-policy/min-replicas-and-metric-failure",
+      test_min_replicas_and_metric_failure);
+  g_test_add_func ("/scale-policy/yaml-test-copy", test_yaml_test_copy);
+  g_test_add_func ("/scale-policy/yaml-errors-name-the-field", test_yaml_errors_name_the_field);
+  g_test_add_func ("/scale-policy/production-scaledobject", test_production_scaledobject);
+  return g_test_run ();
+}
