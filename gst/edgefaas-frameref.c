@@ -155,6 +155,7 @@ uri_to_path (const gchar * uri, GError ** error)
     g_set_error (error, EDGEFAAS_FRAMEREF_ERROR, EDGEFAAS_FRAMEREF_ERROR_BAD_URI,
         "frame uri \"%s\": %s", p, err->message);
     g_error_free (err);
+    g_free (host);              /* GLib may have set it before failing on the path */
     g_free (p);
     return NULL;
   }
