@@ -20,6 +20,10 @@ if [ "$major" -lt 20 ]; then
 fi
 
 want=$(sha256sum "$lock" | cut -d' ' -f1)
+# Parallel callers (the k8s tests) wait for one installer instead of racing npm ci.
+mutex="${TMPDIR:-/tmp}/edgefaas-node-tools-$(printf '%s' "$tools" | sha256sum | cut -c1-12).lock"
+exec 9>"$mutex"
+flock 9
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi

@@ -1,0 +1,346 @@
+// Cross-file consistency of a rendered overlay with itself, with the pipeline
+// files (pipelines/*.pipeline), with the Secrets k8s/tools/make-secrets.sh makes,
+// and with the broker topology the pipelines declare (gst/edgefaas-amqp.c).
+// checkOverlay() returns a list of problems; empty = consistent.
+import fs from 'node:fs';
+import path from 'node:path';
+
+const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const LAUNCHER = 'edgefaas-launch';
+
+// ---- pipeline files --------------------------------------------------------
+// ${VAR} and ${VAR:-default} (defaults may nest). Returns {required, optional}.
+export function pipelineVariables(text) {
+  const required = new Set(), optional = new Set();
+  const lines = text.split('\n').filter((l) => !/^\s*#/.test(l)).join(' ');
+  const scan = (s, inDefault) => {
+    let i = 0;
+    while ((i = s.indexOf('${', i)) >= 0) {
+      let depth = 0, j = i;
+      for (; j < s.length; j++) {
+        if (s.startsWith('${', j)) { depth++; j++; } else if (s[j] === '}' && --depth === 0) break;
+      }
+      const body = s.slice(i + 2, j);
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s.exec(body);
+      if (m) {
+        if (m[2] === undefined && !inDefault) required.add(m[1]); else optional.add(m[1]);
+        if (m[2] !== undefined) scan(m[2], true);
+      }
+      i = j + 1;
+    }
+  };
+  scan(lines, false);
+  for (const r of required) optional.delete(r);
+  return { required, optional };
+}
+
+// ---- helpers over rendered objects -----------------------------------------
+export function podSpecs(objs) {
+  const out = [];
+  for (const o of objs) {
+    const t = o.kind === 'ScaledJob' ? o.spec?.jobTargetRef?.template
+      : ['Deployment', 'DaemonSet', 'StatefulSet', 'Job'].includes(o.kind) ? o.spec?.template : null;
+    if (t?.spec) out.push({ owner: o, spec: t.spec, labels: t.metadata?.labels ?? {}, where: `${o.kind}/${o.metadata.name}` });
+  }
+  return out;
+}
+const find = (objs, kind, name) => objs.find((o) => o.kind === kind && o.metadata.name === name);
+
+function flag(args, name) {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === name) return args[i + 1];
+    if (args[i].startsWith(`${name}=`)) return args[i].slice(name.length + 1);
+  }
+  return undefined;
+}
+
+// The environment a container sees: explicit env plus envFrom ConfigMaps.
+function containerEnv(c, objs, errs, where) {
+  const env = new Map();
+  for (const ef of c.envFrom ?? []) {
+    if (ef.configMapRef) {
+      const cm = find(objs, 'ConfigMap', ef.configMapRef.name);
+      if (!cm) { errs.push(`${where}: envFrom ConfigMap ${ef.configMapRef.name} is not in the overlay`); continue; }
+      for (const [k, v] of Object.entries(cm.data ?? {})) env.set(k, { value: v, from: `configmap ${cm.metadata.name}` });
+    } else errs.push(`${where}: envFrom other than configMapRef is not checked`);
+  }
+  for (const e of c.env ?? []) env.set(e.name, { value: e.value, valueFrom: e.valueFrom });
+  return env;
+}
+
+function parseAmqpUrl(url) {
+  const m = /^amqps?:\/\/([^@/:]+)(?::([^@/]*))?@([^/:?]+)(?::(\d+))?\/([^?]*)(?:\?(.*))?$/.exec(url ?? '');
+  if (!m) return null;
+  const q = Object.fromEntries(new URLSearchParams(m[6] ?? ''));
+  return { user: m[1], password: m[2], host: m[3], port: Number(m[4] ?? 5672), vhost: decodeURIComponent(m[5]), query: q };
+}
+
+// ---- the checks ------------------------------------------------------------
+// ctx: { root, secrets: Map(name -> Set(keys)), overlay }
+export function checkOverlay(objs, ctx) {
+  const errs = [];
+  const pods = podSpecs(objs);
+  const pipelines = new Map();
+  const pipeDir = path.join(ctx.root, 'pipelines');
+  for (const f of fs.readdirSync(pipeDir).filter((f) => f.endsWith('.pipeline'))) {
+    pipelines.set(f, pipelineVariables(fs.readFileSync(path.join(pipeDir, f), 'utf8')));
+  }
+
+  const amqpCm = find(objs, 'ConfigMap', 'edgefaas-amqp');
+  if (!amqpCm) { errs.push('ConfigMap edgefaas-amqp missing'); return errs; }
+  const cfg = amqpCm.data;
+  const url = parseAmqpUrl(cfg.EDGEFAAS_AMQP_URL);
+  if (!url) errs.push(`edgefaas-amqp: EDGEFAAS_AMQP_URL '${cfg.EDGEFAAS_AMQP_URL}' is not amqp://user@host:port/vhost`);
+  else if (url.password !== undefined) errs.push('edgefaas-amqp: EDGEFAAS_AMQP_URL carries a password');
+  const prefetch = Number(cfg.EDGEFAAS_PREFETCH ?? 2);
+  const queueType = url?.query.queue_type ?? 'classic';
+
+  // Secrets, ConfigMaps, claims referenced must exist with their keys.
+  const secretKey = (name, key, where) => {
+    const s = ctx.secrets.get(name) ?? (find(objs, 'Secret', name) && new Set(Object.keys({ ...find(objs, 'Secret', name).data, ...find(objs, 'Secret', name).stringData })));
+    if (!s) errs.push(`${where}: Secret ${name} is neither in the overlay nor made by make-secrets.sh`);
+    else if (key !== undefined && !s.has(key)) errs.push(`${where}: Secret ${name} has no key '${key}' (has ${[...s].join(', ')})`);
+  };
+  const cmKey = (name, key, where) => {
+    const cm = find(objs, 'ConfigMap', name);
+    if (!cm) errs.push(`${where}: ConfigMap ${name} is not in the overlay`);
+    else if (key !== undefined && !(key in (cm.data ?? {}))) errs.push(`${where}: ConfigMap ${name} has no key '${key}'`);
+  };
+
+  for (const { owner, spec, labels, where } of pods) {
+    // ServiceAccount: own one, no token.
+    const saName = spec.serviceAccountName;
+    const sa = saName && find(objs, 'ServiceAccount', saName);
+    if (!sa) errs.push(`${where}: serviceAccountName '${saName}' is not a ServiceAccount of the overlay`);
+    else if (sa.automountServiceAccountToken !== false) errs.push(`${where}: ServiceAccount ${saName} mounts its token`);
+    if (spec.automountServiceAccountToken !== false) errs.push(`${where}: automountServiceAccountToken is not false`);
+    const psc = spec.securityContext ?? {};
+    const claims = new Set((owner.spec?.volumeClaimTemplates ?? []).map((v) => v.metadata.name));
+    const volumes = new Map((spec.volumes ?? []).map((v) => [v.name, v]));
+    for (const v of spec.volumes ?? []) {
+      if (v.persistentVolumeClaim && !find(objs, 'PersistentVolumeClaim', v.persistentVolumeClaim.claimName))
+        errs.push(`${where}: volume ${v.name}: PersistentVolumeClaim ${v.persistentVolumeClaim.claimName} is not in the overlay`);
+      if (v.configMap) for (const it of v.configMap.items ?? [{}]) cmKey(v.configMap.name, it.key, `${where}: volume ${v.name}`);
+      if (v.secret) for (const it of v.secret.items ?? [{}]) secretKey(v.secret.secretName, it.key, `${where}: volume ${v.name}`);
+    }
+    for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+      const cw = `${where} container ${c.name}`;
+      const r = c.resources ?? {};
+      for (const kind of ['requests', 'limits']) for (const res of ['cpu', 'memory'])
+        if (r[kind]?.[res] === undefined) errs.push(`${cw}: resources.${kind}.${res} missing`);
+      const sc = c.securityContext ?? {};
+      if (!(sc.runAsNonRoot ?? psc.runAsNonRoot)) errs.push(`${cw}: runAsNonRoot is not set`);
+      if (((sc.runAsUser ?? psc.runAsUser) ?? 0) === 0) errs.push(`${cw}: runs as uid 0 or without runAsUser`);
+      if (sc.readOnlyRootFilesystem !== true) errs.push(`${cw}: readOnlyRootFilesystem is not true`);
+      if (sc.allowPrivilegeEscalation !== false) errs.push(`${cw}: allowPrivilegeEscalation is not false`);
+      if (!(sc.capabilities?.drop ?? []).includes('ALL')) errs.push(`${cw}: capabilities.drop does not include ALL`);
+      if (sc.privileged) errs.push(`${cw}: privileged`);
+      for (const m of c.volumeMounts ?? []) {
+        const v = volumes.get(m.name);
+        if (!v && !claims.has(m.name)) errs.push(`${cw}: volumeMount ${m.name} has no volume`);
+        if (v && m.subPath) {
+          if (v.configMap) cmKey(v.configMap.name, m.subPath, `${cw}: mount ${m.mountPath}`);
+          if (v.secret) secretKey(v.secret.secretName, m.subPath, `${cw}: mount ${m.mountPath}`);
+        }
+      }
+      for (const e of c.env ?? []) {
+        if (e.valueFrom?.secretKeyRef) secretKey(e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key, `${cw}: env ${e.name}`);
+        if (e.valueFrom?.configMapKeyRef) cmKey(e.valueFrom.configMapKeyRef.name, e.valueFrom.configMapKeyRef.key, `${cw}: env ${e.name}`);
+        if (/PASSWORD|SECRET|TOKEN/i.test(e.name) && e.value !== undefined) errs.push(`${cw}: env ${e.name} has a literal value (use a Secret)`);
+        if (typeof e.value === 'string' && /:\/\/[^/@\s]+:[^/@\s]+@/.test(e.value)) errs.push(`${cw}: env ${e.name} has credentials in a URL`);
+      }
+
+      // Launcher containers.
+      const cmd = [...(c.command ?? []), ...(c.args ?? [])];
+      if (!cmd.some((a) => a === LAUNCHER || a.endsWith('.pipeline'))) continue;
+      if (c.command?.[0] !== LAUNCHER) errs.push(`${cw}: command must start with ${LAUNCHER} (exec form, PID 1), got ${JSON.stringify(c.command)}`);
+      const pfile = cmd.find((a) => a.endsWith('.pipeline'));
+      const pname = pfile && path.basename(pfile);
+      if (!pfile?.startsWith('/usr/share/edgefaas/pipelines/')) errs.push(`${cw}: pipeline file '${pfile}' is not under /usr/share/edgefaas/pipelines/ (where the images install them)`);
+      const vars = pipelines.get(pname);
+      if (!vars) { errs.push(`${cw}: pipeline ${pname} does not exist in pipelines/`); continue; }
+      const env = containerEnv(c, objs, errs, cw);
+      for (const v of vars.required) {
+        if (v === 'MODELS_DIR' && ['MODEL_CFG', 'MODEL_WEIGHTS', 'MODEL_LABELS'].every((x) => env.has(x))) continue;
+        if (!env.has(v)) errs.push(`${cw}: ${pname} needs \${${v}} but the container does not set it`);
+      }
+      // Every edgefaas-looking variable the container sets must be read by the
+      // pipeline (catches typos like EDGEFAAS_FRAMES_QUEUE), except the password
+      // (read by amqpsink from the environment) and process settings.
+      const processVars = new Set(['EDGEFAAS_AMQP_PASSWORD', 'GST_REGISTRY_1_0', 'HOME', 'GST_DEBUG']);
+      // A shared ConfigMap (envFrom) serves both pipelines: its keys must be read
+      // by at least one of them; an explicit env entry by this container's own.
+      const anyReads = (k) => [...pipelines.values()].some((x) => x.required.has(k) || x.optional.has(k));
+      for (const [k, src] of env) {
+        if (processVars.has(k)) continue;
+        if (src.from ? !anyReads(k) : (!vars.required.has(k) && !vars.optional.has(k)))
+          errs.push(`${cw}: sets ${k}${src.from ? ` (from ${src.from})` : ''}, but ${src.from ? 'no pipeline file reads it' : `${pname} does not read it`}`);
+      }
+      if (!env.has('EDGEFAAS_AMQP_PASSWORD') || !env.get('EDGEFAAS_AMQP_PASSWORD').valueFrom?.secretKeyRef)
+        errs.push(`${cw}: EDGEFAAS_AMQP_PASSWORD must come from a Secret`);
+      const port = Number(flag(cmd, '--http-port'));
+      const drain = Number(flag(cmd, '--drain-timeout'));
+      if (!port) errs.push(`${cw}: --http-port missing`);
+      if (!drain) errs.push(`${cw}: --drain-timeout missing`);
+      const portOf = (p) => (typeof p === 'number' ? p : (c.ports ?? []).find((x) => x.name === p)?.containerPort);
+      for (const [probe, pathWanted] of [['livenessProbe', '/healthz'], ['readinessProbe', '/readyz']]) {
+        const g = c[probe]?.httpGet;
+        if (!g) errs.push(`${cw}: no ${probe}`);
+        else if (g.path !== pathWanted || portOf(g.port) !== port) errs.push(`${cw}: ${probe} must GET ${pathWanted} on the --http-port ${port}`);
+      }
+      const grace = spec.terminationGracePeriodSeconds ?? 30;
+      if (grace < drain) errs.push(`${cw}: terminationGracePeriodSeconds ${grace} < --drain-timeout ${drain}`);
+      c.__drain = drain; // for the scaler check below
+      if (!['edge', 'inference'].includes(labels['app.kubernetes.io/component'])) errs.push(`${cw}: pod is not labelled component edge or inference (NetworkPolicies)`);
+    }
+  }
+
+  // ---- KEDA -------------------------------------------------------------
+  const scalers = objs.filter((o) => o.kind === 'ScaledObject' || o.kind === 'ScaledJob');
+  if (!scalers.length) errs.push('no ScaledObject or ScaledJob');
+  for (const s of scalers) {
+    const w = `${s.kind}/${s.metadata.name}`;
+    let target;
+    if (s.kind === 'ScaledObject') {
+      const ref = s.spec.scaleTargetRef;
+      target = find(objs, ref.kind ?? 'Deployment', ref.name);
+      if (!target) { errs.push(`${w}: scaleTargetRef ${ref.kind ?? 'Deployment'}/${ref.name} is not in the overlay`); continue; }
+      if (target.spec.replicas !== undefined) errs.push(`${w}: target ${ref.name} sets replicas (KEDA owns them)`);
+      if (s.spec.minReplicaCount !== 0) errs.push(`${w}: minReplicaCount must be 0 (scale to zero)`);
+    }
+    const tspec = s.kind === 'ScaledJob' ? s.spec.jobTargetRef.template.spec : target.spec.template.spec;
+    const drain = Math.max(0, ...tspec.containers.map((c) => c.__drain ?? 0));
+    if (!drain) errs.push(`${w}: its target runs no launcher with --drain-timeout`);
+    if (s.kind === 'ScaledObject' && (s.spec.cooldownPeriod ?? 300) < drain) errs.push(`${w}: cooldownPeriod ${s.spec.cooldownPeriod} < --drain-timeout ${drain}`);
+    if ((s.spec.pollingInterval ?? 30) > 15) errs.push(`${w}: pollingInterval ${s.spec.pollingInterval ?? 30} s is slow for activation from zero (<= 15)`);
+    const gpus = tspec.containers.reduce((n, c) => n + Number(c.resources?.limits?.['nvidia.com/gpu'] ?? 0), 0);
+    if (ctx.gpu && !gpus) errs.push(`${w}: target requests no nvidia.com/gpu`);
+    if (ctx.gpu && (!tspec.nodeSelector && !tspec.affinity?.nodeAffinity)) errs.push(`${w}: target has no GPU node placement`);
+    if (ctx.gpu && !(tspec.tolerations ?? []).some((t) => t.key === 'nvidia.com/gpu')) errs.push(`${w}: target does not tolerate the nvidia.com/gpu taint`);
+    if (s.kind === 'ScaledObject' && !s.spec.advanced?.horizontalPodAutoscalerConfig?.behavior?.scaleDown) errs.push(`${w}: no HPA scaleDown behavior to damp flapping`);
+    const triggers = s.spec.triggers.filter((t) => t.type === 'rabbitmq');
+    if (!triggers.length) errs.push(`${w}: no rabbitmq trigger`);
+    for (const t of triggers) {
+      const md = t.metadata;
+      if (md.protocol !== 'http') errs.push(`${w}: trigger protocol must be http (ready + unacked), got ${md.protocol}`);
+      if (md.mode !== 'QueueLength') errs.push(`${w}: trigger mode must be QueueLength`);
+      if (md.queueName !== cfg.EDGEFAAS_FRAME_QUEUE) errs.push(`${w}: trigger queueName '${md.queueName}' != EDGEFAAS_FRAME_QUEUE '${cfg.EDGEFAAS_FRAME_QUEUE}'`);
+      if (url && md.vhostName !== undefined && md.vhostName !== url.vhost) errs.push(`${w}: trigger vhostName '${md.vhostName}' != the pipelines' vhost '${url.vhost}'`);
+      if (!(Number(md.value) >= prefetch)) errs.push(`${w}: trigger value ${md.value} < EDGEFAAS_PREFETCH ${prefetch} (unacked messages alone would scale to max)`);
+      if (md.host) {
+        const h = /^https?:\/\/([^/:@]+)(?::(\d+))?\/?/.exec(md.host);
+        if (/\/\/[^/]*@/.test(md.host)) errs.push(`${w}: trigger host carries credentials (use the TriggerAuthentication)`);
+        if (!h || h[2] !== '15672') errs.push(`${w}: trigger host '${md.host}' is not the management port 15672`);
+        const svc = h?.[1].split('.');
+        if (svc && (svc[0] !== url?.host || (svc[1] && svc[1] !== s.metadata.namespace))) errs.push(`${w}: trigger host '${md.host}' is not the broker Service ${url?.host}.${s.metadata.namespace}`);
+      }
+      const ta = t.authenticationRef && find(objs, 'TriggerAuthentication', t.authenticationRef.name);
+      if (!ta) errs.push(`${w}: authenticationRef ${t.authenticationRef?.name} is not a TriggerAuthentication of the overlay`);
+      else {
+        const params = new Set(ta.spec.secretTargetRef.map((r) => r.parameter));
+        for (const r of ta.spec.secretTargetRef) secretKey(r.name, r.key, `TriggerAuthentication/${ta.metadata.name}`);
+        if (!md.host && !params.has('host')) errs.push(`${w}: neither the trigger nor its TriggerAuthentication gives a host`);
+      }
+    }
+  }
+
+  // ---- broker topology ----------------------------------------------------
+  const queues = [cfg.EDGEFAAS_FRAME_QUEUE, cfg.EDGEFAAS_DETECTION_QUEUE, cfg.EDGEFAAS_ALERT_QUEUE];
+  const exchange = cfg.EDGEFAAS_EXCHANGE;
+  let topo = null;
+  const defs = find(objs, 'ConfigMap', 'rabbitmq-definitions');
+  const crQueues = objs.filter((o) => o.apiVersion === 'rabbitmq.com/v1beta1' && o.kind === 'Queue');
+  if (defs) {
+    const j = JSON.parse(defs.data['10-topology.json']);
+    topo = {
+      source: 'rabbitmq-definitions',
+      exchanges: j.exchanges.map((e) => ({ name: e.name, vhost: e.vhost, type: e.type, durable: e.durable })),
+      queues: j.queues.map((q) => ({ name: q.name, vhost: q.vhost, durable: q.durable, type: q.arguments?.['x-queue-type'] ?? 'classic', args: q.arguments ?? {} })),
+      bindings: j.bindings.map((b) => ({ source: b.source, destination: b.destination, key: b.routing_key, vhost: b.vhost })),
+      policies: j.policies.map((p) => ({ pattern: p.pattern, definition: p.definition, vhost: p.vhost })),
+    };
+  } else if (crQueues.length) {
+    const cr = (k) => objs.filter((o) => o.apiVersion === 'rabbitmq.com/v1beta1' && o.kind === k).map((o) => o.spec);
+    const clusters = objs.filter((o) => o.kind === 'RabbitmqCluster').map((o) => o.metadata.name);
+    for (const k of ['Queue', 'Exchange', 'Binding', 'Policy', 'User', 'Permission']) {
+      for (const sp of cr(k)) if (!clusters.includes(sp.rabbitmqClusterReference?.name)) errs.push(`${k} refers to RabbitmqCluster '${sp.rabbitmqClusterReference?.name}', not in the overlay`);
+    }
+    if (url && !clusters.includes(url.host)) errs.push(`EDGEFAAS_AMQP_URL host '${url.host}' is not the RabbitmqCluster's Service (${clusters.join(', ')})`);
+    topo = {
+      source: 'topology CRs',
+      exchanges: cr('Exchange').map((e) => ({ name: e.name, vhost: e.vhost, type: e.type, durable: e.durable })),
+      queues: cr('Queue').map((q) => ({ name: q.name, vhost: q.vhost, durable: q.durable, type: q.type ?? 'classic', args: q.arguments ?? {} })),
+      bindings: cr('Binding').map((b) => ({ source: b.source, destination: b.destination, key: b.routingKey, vhost: b.vhost })),
+      policies: cr('Policy').map((p) => ({ pattern: p.pattern, definition: p.definition, vhost: p.vhost })),
+    };
+    for (const u of cr('User')) if (u.importCredentialsSecret) for (const k of ['username', 'password']) secretKey(u.importCredentialsSecret.name, k, 'User');
+    const appUser = cr('User').length && objs.find((o) => o.kind === 'User' && o.spec.importCredentialsSecret?.name === 'edgefaas-amqp-credentials');
+    if (url && !appUser) errs.push(`no topology User imports edgefaas-amqp-credentials for '${url.user}'`);
+  } else errs.push('no broker topology (ConfigMap rabbitmq-definitions or rabbitmq.com Queue resources)');
+
+  if (topo && url) {
+    const t = topo.source;
+    const ex = topo.exchanges.find((e) => e.name === exchange);
+    if (!ex) errs.push(`${t}: no exchange '${exchange}' (EDGEFAAS_EXCHANGE)`);
+    else if (ex.type !== 'topic' || ex.durable !== true) errs.push(`${t}: exchange '${exchange}' must be a durable topic exchange`);
+    for (const x of [...topo.exchanges, ...topo.queues, ...topo.bindings, ...topo.policies])
+      if (x.vhost !== url.vhost) errs.push(`${t}: ${x.name ?? x.destination ?? x.pattern} is in vhost '${x.vhost}', the pipelines use '${url.vhost}'`);
+    for (const q of queues) {
+      const wq = topo.queues.find((x) => x.name === q);
+      if (!wq) { errs.push(`${t}: queue '${q}' missing`); continue; }
+      if (!wq.durable) errs.push(`${t}: queue '${q}' is not durable`);
+      if (wq.type !== queueType) errs.push(`${t}: queue '${q}' is ${wq.type}, the pipelines declare ${queueType}`);
+      const wantArgs = { 'x-dead-letter-exchange': `${q}.dlx` };
+      const gotArgs = { ...wq.args }; delete gotArgs['x-queue-type'];
+      if (JSON.stringify(gotArgs) !== JSON.stringify(wantArgs)) errs.push(`${t}: queue '${q}' arguments ${JSON.stringify(gotArgs)} differ from what the pipelines declare ${JSON.stringify(wantArgs)} (PRECONDITION_FAILED)`);
+      const dlx = topo.exchanges.find((e) => e.name === `${q}.dlx`);
+      if (!dlx || dlx.type !== 'fanout') errs.push(`${t}: dead-letter exchange '${q}.dlx' (fanout) missing`);
+      const dead = topo.queues.find((x) => x.name === `${q}.dead`);
+      if (!dead) errs.push(`${t}: dead-letter queue '${q}.dead' missing`);
+      else if (dead.type !== queueType) errs.push(`${t}: queue '${q}.dead' is ${dead.type}, the pipelines declare ${queueType}`);
+      if (!topo.bindings.some((b) => b.source === `${q}.dlx` && b.destination === `${q}.dead`)) errs.push(`${t}: '${q}.dead' is not bound to '${q}.dlx'`);
+      const bind = topo.bindings.find((b) => b.source === exchange && b.destination === q);
+      if (!bind) errs.push(`${t}: queue '${q}' is not bound to '${exchange}'`);
+      else {
+        const prefix = q === cfg.EDGEFAAS_FRAME_QUEUE ? 'frames' : q === cfg.EDGEFAAS_DETECTION_QUEUE ? 'detections' : 'alerts';
+        if (bind.key !== `${prefix}.#`) errs.push(`${t}: binding of '${q}' has key '${bind.key}', routing keys are ${prefix}.<...>`);
+      }
+      const pol = topo.policies.find((p) => new RegExp(p.pattern).test(q));
+      if (!pol) errs.push(`${t}: no policy applies to queue '${q}' (DLX by policy)`);
+      else if (pol.definition['dead-letter-exchange'] !== `${q}.dlx`) errs.push(`${t}: policy for '${q}' dead-letters to '${pol.definition['dead-letter-exchange']}', not '${q}.dlx'`);
+    }
+  }
+
+  // ---- NetworkPolicies ----------------------------------------------------
+  const nps = objs.filter((o) => o.kind === 'NetworkPolicy');
+  const selects = (sel, lbls) => Object.entries(sel.matchLabels ?? {}).every(([k, v]) => lbls[k] === v)
+    && (sel.matchExpressions ?? []).every((e) => (e.operator === 'In' ? e.values.includes(lbls[e.key]) : e.operator === 'Exists' ? e.key in lbls : true));
+  const deny = nps.find((n) => Object.keys(n.spec.podSelector).length === 0 && !n.spec.ingress && !n.spec.egress
+    && n.spec.policyTypes?.includes('Ingress') && n.spec.policyTypes?.includes('Egress'));
+  if (!deny) errs.push('no default-deny NetworkPolicy (empty podSelector, Ingress+Egress, no rules)');
+  const brokerLabels = { 'app.kubernetes.io/name': 'rabbitmq' };
+  const allowed5672 = new Set();
+  for (const n of nps) {
+    if (!selects(n.spec.podSelector, brokerLabels)) continue;
+    for (const r of n.spec.ingress ?? []) {
+      if (!(r.ports ?? []).some((p) => p.port === 5672)) continue;
+      for (const f of r.from ?? []) {
+        if (f.namespaceSelector || f.ipBlock || !f.podSelector) errs.push(`NetworkPolicy/${n.metadata.name}: AMQP 5672 open beyond pods of this namespace`);
+        else allowed5672.add(JSON.stringify(f.podSelector));
+      }
+      if (!r.from) errs.push(`NetworkPolicy/${n.metadata.name}: AMQP 5672 open to everyone`);
+    }
+  }
+  for (const { labels, where } of pods) {
+    const comp = labels['app.kubernetes.io/component'];
+    const reach = [...allowed5672].some((s) => selects(JSON.parse(s), labels));
+    if ((comp === 'edge' || comp === 'inference') && !reach) errs.push(`${where}: no NetworkPolicy lets it reach the broker on 5672`);
+    if (comp !== 'edge' && comp !== 'inference' && labels['app.kubernetes.io/name'] !== 'rabbitmq' && reach) errs.push(`${where}: may reach the broker but is neither edge nor inference`);
+    if (!nps.some((n) => selects(n.spec.podSelector, labels) && n !== deny)) errs.push(`${where}: selected by no NetworkPolicy besides default-deny`);
+  }
+
+  // ---- no credentials anywhere in the rendered manifests --------------------
+  const text = JSON.stringify(objs.filter((o) => o.kind !== 'Secret'));
+  if (/[a-z]+:\/\/[^/"@\s:]+:[^/"@\s]+@/i.test(text)) errs.push('a URL with user:password@ appears in the manifests');
+  return errs;
+}
