@@ -2305,4 +2305,7 @@ gst_amqp_sink_init (GstAmqpSink * self)
   g_queue_init (&self->retry);
   /* Render must not wait on the clock: events go out as soon as they come. */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+  /* The last sample would keep the last buffer (and its source ack token)
+   * alive after its publish was confirmed, delaying amqpsrc's ack. */
+  gst_base_sink_set_last_sample_enabled (GST_BASE_SINK (self), FALSE);
 }

@@ -1,0 +1,688 @@
+/* amqpsink against a real private RabbitMQ (tests/fixture): a fresh broker with
+ * declare=true, inline and by-reference frames byte-identical, detections and
+ * alerts with their routing keys and the ack token released on confirm,
+ * credentials absent from a GST_DEBUG=*:6 log, a 10 s broker outage under a
+ * 30 fps live stream (real time kept, every frame delivered, duplicates
+ * counted, PLAYING->NULL bounded while down), and TLS with right and wrong CA. */
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/app/app.h>
+#include <gst/video/video.h>
+
+#include "ef-test.h"
+#include "ef-broker.h"
+#include "edgefaas-amqp.h"
+#include "edgefaas-event.h"
+#include "edgefaas-meta.h"
+#include "edgefaas-frameref.h"
+#include "amqp-test-util.h"
+
+static EfBroker *broker;
+
+static GPtrArray *
+drain (const gchar * url, const gchar * queue)
+{
+  GError *err = NULL;
+  GPtrArray *msgs = at_drain_queue (url, queue, 500, &err);
+  g_assert_no_error (err);
+  g_assert_nonnull (msgs);
+  return msgs;
+}
+
+static void
+assert_queue_counts (EfBroker * b, const gchar * queue, guint want_ready)
+{
+  guint ready = 0, unacked = 0;
+  GError *err = NULL;
+  g_assert_true (ef_broker_queue_counts (b, queue, &ready, &unacked, &err));
+  g_assert_no_error (err);
+  g_assert_cmpuint (ready, ==, want_ready);
+  g_assert_cmpuint (unacked, ==, 0);
+}
+
+/* Only url exchange routing-key queue declare=true on a fresh vhost state. */
+static void
+test_fresh_broker_declare (void)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=12 ! video/x-raw,width=160,"
+      "height=120 ! jpegenc ! amqpsink name=s url=%s exchange=x routing-key=frames "
+      "queue=frames declare=true", ef_broker_url (broker));
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *s = gst_bin_get_by_name (GST_BIN (p), "s");
+  GstMessage *msg = at_run_until_done (p, 60);
+  GPtrArray *msgs;
+
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_assert_cmpuint (at_stat (s, "confirmed"), ==, 12);
+  g_assert_cmpuint (at_stat (s, "in-flight"), ==, 0);
+  gst_element_set_state (p, GST_STATE_NULL);
+
+  assert_queue_counts (broker, "frames", 12);
+  assert_queue_counts (broker, "frames.dead", 0);       /* DLX queue declared too */
+  msgs = drain (ef_broker_url (broker), "frames");
+  g_assert_cmpuint (msgs->len, ==, 12);
+  for (guint i = 0; i < msgs->len; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    const gchar *hdr = g_hash_table_lookup (m->headers, "edgefaas-event");
+    GError *err = NULL;
+    EdgefaasFrameEvent *ev;
+    gsize sz;
+    const guint8 *d = g_bytes_get_data (m->body, &sz);
+    gchar *sha = edgefaas_sha256_hex (d, sz);
+
+    g_assert_cmpstr (m->content_type, ==, "image/jpeg");
+    g_assert_cmpstr (m->routing_key, ==, "frames");
+    g_assert_nonnull (hdr);
+    ev = edgefaas_frame_event_from_json (hdr, -1, &err);
+    g_assert_no_error (err);
+    g_assert_true (ev->frame.is_inline);
+    g_assert_cmpuint (ev->sequence, ==, i + 1);         /* in order */
+    g_assert_cmpuint (ev->frame.size, ==, sz);
+    g_assert_cmpstr (ev->frame.sha256, ==, sha);
+    g_assert_cmpuint (ev->frame.width, ==, 160);
+    g_assert_cmpstr (ev->camera_id, ==, "camera0");
+    edgefaas_frame_event_free (ev);
+    g_free (sha);
+  }
+  g_ptr_array_unref (msgs);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  g_free (desc);
+}
+
+/* Push @images through appsrc ! amqpsink (@extra props); motion metas on
+ * every third buffer. */
+static void
+publish_images (GPtrArray * images, const gchar * caps, const gchar * extra)
+{
+  gchar *desc = g_strdup_printf ("appsrc name=a caps=%s format=time ! amqpsink name=s url=%s "
+      "camera-id=cam7 %s", caps, ef_broker_url (broker), extra);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *a = gst_bin_get_by_name (GST_BIN (p), "a");
+  GstMessage *msg;
+
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  for (guint i = 0; i < images->len; i++) {
+    GBytes *img = g_ptr_array_index (images, i);
+    GstBuffer *b = gst_buffer_new_wrapped_bytes (img);
+    GST_BUFFER_PTS (b) = i * GST_SECOND / 30;
+    if (i % 3 == 0) {
+      GstVideoRegionOfInterestMeta *roi;
+      gst_buffer_add_edgefaas_motion_meta (b, 100 + i, 0.25, TRUE);
+      roi = gst_buffer_add_video_region_of_interest_meta (b, "motion", 4, 5, 20, 10);
+      gst_video_region_of_interest_meta_add_param (roi, gst_structure_new ("motion",
+              "score", G_TYPE_DOUBLE, 0.5, "event-id", G_TYPE_UINT64, (guint64) (100 + i),
+              NULL));
+    }
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (a), b), ==, GST_FLOW_OK);
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (a));
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (a);
+  gst_object_unref (p);
+  g_free (desc);
+}
+
+static void
+check_motion (const EdgefaasFrameEvent * ev, guint i)
+{
+  if (i % 3 == 0) {
+    g_assert_cmpuint (ev->event_id, ==, 100 + i);
+    g_assert_cmpfloat_with_epsilon (ev->motion_score, 0.25, 1e-9);
+    g_assert_cmpuint (ev->motion_boxes->len, ==, 1);
+    g_assert_cmpint (g_array_index (ev->motion_boxes, EdgefaasBox, 0).x, ==, 4);
+    g_assert_cmpint (g_array_index (ev->motion_boxes, EdgefaasBox, 0).w, ==, 20);
+  } else {
+    g_assert_cmpuint (ev->motion_boxes->len, ==, 0);
+  }
+}
+
+static void
+test_inline_and_reference (void)
+{
+  GPtrArray *jpegs = at_encode_images (20, "jpegenc", 320, 240);
+  GPtrArray *pngs = at_encode_images (3, "pngenc", 64, 48);
+  gchar *store = ef_test_mkdtemp ("amqp-store");
+  gchar *extra;
+  GError *err = NULL;
+  GPtrArray *msgs;
+
+  g_assert_true (ef_broker_declare_queue (broker, "inline", &err));
+  g_assert_no_error (err);
+  g_assert_true (ef_broker_declare_queue (broker, "byref", &err));
+
+  /* inline: the body is the image, byte for byte */
+  publish_images (jpegs, "image/jpeg,width=320,height=240", "routing-key=inline");
+  msgs = drain (ef_broker_url (broker), "inline");
+  g_assert_cmpuint (msgs->len, ==, jpegs->len);
+  for (guint i = 0; i < msgs->len; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    GBytes *orig = g_ptr_array_index (jpegs, i);
+    EdgefaasFrameEvent *ev = edgefaas_frame_event_from_json (g_hash_table_lookup (m->headers,
+            "edgefaas-event"), -1, &err);
+    gsize sz;
+    const guint8 *d = g_bytes_get_data (orig, &sz);
+    gchar *sha = edgefaas_sha256_hex (d, sz);
+
+    g_assert_no_error (err);
+    g_assert_true (g_bytes_equal (m->body, orig));
+    g_assert_nonnull (memchr (g_bytes_get_data (m->body, NULL), 0, sz));  /* has NULs */
+    g_assert_cmpstr (ev->frame.sha256, ==, sha);
+    g_assert_cmpstr (ev->camera_id, ==, "cam7");
+    g_assert_cmpstr (ev->frame.media_type, ==, "image/jpeg");
+    g_assert_nonnull (m->message_id);
+    check_motion (ev, i);
+    edgefaas_frame_event_free (ev);
+    g_free (sha);
+  }
+  g_ptr_array_unref (msgs);
+
+  /* by reference: JSON body, file under frame-store, same bytes and hash */
+  extra = g_strdup_printf ("routing-key=byref frame-store=%s", store);
+  publish_images (jpegs, "image/jpeg,width=320,height=240", extra);
+  publish_images (pngs, "image/png,width=64,height=48", extra);
+  msgs = drain (ef_broker_url (broker), "byref");
+  g_assert_cmpuint (msgs->len, ==, jpegs->len + pngs->len);
+  for (guint i = 0; i < msgs->len; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    gboolean is_png = i >= jpegs->len;
+    guint idx = is_png ? i - jpegs->len : i;
+    GBytes *orig = g_ptr_array_index (is_png ? pngs : jpegs, idx);
+    EdgefaasFrameEvent *ev = edgefaas_frame_event_from_json (g_bytes_get_data (m->body, NULL),
+        g_bytes_get_size (m->body), &err);
+    GBytes *loaded;
+    gsize sz;
+    const guint8 *d = g_bytes_get_data (orig, &sz);
+    gchar *sha = edgefaas_sha256_hex (d, sz);
+
+    g_assert_no_error (err);
+    g_assert_cmpstr (m->content_type, ==, "application/json");
+    g_assert_false (ev->frame.is_inline);
+    g_assert_true (g_str_has_prefix (ev->frame.uri, "file://"));
+    g_assert_cmpstr (ev->frame.sha256, ==, sha);
+    g_assert_cmpstr (ev->frame.media_type, ==, is_png ? "image/png" : "image/jpeg");
+    loaded = edgefaas_frameref_load (ev->frame.uri, store, 0, ev->frame.size,
+        ev->frame.sha256, &err);
+    g_assert_no_error (err);
+    g_assert_true (g_bytes_equal (loaded, orig));
+    if (!is_png)
+      check_motion (ev, idx);
+    g_bytes_unref (loaded);
+    edgefaas_frame_event_free (ev);
+    g_free (sha);
+  }
+  g_ptr_array_unref (msgs);
+  g_free (extra);
+  ef_test_rm_rf (store);
+  g_free (store);
+  /* the images were wrapped into buffers: the arrays still own refs */
+  g_ptr_array_unref (jpegs);
+  g_ptr_array_unref (pngs);
+}
+
+typedef struct {
+  GMutex lock;
+  gint calls;
+  EdgefaasAckOutcome outcome;
+} TokenState;
+
+static void
+token_cb (gpointer user_data, EdgefaasAckOutcome outcome, const gchar * reason)
+{
+  TokenState *ts = user_data;
+  g_mutex_lock (&ts->lock);
+  ts->calls++;
+  ts->outcome = outcome;
+  g_mutex_unlock (&ts->lock);
+}
+
+/* video/x-raw with detection ROI metas, situations and a source event: one
+ * detection event (routing key with {camera}/{label}) and one alert per
+ * situation (alerts.<situation>.<camera>); the token is acked after confirm. */
+static void
+test_detections_and_alerts (void)
+{
+  gchar *desc = g_strdup_printf ("appsrc name=a format=time caps=video/x-raw,format=RGB,"
+      "width=64,height=48,framerate=30/1 ! amqpsink name=s url=%s exchange=det "
+      "exchange-type=topic routing-key=detections.{camera}.{label} queue=detections "
+      "declare=true", ef_broker_url (broker));
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *a = gst_bin_get_by_name (GST_BIN (p), "a");
+  GstBuffer *b = gst_buffer_new_allocate (NULL, 64 * 48 * 3, NULL);
+  GstVideoRegionOfInterestMeta *roi;
+  EdgefaasFrameEvent *src = edgefaas_frame_event_new ();
+  EdgefaasSituation sit = { (gchar *) "fire", 0.9, 3, (gchar *) "fire,smoke" };
+  TokenState ts = { 0 };
+  EdgefaasAckToken *token = edgefaas_ack_token_new (token_cb, &ts, NULL);
+  EdgefaasAmqpParams params = { 0 };
+  EdgefaasAmqpConn *conn;
+  GError *err = NULL;
+  GstMessage *msg;
+  GPtrArray *msgs;
+  EdgefaasDetectionEvent *det;
+  AtMsg *m;
+
+  g_mutex_init (&ts.lock);
+  /* an alerts queue bound to the topic exchange, declared with our helpers */
+  g_assert_true (edgefaas_amqp_params_parse_url (&params, ef_broker_url (broker), &err));
+  g_assert_true (edgefaas_amqp_params_load_password (&params, NULL, NULL, &err));
+  conn = edgefaas_amqp_conn_open (&params, &err);
+  g_assert_no_error (err);
+  g_assert_true (edgefaas_amqp_declare_topology (conn, "det", "topic", "alerts",
+          "alerts.#", "classic", &err));
+  g_assert_no_error (err);
+  edgefaas_amqp_conn_close (conn);
+  edgefaas_amqp_params_clear (&params);
+
+  src->camera_id = g_strdup ("cam3");
+  src->event_id = 42;
+  src->sequence = 7;
+  src->trace.captured_us = edgefaas_now_utc_us () - 1000;
+  src->frame.is_inline = TRUE;
+  src->frame.media_type = g_strdup ("image/jpeg");
+  gst_buffer_add_edgefaas_event_meta (b, src, token);
+  edgefaas_ack_token_unref (token);
+  edgefaas_frame_event_free (src);
+  roi = gst_buffer_add_video_region_of_interest_meta (b, "person", 8, 12, 16, 24);
+  gst_video_region_of_interest_meta_add_param (roi, gst_structure_new ("detection",
+          "label", G_TYPE_STRING, "person", "label_id", G_TYPE_INT, 0,
+          "confidence", G_TYPE_DOUBLE, 0.8, "x_min", G_TYPE_DOUBLE, 0.125,
+          "y_min", G_TYPE_DOUBLE, 0.25, "x_max", G_TYPE_DOUBLE, 0.375,
+          "y_max", G_TYPE_DOUBLE, 0.75, NULL));
+  roi = gst_buffer_add_video_region_of_interest_meta (b, "fire", 0, 0, 32, 24);
+  gst_video_region_of_interest_meta_add_param (roi, gst_structure_new ("detection",
+          "label", G_TYPE_STRING, "fire", "label_id", G_TYPE_INT, 80,
+          "confidence", G_TYPE_DOUBLE, 0.95, "x_min", G_TYPE_DOUBLE, 0.0,
+          "y_min", G_TYPE_DOUBLE, 0.0, "x_max", G_TYPE_DOUBLE, 0.5,
+          "y_max", G_TYPE_DOUBLE, 0.5, NULL));
+  gst_buffer_add_edgefaas_situation_meta (b, &sit);
+
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (a), b), ==, GST_FLOW_OK);
+  gst_app_src_end_of_stream (GST_APP_SRC (a));
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  /* EOS waited for the confirms: the token was released with ACK */
+  g_mutex_lock (&ts.lock);
+  g_assert_cmpint (ts.calls, ==, 1);
+  g_assert_cmpint (ts.outcome, ==, EDGEFAAS_ACK_OUTCOME_ACK);
+  g_mutex_unlock (&ts.lock);
+  gst_element_set_state (p, GST_STATE_NULL);
+
+  msgs = drain (ef_broker_url (broker), "detections");
+  g_assert_cmpuint (msgs->len, ==, 1);
+  m = g_ptr_array_index (msgs, 0);
+  g_assert_cmpstr (m->routing_key, ==, "detections.cam3.fire");  /* top label */
+  det = edgefaas_detection_event_from_json (g_bytes_get_data (m->body, NULL),
+      g_bytes_get_size (m->body), &err);
+  g_assert_no_error (err);
+  g_assert_cmpstr (det->camera_id, ==, "cam3");
+  g_assert_cmpuint (det->event_id, ==, 42);
+  g_assert_cmpuint (det->detections->len, ==, 2);
+  g_assert_cmpstr (g_array_index (det->detections, EdgefaasDetection, 0).label, ==, "person");
+  g_assert_cmpfloat_with_epsilon (g_array_index (det->detections, EdgefaasDetection,
+          0).y_max, 0.75, 1e-6);
+  g_assert_cmpuint (det->situations->len, ==, 1);
+  g_assert_cmpstr (g_array_index (det->situations, EdgefaasSituation, 0).name, ==, "fire");
+  g_assert_nonnull (det->source);
+  g_assert_cmpuint (det->source->sequence, ==, 7);
+  g_assert_cmpint (det->trace.inferred_us, >, 0);
+  g_assert_cmpint (det->trace.published_us, >=, det->trace.captured_us);
+  edgefaas_detection_event_free (det);
+  g_ptr_array_unref (msgs);
+
+  msgs = drain (ef_broker_url (broker), "alerts");
+  g_assert_cmpuint (msgs->len, ==, 1);
+  m = g_ptr_array_index (msgs, 0);
+  g_assert_cmpstr (m->routing_key, ==, "alerts.fire.cam3");
+  g_assert_cmpstr (g_hash_table_lookup (m->headers, "edgefaas-alert"), ==, "fire");
+  g_ptr_array_unref (msgs);
+
+  gst_object_unref (a);
+  gst_object_unref (p);
+  g_free (desc);
+}
+
+/* A child gst-launch-1.0 at GST_DEBUG=*:6 publishes with the password in its
+ * environment; neither its log nor gst-inspect output contain the password. */
+static void
+test_credentials_not_logged (void)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=5 ! video/x-raw,width=64,height=48 "
+      "! jpegenc ! amqpsink url=%s routing-key=creds queue=creds declare=true",
+      ef_broker_url (broker));
+  gchar *cmd = g_strdup_printf ("gst-launch-1.0 -e %s", desc);
+  gchar **argv = NULL;
+  gchar **envp = g_get_environ ();
+  gchar *out = NULL, *errout = NULL;
+  gint status = 0;
+  GError *err = NULL;
+  const gchar *pw = ef_broker_password (broker);
+
+  g_assert_nonnull (pw);
+  g_assert_cmpuint (strlen (pw), >=, 8);
+  g_assert_true (g_shell_parse_argv (cmd, NULL, &argv, &err));
+  envp = g_environ_setenv (envp, "GST_DEBUG", "*:6", TRUE);
+  envp = g_environ_setenv (envp, "GST_DEBUG_NO_COLOR", "1", TRUE);
+  envp = g_environ_setenv (envp, "EDGEFAAS_AMQP_PASSWORD", pw, TRUE);
+  g_assert_true (g_spawn_sync (NULL, argv, envp, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+          &errout, &status, &err));
+  g_assert_no_error (err);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_test_message ("child log: %" G_GSIZE_FORMAT " bytes of stderr", strlen (errout));
+  /* the log is real: it shows our element working */
+  g_assert_nonnull (strstr (errout, "amqpsink"));
+  g_assert_nonnull (strstr (errout, "publishing to amqp://edgefaas@"));
+  g_assert_null (strstr (errout, pw));
+  g_assert_null (strstr (out, pw));
+  assert_queue_counts (broker, "creds", 5);
+  g_free (out);
+  g_free (errout);
+  g_strfreev (argv);
+
+  /* gst-inspect of the element */
+  {
+    const gchar *iargv[] = { "gst-inspect-1.0", "amqpsink", NULL };
+    g_assert_true (g_spawn_sync (NULL, (gchar **) iargv, envp, G_SPAWN_SEARCH_PATH, NULL,
+            NULL, &out, &errout, &status, &err));
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+    g_assert_nonnull (strstr (out, "credentials-file"));
+    g_assert_null (strstr (out, pw));
+    g_free (out);
+    g_free (errout);
+  }
+  g_strfreev (envp);
+  g_free (cmd);
+  g_free (desc);
+}
+
+/* --------------------------------------------------------- outage ---- */
+
+typedef struct {
+  GMutex lock;
+  guint count;
+  gint64 last_us, max_gap_us;
+  guint late;                   /* gaps over 100 ms */
+} Arrivals;
+
+static GstPadProbeReturn
+arrival_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Arrivals *ar = data;
+  gint64 now = g_get_monotonic_time ();
+  g_mutex_lock (&ar->lock);
+  if (ar->last_us && now - ar->last_us > ar->max_gap_us)
+    ar->max_gap_us = now - ar->last_us;
+  if (ar->last_us && now - ar->last_us > 100 * 1000)
+    ar->late++;
+  ar->last_us = now;
+  ar->count++;
+  g_mutex_unlock (&ar->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+test_broker_outage_live (void)
+{
+  gchar *spool = ef_test_mkdtemp ("amqp-outage-spool");
+  gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! video/x-raw,width=160,height=120,"
+      "framerate=30/1 ! jpegenc ! amqpsink name=s url=%s routing-key=outage queue=outage "
+      "declare=true spool-dir=%s flush-timeout=60000", ef_broker_url (broker), spool);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *s = gst_bin_get_by_name (GST_BIN (p), "s");
+  GstPad *pad = gst_element_get_static_pad (s, "sink");
+  Arrivals ar = { 0 };
+  GError *err = NULL;
+  GstMessage *msg;
+  GPtrArray *msgs;
+  GHashTable *seen;
+  guint dups = 0, max_seq = 0;
+  gint64 t_down, t_up, t0;
+  guint64 reconnects, spooled;
+
+  g_mutex_init (&ar.lock);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, arrival_probe, &ar, NULL);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  g_usleep (3 * G_USEC_PER_SEC);
+
+  t0 = g_get_monotonic_time ();
+  g_assert_true (ef_broker_stop (broker, &err));
+  g_assert_no_error (err);
+  t_down = g_get_monotonic_time ();
+  g_test_message ("broker stop took %" G_GINT64_FORMAT " ms", (t_down - t0) / 1000);
+
+  /* While down: a second sink to the dead broker goes PLAYING -> NULL promptly. */
+  {
+    gchar *d2 = g_strdup_printf ("videotestsrc is-live=true ! video/x-raw,width=64,height=48 ! "
+        "jpegenc ! amqpsink url=%s routing-key=outage2", ef_broker_url (broker));
+    GstElement *p2 = gst_parse_launch (d2, NULL);
+    gint64 a, dt;
+    gst_element_set_state (p2, GST_STATE_PLAYING);
+    g_usleep (1500 * 1000);
+    a = g_get_monotonic_time ();
+    gst_element_set_state (p2, GST_STATE_NULL);
+    dt = g_get_monotonic_time () - a;
+    g_test_message ("PLAYING->NULL with the broker down: %" G_GINT64_FORMAT " ms", dt / 1000);
+    g_assert_cmpint (dt, <, 2 * G_USEC_PER_SEC);
+    gst_object_unref (p2);
+    g_free (d2);
+  }
+
+  while (g_get_monotonic_time () - t_down < 10 * G_USEC_PER_SEC)
+    g_usleep (100 * 1000);
+  g_assert_true (at_stat (s, "spooled") > 0);
+  g_assert_false (at_stat (s, "connected"));
+  t0 = g_get_monotonic_time ();
+  g_assert_true (ef_broker_restart (broker, &err));
+  g_assert_no_error (err);
+  t_up = g_get_monotonic_time ();
+  g_test_message ("broker down for %.1f s (restart took %" G_GINT64_FORMAT " ms)",
+      (t_up - t_down) / 1e6, (t_up - t0) / 1000);
+  g_usleep (4 * G_USEC_PER_SEC);
+
+  gst_element_send_event (p, gst_event_new_eos ());
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), 90 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  reconnects = at_stat (s, "reconnects");
+  spooled = at_stat (s, "spooled");
+  g_test_message ("frames %u, max gap between frames at the sink %" G_GINT64_FORMAT
+      " ms, gaps over 100 ms: %u; spooled %" G_GUINT64_FORMAT ", replayed %" G_GUINT64_FORMAT
+      ", republished %" G_GUINT64_FORMAT ", reconnects %" G_GUINT64_FORMAT ", confirmed %"
+      G_GUINT64_FORMAT, ar.count, ar.max_gap_us / 1000, ar.late, spooled,
+      at_stat (s, "replayed"), at_stat (s, "republished"), reconnects,
+      at_stat (s, "confirmed"));
+  g_assert_cmpuint (reconnects, >=, 1);
+  g_assert_cmpuint (at_stat (s, "dropped"), ==, 0);
+  gst_element_set_state (p, GST_STATE_NULL);
+
+  /* real time: ~30 fps over the whole run, no long stall at the sink */
+  g_assert_cmpint (ar.max_gap_us, <, 500 * 1000);
+  g_assert_cmpuint (ar.count, >, 30 * ((t_up - t_down) / G_USEC_PER_SEC + 3 + 4) * 8 / 10);
+
+  msgs = drain (ef_broker_url (broker), "outage");
+  seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  for (guint i = 0; i < msgs->len; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    EdgefaasFrameEvent *ev = edgefaas_frame_event_from_json (g_hash_table_lookup (m->headers,
+            "edgefaas-event"), -1, &err);
+    gsize sz;
+    gchar *sha = edgefaas_sha256_hex (g_bytes_get_data (m->body, &sz),
+        g_bytes_get_size (m->body));
+    g_assert_no_error (err);
+    g_assert_cmpstr (sha, ==, ev->frame.sha256);        /* intact */
+    if (g_hash_table_contains (seen, GUINT_TO_POINTER ((guint) ev->sequence)))
+      dups++;
+    g_hash_table_add (seen, GUINT_TO_POINTER ((guint) ev->sequence));
+    max_seq = MAX (max_seq, (guint) ev->sequence);
+    edgefaas_frame_event_free (ev);
+    g_free (sha);
+  }
+  g_test_message ("received %u messages: %u distinct frames, %u duplicates (sent %u)",
+      msgs->len, g_hash_table_size (seen), dups, ar.count);
+  g_assert_cmpuint (g_hash_table_size (seen), ==, ar.count);    /* every frame, exactly */
+  g_assert_cmpuint (max_seq, ==, ar.count);
+  g_assert_cmpuint (msgs->len, ==, ar.count + dups);
+  g_hash_table_unref (seen);
+  g_ptr_array_unref (msgs);
+
+  gst_object_unref (pad);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  ef_test_rm_rf (spool);
+  g_free (spool);
+  g_free (desc);
+}
+
+/* ------------------------------------------------------------ TLS ---- */
+
+static gboolean
+run_cmd (const gchar * dir, const gchar * cmd)
+{
+  gchar **argv = NULL;
+  gint status = 0;
+  gchar *errout = NULL;
+  gboolean ok;
+  g_assert_true (g_shell_parse_argv (cmd, NULL, &argv, NULL));
+  ok = g_spawn_sync (dir, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+      NULL, NULL, &errout, &status, NULL) && g_spawn_check_wait_status (status, NULL);
+  if (!ok)
+    g_test_message ("command failed: %s\n%s", cmd, errout ? errout : "");
+  g_free (errout);
+  g_strfreev (argv);
+  return ok;
+}
+
+static void
+make_ca (const gchar * dir, const gchar * name)
+{
+  gchar *cmd = g_strdup_printf ("openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+      "-subj /CN=%s -keyout %s.key -out %s.pem", name, name, name);
+  g_assert_true (run_cmd (dir, cmd));
+  g_free (cmd);
+}
+
+static void
+test_tls (void)
+{
+  gchar *dir = ef_test_mkdtemp ("amqp-tls");
+  EfBrokerOptions opts = { 0 };
+  gchar *ca, *wrong, *cert, *key;
+  EfBroker *tb;
+  GError *err = NULL;
+  GstMessage *msg;
+  gchar *dbg = NULL;
+
+  make_ca (dir, "ca");
+  make_ca (dir, "wrong");
+  g_assert_true (run_cmd (dir, "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
+          "-keyout server.key -out server.csr"));
+  g_assert_true (g_file_set_contents (g_build_filename (dir, "ext.cnf", NULL),
+          "subjectAltName=DNS:localhost,IP:127.0.0.1\n", -1, NULL));
+  g_assert_true (run_cmd (dir, "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+          "-CAcreateserial -days 2 -extfile ext.cnf -out server.pem"));
+  ca = g_build_filename (dir, "ca.pem", NULL);
+  wrong = g_build_filename (dir, "wrong.pem", NULL);
+  cert = g_build_filename (dir, "server.pem", NULL);
+  key = g_build_filename (dir, "server.key", NULL);
+  g_assert_cmpint (g_chmod (key, 0644), ==, 0);
+  opts.tls_ca = ca;
+  opts.tls_cert = cert;
+  opts.tls_key = key;
+  tb = ef_broker_start (&opts, &err);
+  g_assert_no_error (err);
+  g_assert_nonnull (tb);
+  g_assert_cmpuint (ef_broker_amqps_port (tb), >, 0);
+  g_assert_true (g_str_has_prefix (ef_broker_tls_url (tb), "amqps://"));
+  g_setenv ("TLS_BROKER_PW", ef_broker_password (tb), TRUE);
+
+  /* right CA: published and confirmed over TLS */
+  {
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=8 ! video/x-raw,width=64,"
+        "height=48 ! jpegenc ! amqpsink url=%s tls-ca=%s password-env=TLS_BROKER_PW "
+        "routing-key=tlsq queue=tlsq declare=true", ef_broker_tls_url (tb), ca);
+    GstElement *p = gst_parse_launch (desc, NULL);
+    msg = at_run_until_done (p, 60);
+    g_assert_nonnull (msg);
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      gst_message_parse_error (msg, &err, &dbg);
+      g_test_message ("TLS error: %s (%s)", err->message, dbg);
+    }
+    g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+    gst_message_unref (msg);
+    gst_element_set_state (p, GST_STATE_NULL);
+    gst_object_unref (p);
+    g_free (desc);
+    assert_queue_counts (tb, "tlsq", 8);
+  }
+  /* wrong CA: a clear error naming TLS, nothing published */
+  {
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=8 ! video/x-raw,width=64,"
+        "height=48 ! jpegenc ! amqpsink url=%s tls-ca=%s password-env=TLS_BROKER_PW "
+        "routing-key=tlsq queue=tlsq declare=true", ef_broker_tls_url (tb), wrong);
+    GstElement *p = gst_parse_launch (desc, NULL);
+    gint64 t0 = g_get_monotonic_time ();
+    msg = at_run_until_done (p, 60);
+    g_assert_nonnull (msg);
+    g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_ERROR);
+    gst_message_parse_error (msg, &err, &dbg);
+    g_test_message ("wrong CA -> %s (%s) after %" G_GINT64_FORMAT " ms", err->message, dbg,
+        (g_get_monotonic_time () - t0) / 1000);
+    g_assert_true (err->domain == GST_RESOURCE_ERROR);
+    g_assert_nonnull (strstr (err->message, "TLS"));
+    g_assert_null (strstr (dbg, ef_broker_password (tb)));
+    g_clear_error (&err);
+    g_free (dbg);
+    gst_message_unref (msg);
+    gst_element_set_state (p, GST_STATE_NULL);
+    gst_object_unref (p);
+    g_free (desc);
+    assert_queue_counts (tb, "tlsq", 8);
+  }
+  ef_broker_free (tb);
+  ef_test_rm_rf (dir);
+  g_free (dir);
+  g_free (ca);
+  g_free (wrong);
+  g_free (cert);
+  g_free (key);
+}
+
+int
+main (int argc, char **argv)
+{
+  GError *err = NULL;
+  int ret;
+
+  ef_test_init (&argc, &argv);
+  broker = ef_broker_start (NULL, &err);
+  if (broker == NULL) {
+    /* cannot run: fail loudly */
+    g_printerr ("CANNOT RUN: the RabbitMQ fixture did not start: %s\n",
+        err ? err->message : "?");
+    return 1;
+  }
+  ef_broker_export_env (broker);
+
+  g_test_add_func ("/amqpsink/fresh-broker-declare", test_fresh_broker_declare);
+  g_test_add_func ("/amqpsink/inline-and-reference", test_inline_and_reference);
+  g_test_add_func ("/amqpsink/detections-and-alerts", test_detections_and_alerts);
+  g_test_add_func ("/amqpsink/credentials-not-logged", test_credentials_not_logged);
+  g_test_add_func ("/amqpsink/tls", test_tls);
+  g_test_add_func ("/amqpsink/broker-outage-live", test_broker_outage_live);
+  ret = g_test_run ();
+  ef_broker_free (broker);
+  return ret;
+}
