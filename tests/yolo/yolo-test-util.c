@@ -50,10 +50,11 @@ GstSample *
 yt_decode_image (const gchar * path, const gchar * format, gint width, gint height)
 {
   gchar *scale = (width > 0 && height > 0)
-      ? g_strdup_printf ("videoscale ! video/x-raw,width=%d,height=%d ! ", width, height)
+      ? g_strdup_printf (",width=%d,height=%d,pixel-aspect-ratio=1/1", width, height)
       : g_strdup ("");
-  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! jpegdec ! videoconvert ! %s"
-      "video/x-raw,format=%s ! appsink name=sink sync=false", path, scale, format);
+  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! jpegdec ! videoscale ! "
+      "videoconvert ! video/x-raw,format=%s%s ! appsink name=sink sync=false", path,
+      format, scale);
   GstSample *s = run_to_sample (desc, NULL);
   g_free (desc);
   g_free (scale);
