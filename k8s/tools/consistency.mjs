@@ -86,6 +86,11 @@ export function checkOverlay(objs, ctx) {
     pipelines.set(f, pipelineVariables(fs.readFileSync(path.join(pipeDir, f), 'utf8')));
   }
 
+  const toolEnv = new Set();
+  for (const f of fs.readdirSync(pipeDir).filter((f) => f.endsWith('.c'))) {
+    for (const m of fs.readFileSync(path.join(pipeDir, f), 'utf8').matchAll(/\b(?:g_getenv|getenv|env_or)\s*\(\s*"([A-Z][A-Z0-9_]*)"/g)) toolEnv.add(m[1]);
+  }
+
   const amqpCm = find(objs, 'ConfigMap', 'edgefaas-amqp');
   if (!amqpCm) { errs.push('ConfigMap edgefaas-amqp missing'); return errs; }
   const cfg = amqpCm.data;
@@ -170,7 +175,9 @@ export function checkOverlay(objs, ctx) {
       const processVars = new Set(['EDGEFAAS_AMQP_PASSWORD', 'GST_REGISTRY_1_0', 'HOME', 'GST_DEBUG']);
       // A shared ConfigMap (envFrom) serves both pipelines: its keys must be read
       // by at least one of them; an explicit env entry by this container's own.
-      const anyReads = (k) => [...pipelines.values()].some((x) => x.required.has(k) || x.optional.has(k));
+      // The broker topology names are also read by the tools in pipelines/*.c
+      // (edgefaas-topology reads EDGEFAAS_ALERT_QUEUE): those count as readers.
+      const anyReads = (k) => [...pipelines.values()].some((x) => x.required.has(k) || x.optional.has(k)) || toolEnv.has(k);
       for (const [k, src] of env) {
         if (processVars.has(k)) continue;
         if (src.from ? !anyReads(k) : (!vars.required.has(k) && !vars.optional.has(k)))

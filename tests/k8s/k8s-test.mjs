@@ -289,6 +289,29 @@ const suites = {
         assert(!/\.weights\b/.test(lines.filter((l) => /^(COPY|ADD)\s/i.test(l)).join(' ')), 'model weights copied into the image');
       });
     }
+    test('files the manifests expect inside the images are installed by the Containerfiles', () => {
+      const errs = [];
+      for (const ov of OVERLAYS) {
+        for (const o of rendered.get(ov)) {
+          const t = o.kind === 'ScaledJob' ? o.spec.jobTargetRef.template : o.spec?.template;
+          for (const c of t?.spec?.containers ?? []) {
+            const comp = t.metadata?.labels?.['app.kubernetes.io/component'];
+            if (comp !== 'edge' && comp !== 'inference') continue;
+            const text = cf(comp === 'edge' ? 'Containerfile.edge' : 'Containerfile.gpu');
+            const paths = [...(c.args ?? []), ...(c.env ?? []).map((e) => e.value ?? '')].filter((v) => v.startsWith('/usr/share/edgefaas/'));
+            for (const p of paths) {
+              const dir = path.dirname(p) + '/';
+              const copied = [...text.matchAll(/^COPY\s+(?:--from=\S+\s+)?(\S+)\s+(\S+)$/gm)]
+                .some(([, src, dst]) => dst === p || (dst === dir && (src.endsWith(path.basename(p)) || src.includes('*'))));
+              if (!copied) errs.push(`${ov}: ${o.kind}/${o.metadata.name} uses ${p}, not installed by the ${comp} Containerfile`);
+              const srcFile = p.replace('/usr/share/edgefaas/pipelines/', 'pipelines/').replace('/usr/share/edgefaas/situations.conf', 'plugins/yolo/situations.conf');
+              if (!fs.existsSync(path.join(root, srcFile))) errs.push(`${ov}: ${p}: source ${srcFile} missing in the repository`);
+            }
+          }
+        }
+      }
+      assertNoErrors(errs, 'image files');
+    });
     test('deps.txt: every package of the container groups is a real Debian package (apt-cache)', () => {
       const groups = new Set(deps.map((d) => d[0]).filter((g) => /^(edge|gpu)-/.test(g)));
       assert(groups.size >= 3, `container groups: ${[...groups].join(' ')}`);
