@@ -285,8 +285,9 @@ struct _GstAmqpSink
   gboolean connected;
   gboolean fatal;
   gint sockfd;                  /* of the current connection, -1 when none */
-  guint n_inflight;             /* published, not yet confirmed */
-  guint n_retry;                /* waiting to be published again */
+  /* Messages the publishing thread took from memq/spool and has not finished
+   * (being published, in flight, waiting for a retry): EOS waits for 0. */
+  guint n_owned;
   /* spool: one append-only file; records between read_off and write_off are
    * pending, in order. spool_tokens holds the ack token (or NULL) of each
    * pending record, aligned. */
@@ -298,7 +299,7 @@ struct _GstAmqpSink
   guint drops_since_warn;
   /* counters */
   guint64 st_published, st_confirmed, st_nacked, st_spooled, st_replayed, st_dropped,
-      st_reconnects, st_republished;
+      st_reconnects, st_republished, st_unroutable;
 
   /* Publishing thread only. */
   GThread *thread;
@@ -711,8 +712,6 @@ disconnect (GstAmqpSink * self, const gchar * reason)
   while ((m = g_queue_pop_tail (&self->inflight)))
     g_queue_push_head (&self->retry, m);
   g_mutex_lock (&self->qlock);
-  self->n_inflight = 0;
-  self->n_retry = g_queue_get_length (&self->retry);
   self->st_republished += n_back;
   g_cond_broadcast (&self->qcond);
   g_mutex_unlock (&self->qlock);
@@ -792,7 +791,7 @@ handle_confirm (GstAmqpSink * self, guint64 tag, gboolean multiple, gboolean ack
     }
   }
   g_mutex_lock (&self->qlock);
-  self->n_inflight = g_queue_get_length (&self->inflight);
+  self->n_owned -= n;
   if (ack)
     self->st_confirmed += n;
   else
@@ -838,6 +837,22 @@ read_frames (GstAmqpSink * self, guint timeout_ms)
         case AMQP_BASIC_NACK_METHOD:{
           amqp_basic_nack_t *a = frame.payload.method.decoded;
           handle_confirm (self, a->delivery_tag, a->multiple, FALSE);
+          break;
+        }
+        case AMQP_BASIC_RETURN_METHOD:{
+          /* No queue is bound for this routing key: the broker drops the
+           * message (and still confirms it). Its header and body frames
+           * follow and are skipped below. */
+          amqp_basic_return_t *r = frame.payload.method.decoded;
+          guint64 n;
+          g_mutex_lock (&self->qlock);
+          n = ++self->st_unroutable;
+          g_mutex_unlock (&self->qlock);
+          if (n == 1 || n % 1000 == 0)
+            POST_WARNING (self, ("Messages are unroutable: no queue is bound for routing "
+                    "key '%.*s' (%" G_GUINT64_FORMAT " so far)", (int) r->routing_key.len,
+                    (const char *) r->routing_key.bytes, n), ("basic.return %u %.*s",
+                    r->reply_code, (int) r->reply_text.len, (const char *) r->reply_text.bytes));
           break;
         }
         case AMQP_CHANNEL_CLOSE_METHOD:{
@@ -916,7 +931,8 @@ publish_one (GstAmqpSink * self, Msg * m)
   body.len = size;
   return amqp_basic_publish (st, edgefaas_amqp_conn_get_channel (self->conn),
       amqp_cstring_bytes (self->run.exchange ? self->run.exchange : ""),
-      amqp_cstring_bytes (m->routing_key), 0, 0, &props, body);
+      amqp_cstring_bytes (m->routing_key), 1 /* mandatory: report unroutable */ , 0,
+      &props, body);
 }
 
 /* Next message in order: retry, then spool, then memory. */
@@ -924,19 +940,17 @@ static Msg *
 next_message (GstAmqpSink * self)
 {
   Msg *m = g_queue_pop_head (&self->retry);
-  if (m) {
-    g_mutex_lock (&self->qlock);
-    self->n_retry = g_queue_get_length (&self->retry);
-    g_mutex_unlock (&self->qlock);
-    return m;
-  }
+  if (m)
+    return m;                   /* already counted in n_owned */
   g_mutex_lock (&self->qlock);
   if (self->spool_count > 0)
     m = spool_pop_locked (self);
   if (m == NULL)
     m = g_queue_pop_head (&self->memq);
-  if (m)
+  if (m) {
+    self->n_owned++;
     g_cond_broadcast (&self->qcond);    /* room for a blocked producer */
+  }
   g_mutex_unlock (&self->qlock);
   return m;
 }
@@ -1073,7 +1087,8 @@ publisher_thread (gpointer data)
         self->st_published += published;
         if (!self->run.confirms)
           self->st_confirmed += published;
-        self->n_inflight = g_queue_get_length (&self->inflight);
+        if (!self->run.confirms)
+          self->n_owned -= published;
         g_cond_broadcast (&self->qcond);
         g_mutex_unlock (&self->qlock);
       }
@@ -1518,8 +1533,7 @@ gst_amqp_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
 static gboolean
 drained_locked (GstAmqpSink * self)
 {
-  return g_queue_is_empty (&self->memq) && self->spool_count == 0 && self->n_inflight == 0
-      && self->n_retry == 0;
+  return g_queue_is_empty (&self->memq) && self->spool_count == 0 && self->n_owned == 0;
 }
 
 static gboolean
@@ -1541,8 +1555,7 @@ gst_amqp_sink_event (GstBaseSink * sink, GstEvent * event)
     drained = drained_locked (self);
     interrupted = self->flushing;
     if (!drained)
-      left = g_queue_get_length (&self->memq) + self->spool_count + self->n_inflight +
-          self->n_retry;
+      left = g_queue_get_length (&self->memq) + self->spool_count + self->n_owned;
     g_mutex_unlock (&self->qlock);
 
     if (drained) {
@@ -1626,9 +1639,13 @@ gst_amqp_sink_start (GstBaseSink * sink)
         ("%s: %s", self->run.frame_store, g_strerror (errno)));
     return FALSE;
   }
-  /* The binding key: {camera} is known; {label} varies per message. */
-  self->bind_key = expand_key (self->run.routing_key, self->run.camera_id,
-      self->run.exchange_type == GST_AMQP_SINK_EXCHANGE_TOPIC ? "*" : "frame");
+  /* The binding key. On a topic exchange {camera} and {label} are wildcards
+   * (the camera can come from the source event, the label varies); otherwise
+   * camera-id and "frame". */
+  if (self->run.exchange_type == GST_AMQP_SINK_EXCHANGE_TOPIC)
+    self->bind_key = expand_key (self->run.routing_key, "*", "*");
+  else
+    self->bind_key = expand_key (self->run.routing_key, self->run.camera_id, "frame");
 
   self->spool_fd = -1;
   if (self->run.spool_dir && *self->run.spool_dir && !spool_open (self, &err)) {
@@ -1644,10 +1661,10 @@ gst_amqp_sink_start (GstBaseSink * sink)
   self->fatal = FALSE;
   self->connected = FALSE;
   self->sockfd = -1;
-  self->n_inflight = self->n_retry = 0;
+  self->n_owned = 0;
   self->drops_since_warn = 0;
   self->st_published = self->st_confirmed = self->st_nacked = self->st_spooled =
-      self->st_replayed = self->st_dropped = self->st_reconnects = self->st_republished = 0;
+      self->st_replayed = self->st_dropped = self->st_reconnects = self->st_republished = self->st_unroutable = 0;
   self->ever_connected = FALSE;
   GST_INFO_OBJECT (self, "publishing to %s exchange '%s' key '%s'", self->redacted_url,
       self->run.exchange, self->run.routing_key);
@@ -1783,7 +1800,7 @@ gst_amqp_sink_stop (GstBaseSink * sink)
   g_clear_pointer (&self->bind_key, g_free);
   g_clear_pointer (&self->media_type, g_free);
   edgefaas_amqp_params_clear (&self->params);
-  self->n_inflight = self->n_retry = 0;
+  self->n_owned = 0;
   self->connected = FALSE;
   return TRUE;
 }
@@ -1798,12 +1815,13 @@ make_stats (GstAmqpSink * self)
       "confirmed", G_TYPE_UINT64, self->st_confirmed,
       "nacked", G_TYPE_UINT64, self->st_nacked,
       "republished", G_TYPE_UINT64, self->st_republished,
+      "unroutable", G_TYPE_UINT64, self->st_unroutable,
       "spooled", G_TYPE_UINT64, self->st_spooled,
       "replayed", G_TYPE_UINT64, self->st_replayed,
       "dropped", G_TYPE_UINT64, self->st_dropped,
       "reconnects", G_TYPE_UINT64, self->st_reconnects,
       "queued", G_TYPE_UINT, g_queue_get_length (&self->memq),
-      "in-flight", G_TYPE_UINT, self->n_inflight + self->n_retry,
+      "in-flight", G_TYPE_UINT, self->n_owned,
       "spool-messages", G_TYPE_UINT, self->spool_count,
       "spool-bytes", G_TYPE_UINT64, spool_enabled (self) ? spool_pending_bytes (self) : 0,
       "connected", G_TYPE_BOOLEAN, self->connected, NULL);
@@ -2251,13 +2269,14 @@ gst_amqp_sink_class_init (GstAmqpSinkClass * klass)
    * GstAmqpSink:stats:
    *
    * Counters: published, confirmed, nacked, republished (sent again after a
-   * connection loss), spooled, replayed, dropped, reconnects (guint64);
+   * connection loss), unroutable (returned by the broker: no queue bound for
+   * the routing key), spooled, replayed, dropped, reconnects (guint64);
    * queued, in-flight, spool-messages (guint); spool-bytes (guint64);
    * connected (boolean).
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
-          "Counters: published, confirmed, nacked, republished, spooled, replayed, dropped, "
+          "Counters: published, confirmed, nacked, republished, unroutable, spooled, replayed, dropped, "
           "reconnects, queued, in-flight, spool-messages, spool-bytes, connected",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 

@@ -115,6 +115,7 @@ test_password_sources (void)
   g_clear_error (&err);
 
   g_unsetenv ("MY_PW");
+  g_setenv ("EDGEFAAS_AMQP_PASSWORD", SECRET, TRUE);
   edgefaas_amqp_params_clear (&p);
   ef_test_rm_rf (dir);
   g_free (dir);
@@ -131,7 +132,6 @@ test_connect_refused (void)
   gint64 t0;
 
   g_assert_true (edgefaas_amqp_params_parse_url (&p, url, &err));
-  g_setenv ("EDGEFAAS_AMQP_PASSWORD", SECRET, TRUE);
   g_assert_true (edgefaas_amqp_params_load_password (&p, NULL, NULL, &err));
   t0 = g_get_monotonic_time ();
   g_assert_null (edgefaas_amqp_conn_open (&p, &err));
@@ -200,7 +200,6 @@ test_spool_full_error (void)
   gchar *spool = g_build_filename (dir, "s.spool", NULL);
   GStatBuf st;
 
-  g_setenv ("EDGEFAAS_AMQP_PASSWORD", SECRET, TRUE);
   msg = at_run_until_done (p, 30);
   g_assert_nonnull (msg);
   g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_ERROR);
@@ -240,7 +239,6 @@ test_spool_full_drop_and_persist (void)
   gchar *spool = g_build_filename (dir, "s.spool", NULL);
   GStatBuf st;
 
-  g_setenv ("EDGEFAAS_AMQP_PASSWORD", SECRET, TRUE);
   msg = at_run_until_done (p, 30);
   g_assert_nonnull (msg);
   g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
@@ -301,7 +299,6 @@ test_token_held_and_prompt_stop (void)
   GstBuffer *buf = gst_buffer_new_memdup (json, strlen (json));
   gint64 t0, dt;
 
-  g_setenv ("EDGEFAAS_AMQP_PASSWORD", SECRET, TRUE);
   g_mutex_init (&ts.lock);
   ev->camera_id = g_strdup ("cam-t");
   gst_buffer_add_edgefaas_event_meta (buf, ev, token);
@@ -331,9 +328,52 @@ test_token_held_and_prompt_stop (void)
   g_free (desc);
 }
 
+/* docs/elements/amqpsink.txt is what gst-inspect-1.0 really says (except the
+ * build-dependent Filename line). */
+static gchar *
+without_filename (const gchar * text)
+{
+  gchar **lines = g_strsplit (text, "\n", -1);
+  GString *out = g_string_new (NULL);
+  for (gchar ** l = lines; *l; l++)
+    if (strstr (*l, "Filename ") == NULL)
+      g_string_append_printf (out, "%s\n", *l);
+  g_strfreev (lines);
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_inspect_doc (void)
+{
+  const gchar *argv[] = { "gst-inspect-1.0", "amqpsink", NULL };
+  gchar *out = NULL, *doc = NULL, *path, *a, *b;
+  gint status = 0;
+  GError *err = NULL;
+
+  g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH |
+          G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, &err));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  path = g_build_filename (ef_test_source_root (), "docs", "elements", "amqpsink.txt", NULL);
+  g_assert_true (g_file_get_contents (path, &doc, NULL, &err));
+  g_assert_no_error (err);
+  a = without_filename (out);
+  b = without_filename (doc);
+  if (g_strcmp0 (a, b) != 0)
+    g_test_message ("docs/elements/amqpsink.txt is stale: regenerate it with "
+        "gst-inspect-1.0 amqpsink");
+  g_assert_cmpstr (a, ==, b);
+  g_free (a);
+  g_free (b);
+  g_free (out);
+  g_free (doc);
+  g_free (path);
+}
+
 int
 main (int argc, char **argv)
 {
+  /* before any thread exists: setenv is not thread-safe */
+  g_setenv ("EDGEFAAS_AMQP_PASSWORD", SECRET, TRUE);
   ef_test_init (&argc, &argv);
   g_test_add_func ("/amqp/url/parse", test_url_parse);
   g_test_add_func ("/amqp/url/password-refused", test_url_password_refused);
@@ -343,5 +383,6 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsink/spool/full-error", test_spool_full_error);
   g_test_add_func ("/amqpsink/spool/full-drop-persist", test_spool_full_drop_and_persist);
   g_test_add_func ("/amqpsink/token-held-and-prompt-stop", test_token_held_and_prompt_stop);
+  g_test_add_func ("/amqpsink/inspect-doc", test_inspect_doc);
   return g_test_run ();
 }

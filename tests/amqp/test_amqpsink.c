@@ -57,6 +57,7 @@ test_fresh_broker_declare (void)
   gst_message_unref (msg);
   g_assert_cmpuint (at_stat (s, "confirmed"), ==, 12);
   g_assert_cmpuint (at_stat (s, "in-flight"), ==, 0);
+  g_assert_cmpuint (at_stat (s, "unroutable"), ==, 0);
   gst_element_set_state (p, GST_STATE_NULL);
 
   assert_queue_counts (broker, "frames", 12);
@@ -579,7 +580,7 @@ test_tls (void)
 {
   gchar *dir = ef_test_mkdtemp ("amqp-tls");
   EfBrokerOptions opts = { 0 };
-  gchar *ca, *wrong, *cert, *key;
+  gchar *ca, *wrong, *cert, *key, *credfile, *extfile;
   EfBroker *tb;
   GError *err = NULL;
   GstMessage *msg;
@@ -589,8 +590,10 @@ test_tls (void)
   make_ca (dir, "wrong");
   g_assert_true (run_cmd (dir, "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
           "-keyout server.key -out server.csr"));
-  g_assert_true (g_file_set_contents (g_build_filename (dir, "ext.cnf", NULL),
-          "subjectAltName=DNS:localhost,IP:127.0.0.1\n", -1, NULL));
+  extfile = g_build_filename (dir, "ext.cnf", NULL);
+  g_assert_true (g_file_set_contents (extfile, "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+          -1, NULL));
+  g_free (extfile);
   g_assert_true (run_cmd (dir, "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
           "-CAcreateserial -days 2 -extfile ext.cnf -out server.pem"));
   ca = g_build_filename (dir, "ca.pem", NULL);
@@ -606,13 +609,15 @@ test_tls (void)
   g_assert_nonnull (tb);
   g_assert_cmpuint (ef_broker_amqps_port (tb), >, 0);
   g_assert_true (g_str_has_prefix (ef_broker_tls_url (tb), "amqps://"));
-  g_setenv ("TLS_BROKER_PW", ef_broker_password (tb), TRUE);
+  /* this broker's password through the credentials-file path */
+  credfile = g_build_filename (dir, "amqp-password", NULL);
+  g_assert_true (g_file_set_contents (credfile, ef_broker_password (tb), -1, NULL));
 
   /* right CA: published and confirmed over TLS */
   {
     gchar *desc = g_strdup_printf ("videotestsrc num-buffers=8 ! video/x-raw,width=64,"
-        "height=48 ! jpegenc ! amqpsink url=%s tls-ca=%s password-env=TLS_BROKER_PW "
-        "routing-key=tlsq queue=tlsq declare=true", ef_broker_tls_url (tb), ca);
+        "height=48 ! jpegenc ! amqpsink url=%s tls-ca=%s credentials-file=%s "
+        "routing-key=tlsq queue=tlsq declare=true", ef_broker_tls_url (tb), ca, credfile);
     GstElement *p = gst_parse_launch (desc, NULL);
     msg = at_run_until_done (p, 60);
     g_assert_nonnull (msg);
@@ -630,8 +635,8 @@ test_tls (void)
   /* wrong CA: a clear error naming TLS, nothing published */
   {
     gchar *desc = g_strdup_printf ("videotestsrc num-buffers=8 ! video/x-raw,width=64,"
-        "height=48 ! jpegenc ! amqpsink url=%s tls-ca=%s password-env=TLS_BROKER_PW "
-        "routing-key=tlsq queue=tlsq declare=true", ef_broker_tls_url (tb), wrong);
+        "height=48 ! jpegenc ! amqpsink url=%s tls-ca=%s credentials-file=%s "
+        "routing-key=tlsq queue=tlsq declare=true", ef_broker_tls_url (tb), wrong, credfile);
     GstElement *p = gst_parse_launch (desc, NULL);
     gint64 t0 = g_get_monotonic_time ();
     msg = at_run_until_done (p, 60);
@@ -658,6 +663,46 @@ test_tls (void)
   g_free (wrong);
   g_free (cert);
   g_free (key);
+  g_free (credfile);
+}
+
+/* A routing key no queue is bound to: the broker returns the messages; the
+ * sink counts them and warns (instead of losing them silently). */
+static void
+test_unroutable_reported (void)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=3 ! video/x-raw,width=64,height=48 "
+      "! jpegenc ! amqpsink name=s url=%s routing-key=no-such-queue", ef_broker_url (broker));
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *s = gst_bin_get_by_name (GST_BIN (p), "s");
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *msg;
+  gboolean warned = FALSE;
+
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  while ((msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_EOS |
+              GST_MESSAGE_ERROR | GST_MESSAGE_WARNING))) {
+    GstMessageType t = GST_MESSAGE_TYPE (msg);
+    if (t == GST_MESSAGE_WARNING) {
+      GError *err = NULL;
+      gst_message_parse_warning (msg, &err, NULL);
+      if (strstr (err->message, "unroutable"))
+        warned = TRUE;
+      g_clear_error (&err);
+    }
+    gst_message_unref (msg);
+    g_assert_cmpint (t, !=, GST_MESSAGE_ERROR);
+    if (t == GST_MESSAGE_EOS)
+      break;
+  }
+  g_assert_true (warned);
+  g_assert_cmpuint (at_stat (s, "unroutable"), ==, 3);
+  g_assert_cmpuint (at_stat (s, "confirmed"), ==, 3);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  g_free (desc);
 }
 
 int
@@ -679,6 +724,7 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsink/fresh-broker-declare", test_fresh_broker_declare);
   g_test_add_func ("/amqpsink/inline-and-reference", test_inline_and_reference);
   g_test_add_func ("/amqpsink/detections-and-alerts", test_detections_and_alerts);
+  g_test_add_func ("/amqpsink/unroutable-reported", test_unroutable_reported);
   g_test_add_func ("/amqpsink/credentials-not-logged", test_credentials_not_logged);
   g_test_add_func ("/amqpsink/tls", test_tls);
   g_test_add_func ("/amqpsink/broker-outage-live", test_broker_outage_live);
