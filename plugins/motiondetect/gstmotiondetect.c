@@ -16,7 +16,8 @@
  *
  * 1. The luma is area-averaged down to #GstMotionDetect:analysis-height rows
  *    (aspect kept). At most #GstMotionDetect:downscale-rows source rows are read per
- *    analysis row, so a 1080p frame reads about 400 of its 1080 rows.
+ *    analysis row, so a 1080p frame reads 200 of its 1080 rows
+ *    (the whole frame with downscale-rows=0). Columns are boxes of one integer width.
  * 2. Optional contrast normalisation (#GstMotionDetect:normalize-contrast): the 4th
  *    and 96th percentiles, averaged over 50 analysed frames, are stretched to 0..255.
  * 3. Box blur of radius #GstMotionDetect:blur-radius.
@@ -26,8 +27,8 @@
  *    offset, so a camera gain or exposure change does not look like motion.
  * 5. Threshold (#GstMotionDetect:threshold, in grey levels), masks
  *    (#GstMotionDetect:exclude-mask, #GstMotionDetect:include-mask), dilation
- *    (#GstMotionDetect:dilate), 8-connected regions, regions smaller than
- *    #GstMotionDetect:min-area dropped, regions closer than
+ *    (#GstMotionDetect:dilate), 8-connected regions, regions with fewer motion
+ *    pixels than #GstMotionDetect:min-area dropped, regions closer than
  *    #GstMotionDetect:merge-distance merged into motion boxes.
  * 6. Global change rejection: when more than #GstMotionDetect:global-change of the
  *    unmasked area changes at once, or the fitted brightness moves by more than the
@@ -94,7 +95,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_motion_detect_debug);
 #define GST_CAT_DEFAULT gst_motion_detect_debug
 
 #define DEFAULT_ANALYSIS_HEIGHT 100
-#define DEFAULT_DOWNSCALE_ROWS 4
+#define DEFAULT_DOWNSCALE_ROWS 2
 #define DEFAULT_NORMALIZE_CONTRAST FALSE
 #define DEFAULT_BLUR_RADIUS 1
 #define DEFAULT_LEARNING_RATE 0.01
@@ -332,7 +333,9 @@ typedef struct
   /* geometry */
   gint width, height;           /* frame */
   gint aw, ah;                  /* analysis */
+  gint bw;                      /* column box width (last column: the rest) */
   gint *xb;                     /* aw + 1 column boundaries */
+  gfloat *invw;                 /* aw: 1 / column box width */
   guint16 *colacc;              /* width */
   gfloat *cur, *tmp, *bg;       /* aw * ah */
   guint8 *motion, *dil, *dil2, *active;
@@ -388,6 +391,7 @@ static void
 state_free_buffers (State * st)
 {
   g_clear_pointer (&st->xb, g_free);
+  g_clear_pointer (&st->invw, g_free);
   g_clear_pointer (&st->colacc, g_free);
   g_clear_pointer (&st->cur, g_free);
   g_clear_pointer (&st->tmp, g_free);
@@ -434,10 +438,19 @@ state_setup (State * st, gint width, gint height, guint analysis_height)
   st->ah = MIN ((gint) analysis_height, height);
   st->aw = MAX (1, (gint) ((gint64) width * st->ah + height / 2) / height);
   st->aw = MIN (st->aw, width);
+  /* Columns are boxes of one integer width (the last one takes the remainder), so
+   * the horizontal sums run with a constant trip count; analysis pixels may be
+   * slightly non-square. */
+  st->bw = MAX (1, (width + st->aw / 2) / st->aw);
+  st->aw = MAX (1, width / st->bw);
   n = st->aw * st->ah;
   st->xb = g_new (gint, st->aw + 1);
-  for (i = 0; i <= st->aw; i++)
-    st->xb[i] = (gint) ((gint64) i * width / st->aw);
+  for (i = 0; i < st->aw; i++)
+    st->xb[i] = i * st->bw;
+  st->xb[st->aw] = width;
+  st->invw = g_new (gfloat, st->aw);
+  for (i = 0; i < st->aw; i++)
+    st->invw[i] = 1.0f / (gfloat) (st->xb[i + 1] - st->xb[i]);
   st->colacc = g_new0 (guint16, width);
   st->cur = g_new0 (gfloat, n);
   st->tmp = g_new0 (gfloat, n);
@@ -498,6 +511,60 @@ format_is_rgb (GstVideoFormat f)
   }
 }
 
+/* acc[x] += r[x], 16 pixels at a time with GCC/clang vector extensions. */
+typedef guint8 v16u8 __attribute__ ((vector_size (16)));
+typedef guint16 v16u16 __attribute__ ((vector_size (32)));
+
+static inline void
+acc_row_u8 (guint16 * restrict acc, const guint8 * restrict r, gint w)
+{
+  gint x = 0;
+  for (; x + 16 <= w; x += 16) {
+    v16u8 a;
+    v16u16 b;
+    memcpy (&a, r + x, 16);
+    memcpy (&b, acc + x, 32);
+    b += __builtin_convertvector (a, v16u16);
+    memcpy (acc + x, &b, 32);
+  }
+  for (; x < w; x++)
+    acc[x] += r[x];
+}
+
+/* out[i] = scale * sum (acc[i * bw .. i * bw + bw - 1]) for i < n; constant widths
+ * are spelled out so the compiler unrolls them. */
+#define HSUM_CASE(BW) \
+  case BW: \
+    for (i = 0; i < n; i++) { \
+      const guint16 *p = acc + i * BW; \
+      guint32 s = 0; \
+      for (k = 0; k < BW; k++) \
+        s += p[k]; \
+      out[i] = (gfloat) s * scale; \
+    } \
+    break;
+
+static void
+hsum (const guint16 * restrict acc, gint bw, gint n, gfloat * restrict out, gfloat scale)
+{
+  gint i, k;
+  switch (bw) {
+      HSUM_CASE (1) HSUM_CASE (2) HSUM_CASE (3) HSUM_CASE (4) HSUM_CASE (5)
+      HSUM_CASE (6) HSUM_CASE (7) HSUM_CASE (8) HSUM_CASE (9) HSUM_CASE (10)
+      HSUM_CASE (11) HSUM_CASE (12) HSUM_CASE (13) HSUM_CASE (14) HSUM_CASE (15)
+      HSUM_CASE (16)
+    default:
+      for (i = 0; i < n; i++) {
+        const guint16 *p = acc + i * bw;
+        guint32 s = 0;
+        for (k = 0; k < bw; k++)
+          s += p[k];
+        out[i] = (gfloat) s * scale;
+      }
+      break;
+  }
+}
+
 /* Area-average the luma of @frame into st->cur (aw x ah, grey levels 0..255).
  * Reads at most @max_rows evenly spaced source rows per analysis row. */
 static void
@@ -519,7 +586,7 @@ downscale_luma (State * st, GstVideoFrame * frame, guint max_rows)
 
   for (j = 0; j < ah; j++) {
     gint y0 = (gint) ((gint64) j * H / ah), y1 = (gint) ((gint64) (j + 1) * H / ah);
-    gint n = y1 - y0, m, k, i;
+    gint n = y1 - y0, m, k;
     gfloat inv;
 
     m = (max_rows == 0 || n <= (gint) max_rows) ? n : (gint) max_rows;
@@ -530,8 +597,7 @@ downscale_luma (State * st, GstVideoFrame * frame, guint max_rows)
       gint x;
       if (!rgb) {
         if (ps == 1) {
-          for (x = 0; x < W; x++)
-            acc[x] += r[x];
+          acc_row_u8 (acc, r, W);
         } else {
           for (x = 0; x < W; x++)
             acc[x] += r[x * ps];
@@ -545,13 +611,14 @@ downscale_luma (State * st, GstVideoFrame * frame, guint max_rows)
         }
       }
     }
-    for (i = 0; i < aw; i++) {
-      gint xa = st->xb[i], xe = st->xb[i + 1], x;
+    inv = 1.0f / (gfloat) m;
+    hsum (acc, st->bw, aw - 1, st->cur + j * aw, inv * st->invw[0]);
+    {
+      gint xa = st->xb[aw - 1], xe = st->xb[aw], x;
       guint32 s = 0;
       for (x = xa; x < xe; x++)
         s += acc[x];
-      inv = 1.0f / (gfloat) ((xe - xa) * m);
-      st->cur[j * aw + i] = (gfloat) s * inv;
+      st->cur[j * aw + aw - 1] = (gfloat) s * (inv * st->invw[aw - 1]);
     }
   }
 }
@@ -607,7 +674,24 @@ box_blur (State * st, guint r)
   for (y = 0; y < ah; y++) {
     const gfloat *s = st->cur + y * aw;
     gfloat *d = st->tmp + y * aw;
-    for (x = 0; x < aw; x++) {
+    for (x = 0; x < MIN (R, aw); x++) {
+      gfloat sum = 0;
+      for (k = -R; k <= R; k++)
+        sum += s[CLAMP (x + k, 0, aw - 1)];
+      d[x] = sum * inv;
+    }
+    if (R == 1) {
+      for (x = 1; x < aw - 1; x++)
+        d[x] = (s[x - 1] + s[x] + s[x + 1]) * inv;
+    } else {
+      for (x = R; x < aw - R; x++) {
+        gfloat sum = 0;
+        for (k = -R; k <= R; k++)
+          sum += s[x + k];
+        d[x] = sum * inv;
+      }
+    }
+    for (x = MAX (aw - R, R); x < aw; x++) {
       gfloat sum = 0;
       for (k = -R; k <= R; k++)
         sum += s[CLAMP (x + k, 0, aw - 1)];
@@ -628,28 +712,32 @@ box_blur (State * st, guint r)
   }
 }
 
-/* Robust least squares cur ~ a * bg + b over active pixels (two passes, the second
- * ignoring pixels whose residual exceeds @thr). */
+/* Robust least squares cur ~ a * bg + b over active pixels of a 2x2 subsample (two
+ * passes, the second ignoring pixels whose residual exceeds @thr). */
 static void
 fit_brightness (State * st, gfloat thr, gdouble * pa, gdouble * pb)
 {
-  const gint n = st->aw * st->ah;
   gdouble a = 1.0, b = 0.0;
-  gint pass, i;
+  gint pass, i, row, col;
 
   for (pass = 0; pass < 2; pass++) {
     gdouble sx = 0, sy = 0, sxx = 0, sxy = 0, cnt = 0, var;
-    for (i = 0; i < n; i++) {
-      gdouble x = st->bg[i], y = st->cur[i];
-      if (!st->active[i])
-        continue;
-      if (pass == 1 && fabs (y - (a * x + b)) > thr)
-        continue;
-      sx += x;
-      sy += y;
-      sxx += x * x;
-      sxy += x * y;
-      cnt += 1;
+    for (row = 0; row < st->ah; row += 2) {
+      for (col = 0; col < st->aw; col += 2) {
+        gdouble x, y;
+        i = row * st->aw + col;
+        x = st->bg[i];
+        y = st->cur[i];
+        if (!st->active[i])
+          continue;
+        if (pass == 1 && fabs (y - (a * x + b)) > thr)
+          continue;
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+        cnt += 1;
+      }
     }
     if (cnt < 16)
       break;
@@ -673,14 +761,14 @@ dilate3 (const guint8 * src, guint8 * dst, guint8 * tmp, gint aw, gint ah)
   for (y = 0; y < ah; y++) {
     const guint8 *s = src + y * aw;
     guint8 *t = tmp + y * aw;
-    for (x = 0; x < aw; x++) {
-      guint8 v = s[x];
-      if (x > 0)
-        v |= s[x - 1];
-      if (x + 1 < aw)
-        v |= s[x + 1];
-      t[x] = v;
+    if (aw == 1) {
+      t[0] = s[0];
+      continue;
     }
+    t[0] = s[0] | s[1];
+    for (x = 1; x < aw - 1; x++)
+      t[x] = s[x - 1] | s[x] | s[x + 1];
+    t[aw - 1] = s[aw - 2] | s[aw - 1];
   }
   for (y = 0; y < ah; y++) {
     const guint8 *a = tmp + (y > 0 ? y - 1 : y) * aw;
@@ -748,7 +836,7 @@ find_regions (State * st, const Settings * s)
         }
       }
     }
-    if (r.area < s->min_area || r.motion_px == 0)
+    if (r.motion_px < s->min_area)
       continue;
     if (nr < MAX_REGIONS)
       st->regions[nr++] = r;
@@ -806,11 +894,16 @@ analyse (GstMotionDetect * self, State * st, const Settings * s, GstVideoFrame *
   if (s->compensate_brightness)
     fit_brightness (st, thr, &a, &b);
 
-  for (i = 0; i < n; i++) {
-    gfloat pred = (gfloat) (a * st->bg[i] + b);
-    guint8 m = fabsf (st->cur[i] - pred) > thr && st->active[i];
-    st->motion[i] = m;
-    changed += m;
+  {
+    const gfloat fa = (gfloat) a, fb = (gfloat) b;
+    const gfloat *cur = st->cur, *bg = st->bg;
+    const guint8 *act = st->active;
+    guint8 *mot = st->motion;
+    for (i = 0; i < n; i++) {
+      guint8 m = (fabsf (cur[i] - (fa * bg[i] + fb)) > thr) & act[i];
+      mot[i] = m;
+      changed += m;
+    }
   }
 
   if (st->n_active > 0 && (gdouble) changed / st->n_active > s->global_change)
@@ -834,15 +927,27 @@ analyse (GstMotionDetect * self, State * st, const Settings * s, GstVideoFrame *
   absorb_frames = MAX (absorb_frames, 1);
   {
     const gfloat lr = (gfloat) s->learning_rate;
+    const guint16 af = (guint16) MIN (absorb_frames, 65535);
+    const gfloat *cur = st->cur;
+    const guint8 *mot = st->motion;
+    gfloat *bg = st->bg;
+    guint16 *age = st->age;
+    gboolean any_absorb = FALSE;
     for (i = 0; i < n; i++) {
-      if (st->motion[i]) {
-        if (++st->age[i] >= absorb_frames) {
-          st->bg[i] = st->cur[i];
-          st->age[i] = 0;
+      guint16 ag = (guint16) ((age[i] + 1) * mot[i]);
+      any_absorb |= ag >= af;
+      age[i] = ag;
+    }
+    for (i = 0; i < n; i++) {
+      gfloat w = mot[i] ? 0.0f : lr;
+      bg[i] += w * (cur[i] - bg[i]);
+    }
+    if (any_absorb) {
+      for (i = 0; i < n; i++) {
+        if (age[i] >= af) {
+          bg[i] = cur[i];
+          age[i] = 0;
         }
-      } else {
-        st->age[i] = 0;
-        st->bg[i] += lr * (st->cur[i] - st->bg[i]);
       }
     }
   }
@@ -1449,11 +1554,14 @@ gst_motion_detect_class_init (GstMotionDetectClass * klass)
   /**
    * GstMotionDetect:min-area:
    *
-   * Regions with fewer (dilated) pixels than this, at the analysis size, are dropped.
+   * Regions (found on the dilated mask) with fewer motion pixels than this, counted
+   * on the undilated mask at the analysis size, are dropped: isolated noise pixels
+   * joined by dilation do not pass.
    */
   g_object_class_install_property (gobject_class, PROP_MIN_AREA,
       g_param_spec_uint ("min-area", "Minimum area",
-          "Smallest region kept, in analysis pixels", 1, 1000000,
+          "Smallest region kept, in undilated motion pixels at the analysis size",
+          1, 1000000,
           DEFAULT_MIN_AREA, RW_PLAYING));
   /**
    * GstMotionDetect:merge-distance:
