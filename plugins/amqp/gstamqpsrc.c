@@ -70,6 +70,7 @@
 
 #include <gst/gst.h>
 #include <gst/base/gstpushsrc.h>
+#include <gst/base/gstbasesink.h>
 #include <amqp.h>
 
 #include "edgefaas.h"
@@ -234,6 +235,8 @@ typedef struct
   gchar *consumer_tag;
   gboolean cancel_sent;
   gboolean draining;
+  gboolean drain_query_sent;
+  gboolean sinks_released;
   const gchar *drain_reason;
   gint64 drain_deadline;        /* monotonic µs */
   gint64 last_activity;         /* monotonic µs of last delivery (or start) */
@@ -1365,6 +1368,69 @@ handle_other_frame (GstAmqpSrc * self, gchar ** why)
   }
 }
 
+/* A GstBaseSink keeps its last buffer (enable-last-sample=true, the default),
+ * so with ack-after-processing the last delivery would stay unacked until the
+ * next one arrives: an idle consumer would hold one message forever (and KEDA
+ * http mode would count it). Walk downstream and turn that off on every sink. */
+static void
+release_last_samples (GstAmqpSrc * self, GstPad * sinkpad, guint depth)
+{
+  GstObject *parent;
+
+  if (sinkpad == NULL || depth > 64)
+    return;
+  if (GST_IS_GHOST_PAD (sinkpad)) {
+    GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (sinkpad));
+    if (target) {
+      release_last_samples (self, target, depth + 1);
+      gst_object_unref (target);
+    }
+    return;
+  }
+  parent = gst_pad_get_parent (sinkpad);
+  if (parent == NULL)
+    return;
+  if (GST_IS_PAD (parent)) {
+    /* The internal pad of a src ghost pad: continue after the bin. */
+    GstPad *peer = gst_pad_get_peer (GST_PAD (parent));
+    release_last_samples (self, peer, depth + 1);
+    if (peer)
+      gst_object_unref (peer);
+  } else if (GST_IS_BASE_SINK (parent)) {
+    if (gst_base_sink_is_last_sample_enabled (GST_BASE_SINK (parent))) {
+      GST_INFO_OBJECT (self, "disabling last-sample on %" GST_PTR_FORMAT
+          " so the last delivery can be acked", parent);
+      gst_base_sink_set_last_sample_enabled (GST_BASE_SINK (parent), FALSE);
+    }
+  } else if (GST_IS_ELEMENT (parent)) {
+    GstIterator *it = gst_element_iterate_src_pads (GST_ELEMENT (parent));
+    GValue v = G_VALUE_INIT;
+    while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+      GstPad *peer = gst_pad_get_peer (g_value_get_object (&v));
+      release_last_samples (self, peer, depth + 1);
+      if (peer)
+        gst_object_unref (peer);
+      g_value_reset (&v);
+    }
+    g_value_unset (&v);
+    gst_iterator_free (it);
+  }
+  gst_object_unref (parent);
+}
+
+static void
+release_downstream_last_samples (GstAmqpSrc * self)
+{
+  GstPad *peer;
+
+  if (self->state->s.ack_mode != GST_AMQP_SRC_ACK_AFTER_PROCESSING)
+    return;
+  peer = gst_pad_get_peer (GST_BASE_SRC_PAD (self));
+  release_last_samples (self, peer, 0);
+  if (peer)
+    gst_object_unref (peer);
+}
+
 static void
 start_drain (GstAmqpSrc * self, const gchar * reason)
 {
@@ -1451,6 +1517,17 @@ gst_amqp_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
           continue;
         }
       }
+      if (!st->drain_query_sent) {
+        /* Serialized: passes queues after their data, and asks elements that
+         * keep buffers (decoders, a sink's last-sample) to release them. */
+        GstQuery *q = gst_query_new_drain ();
+        st->drain_query_sent = TRUE;
+        release_downstream_last_samples (self);
+        if (!gst_pad_peer_query (GST_BASE_SRC_PAD (self), q))
+          GST_DEBUG_OBJECT (self, "drain query not answered");
+        gst_query_unref (q);
+        continue;
+      }
       if (st->conn == NULL) {
         GST_INFO_OBJECT (self, "drained (%s) without a connection: %u in-flight "
             "deliveries will be redelivered", st->drain_reason, inflight);
@@ -1519,6 +1596,10 @@ gst_amqp_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
         g_mutex_unlock (&self->hub->lock);
         amqp_destroy_envelope (&env);
         continue;
+      }
+      if (!st->sinks_released) {
+        release_downstream_last_samples (self);
+        st->sinks_released = TRUE;
       }
       buf = handle_delivery (self, &env, &ret);
       amqp_destroy_envelope (&env);
