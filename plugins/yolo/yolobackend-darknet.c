@@ -115,6 +115,8 @@ darknet_open (const YoloBackendOptions * options, GError ** error)
   /* the caller validated, but never hand darknet something it would exit()
    * or silently mangle on */
   if (!yolo_cfg_check_backend (options->cfg, YOLO_BACKEND_KIND_DARKNET, error)
+      || !yolo_cfg_check_input_size (options->cfg, options->width,
+          options->height, error)
       || !yolo_cfg_check_weights (options->cfg, options->weights_path, error))
     return NULL;
 

@@ -73,6 +73,8 @@ opencv_open (const YoloBackendOptions * options, GError ** error)
   }
 
   if (!yolo_cfg_check_backend (options->cfg, YOLO_BACKEND_KIND_OPENCV, error)
+      || !yolo_cfg_check_input_size (options->cfg, options->width,
+          options->height, error)
       || !yolo_cfg_check_weights (options->cfg, options->weights_path, error))
     return NULL;
 

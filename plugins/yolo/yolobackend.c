@@ -32,3 +32,39 @@ yolo_backend_darknet (void)
   return NULL;
 #endif
 }
+
+const YoloBackendVTable *
+yolo_backend_pick_auto (const YoloCfg * cfg, const gchar * device,
+    GError ** error)
+{
+  const YoloBackendVTable *order[] = { yolo_backend_opencv (),
+    yolo_backend_darknet ()
+  };
+  const gboolean cpu = device == NULL || g_ascii_strcasecmp (device, "cpu") == 0;
+  GString *why = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (order); i++) {
+    const gchar *name = i == 0 ? "opencv" : "darknet";
+    GError *e = NULL;
+    if (!order[i]) {
+      g_string_append_printf (why, "%s%s: not compiled in", why->len ? "; " : "",
+          name);
+      continue;
+    }
+    /* only OpenCV can use a GPU; whether one is there is known at open() */
+    if (!cpu && order[i]->kind != YOLO_BACKEND_KIND_OPENCV) {
+      g_string_append_printf (why, "%s%s: CPU only", why->len ? "; " : "", name);
+      continue;
+    }
+    if (yolo_cfg_check_backend (cfg, order[i]->kind, &e)) {
+      g_string_free (why, TRUE);
+      return order[i];
+    }
+    g_string_append_printf (why, "%s%s", why->len ? "; " : "", e->message);
+    g_error_free (e);
+  }
+  g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED,
+      "no backend can run '%s': %s", yolo_cfg_path (cfg), why->str);
+  g_string_free (why, TRUE);
+  return NULL;
+}

@@ -58,4 +58,11 @@ typedef struct {
 const YoloBackendVTable *yolo_backend_opencv (void);
 const YoloBackendVTable *yolo_backend_darknet (void);
 
+/* backend=auto (addition): the fastest compiled-in backend that can run @cfg on
+ * @device. Order by measured speed (docs/benchmarks.md, "yolov4infer
+ * backends": OpenCV DNN ran Yolo-Fastest 7-18x faster than libdarknet 2018 on
+ * the CPU in our runs): opencv, then darknet. NULL with the reason of each refusal otherwise. */
+const YoloBackendVTable *yolo_backend_pick_auto (const YoloCfg * cfg,
+    const gchar * device, GError ** error);
+
 G_END_DECLS

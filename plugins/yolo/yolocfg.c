@@ -679,6 +679,84 @@ infer_shapes (YoloCfg * cfg, GError ** error)
   return TRUE;
 }
 
+static YoloCfg *
+cfg_from_text (const gchar * path, const gchar * text, GError ** error)
+{
+  YoloCfg *cfg = g_new0 (YoloCfg, 1);
+  cfg->path = g_strdup (path);
+  cfg->sections = g_ptr_array_new_with_free_func (section_free);
+  cfg->layout = g_array_new (FALSE, FALSE, sizeof (YoloParamBlock));
+  cfg->outputs = g_array_new (FALSE, FALSE, sizeof (YoloCfgOutput));
+  if (!parse_text (cfg, text, error) || !infer_shapes (cfg, error)) {
+    yolo_cfg_free (cfg);
+    return NULL;
+  }
+  return cfg;
+}
+
+static void
+set_option (CfgSection * s, const gchar * key, gint value)
+{
+  for (guint i = 0; i < s->options->len; i++) {
+    CfgOption *o = &g_array_index (s->options, CfgOption, i);
+    if (strcmp (o->key, key) == 0) {
+      g_free (o->value);
+      o->value = g_strdup_printf ("%d", value);
+      return;
+    }
+  }
+  {
+    CfgOption o = { g_strdup (key), g_strdup_printf ("%d", value), s->line };
+    g_array_prepend_val (s->options, o);
+  }
+}
+
+gboolean
+yolo_cfg_check_input_size (const YoloCfg * cfg, gint width, gint height,
+    GError ** error)
+{
+  YoloCfg *resized;
+  GError *e = NULL;
+  gboolean ok;
+
+  if (width <= 0 || height <= 0)
+    FAIL (YOLO_CFG_ERROR_UNSUPPORTED, "input size %dx%d is not positive",
+        width, height);
+  if (width == cfg->width && height == cfg->height)
+    return TRUE;
+  /* a copy of the parsed sections (same line numbers) with the new size */
+  resized = g_new0 (YoloCfg, 1);
+  resized->path = g_strdup (cfg->path);
+  resized->sections = g_ptr_array_new_with_free_func (section_free);
+  resized->layout = g_array_new (FALSE, FALSE, sizeof (YoloParamBlock));
+  resized->outputs = g_array_new (FALSE, FALSE, sizeof (YoloCfgOutput));
+  for (guint i = 0; i < cfg->sections->len; i++) {
+    const CfgSection *src = g_ptr_array_index (cfg->sections, i);
+    CfgSection *dst = g_new0 (CfgSection, 1);
+    dst->type = src->type;
+    dst->name = g_strdup (src->name);
+    dst->line = src->line;
+    dst->options = g_array_new (FALSE, FALSE, sizeof (CfgOption));
+    for (guint k = 0; k < src->options->len; k++) {
+      const CfgOption *o = &g_array_index (src->options, CfgOption, k);
+      CfgOption c = { g_strdup (o->key), g_strdup (o->value), o->line };
+      g_array_append_val (dst->options, c);
+    }
+    g_ptr_array_add (resized->sections, dst);
+  }
+  set_option (g_ptr_array_index (resized->sections, 0), "width", width);
+  set_option (g_ptr_array_index (resized->sections, 0), "height", height);
+  ok = infer_shapes (resized, &e);
+  yolo_cfg_free (resized);
+  if (!ok) {
+    g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED,
+        "input size %dx%d does not work for this network (cfg is %dx%d): %s",
+        width, height, cfg->width, cfg->height, e->message);
+    g_error_free (e);
+  }
+  return ok;
+}
+
 YoloCfg *
 yolo_cfg_load (const gchar * path, GError ** error)
 {
@@ -701,16 +779,7 @@ yolo_cfg_load (const gchar * path, GError ** error)
     g_free (text);
     return NULL;
   }
-  cfg = g_new0 (YoloCfg, 1);
-  cfg->path = g_strdup (path);
-  cfg->sections = g_ptr_array_new_with_free_func (section_free);
-  cfg->layout = g_array_new (FALSE, FALSE, sizeof (YoloParamBlock));
-  cfg->outputs = g_array_new (FALSE, FALSE, sizeof (YoloCfgOutput));
-  if (!parse_text (cfg, text, error) || !infer_shapes (cfg, error)) {
-    g_free (text);
-    yolo_cfg_free (cfg);
-    return NULL;
-  }
+  cfg = cfg_from_text (path, text, error);
   g_free (text);
   return cfg;
 }
@@ -825,8 +894,8 @@ static const OptionInfo option_infos[] = {
   {SEC_MAXPOOL, "antialiasing", BK_DN_FORK, "0", "antialiasing"},
   {SEC_SOFTMAX, "groups", BK_DARKNET, "1", "grouped softmax"},
   {SEC_ROUTE, "layers", BK_ALL, NULL, NULL},
-  {SEC_ROUTE, "groups", BK_OPENCV | BK_DN_FORK, "1", "channel groups "
-        "(libdarknet 2018 ignores them: a silently wrong network)"},
+  {SEC_ROUTE, "groups", BK_OPENCV | BK_DN_FORK, "1", "grouped route; "
+        "libdarknet 2018 would ignore it and build a silently wrong network"},
   {SEC_ROUTE, "group_id", BK_OPENCV | BK_DN_FORK, "0", "channel groups"},
   {SEC_SHORTCUT, "from", BK_ALL, NULL, NULL},
   {SEC_SHORTCUT, "alpha", BK_ALL, NULL, NULL},
@@ -841,7 +910,7 @@ static const OptionInfo option_infos[] = {
   {SEC_YOLO, "classes", BK_ALL, NULL, NULL},
   {SEC_YOLO, "num", BK_ALL, NULL, NULL},
   {SEC_YOLO, "scale_x_y", BK_OPENCV | BK_DN_FORK, "1",
-      "grid sensitivity scaling (libdarknet 2018 ignores it)"},
+      "grid sensitivity scaling; libdarknet 2018 would ignore it"},
   {SEC_YOLO, "new_coords", 0, "0", "scaled-YOLOv4 box coordinates"},
   {SEC_REGION, "classes", BK_ALL, NULL, NULL},
   {SEC_REGION, "num", BK_ALL, NULL, NULL},
@@ -948,9 +1017,9 @@ yolo_cfg_check_backend (const YoloCfg * cfg, YoloBackendKind kind,
         continue;
       if (known->neutral && value_is_neutral (o->value, known->neutral))
         continue;
-      FAIL (YOLO_CFG_ERROR_UNSUPPORTED, "%s:%d: [%s] %s=%s (%s) is not "
-          "supported by %s", cfg->path, o->line, s->name, o->key, o->value,
-          known->why, backend_label (kind));
+      FAIL (YOLO_CFG_ERROR_UNSUPPORTED, "%s:%d: [%s] %s=%s is not supported "
+          "by %s (%s)", cfg->path, o->line, s->name, o->key, o->value,
+          backend_label (kind), known->why);
     }
     /* multi-input shortcut (AlexeyAB) */
     if (s->type == SEC_SHORTCUT && !(BK_DN_FORK & bit)) {

@@ -95,5 +95,11 @@ const YoloCfgOutput *yolo_cfg_output (const YoloCfg * cfg, guint index);
 gchar *yolo_cfg_to_string (const YoloCfg * cfg, gint batch, gint width, gint height,
     gdouble yolo_thresh);
 const gchar *yolo_cfg_path (const YoloCfg * cfg);
+/* Does the network work at @width x @height (input-size override)? Every layer
+ * must keep a non-empty output and routes must join equal sizes (e.g. YOLO
+ * cfgs with an upsample need multiples of 32). FALSE with
+ * YOLO_CFG_ERROR_UNSUPPORTED naming the size and the layer that breaks. */
+gboolean yolo_cfg_check_input_size (const YoloCfg * cfg, gint width, gint height,
+    GError ** error);
 
 G_END_DECLS

@@ -506,6 +506,72 @@ test_cfg_rewrite (Fixture * f, gconstpointer data)
   g_free (text);
 }
 
+static void
+test_input_size (Fixture * f, gconstpointer data)
+{
+  GError *error = NULL;
+
+  if (!f->cfg)
+    return;
+  g_assert_true (yolo_cfg_check_input_size (f->cfg, 320, 320, &error));
+  g_assert_true (yolo_cfg_check_input_size (f->cfg, 416, 416, &error));
+  g_assert_true (yolo_cfg_check_input_size (f->cfg, 640, 352, &error));
+  g_assert_no_error (error);
+  /* 300: the upsampled 10x10 map meets a 19x19 one in a [route] */
+  g_assert_false (yolo_cfg_check_input_size (f->cfg, 300, 300, &error));
+  g_assert_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "300x300"));
+  g_assert_nonnull (strstr (error->message, "[route]"));
+  g_clear_error (&error);
+  g_assert_false (yolo_cfg_check_input_size (f->cfg, 0, 320, &error));
+  g_assert_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+}
+
+/* backend=auto: the fastest backend that runs the model */
+static void
+test_pick_auto (Fixture * f, gconstpointer data)
+{
+  GError *error = NULL;
+  const YoloBackendVTable *vt;
+  gchar *tiny_path = ef_test_shared_path ("models/cfg/yolov4-tiny.cfg");
+  gchar *selu_path;
+  YoloCfg *cfg;
+
+  if (!f->cfg || !tiny_path)
+    return;
+  g_assert_nonnull (yolo_backend_opencv ());
+  g_assert_nonnull (yolo_backend_darknet ());
+  vt = yolo_backend_pick_auto (f->cfg, "cpu", &error);
+  g_assert_no_error (error);
+  g_assert_true (vt == yolo_backend_opencv ());
+
+  cfg = yolo_cfg_load (tiny_path, &error);
+  g_assert_no_error (error);
+  g_assert_true (yolo_backend_pick_auto (cfg, "cpu", &error) ==
+      yolo_backend_opencv ());
+  yolo_cfg_free (cfg);
+
+  /* OpenCV cannot run selu; darknet can: auto falls back to darknet, and with
+   * device=cuda nothing can run it */
+  selu_path = cfg_with_line (f, "selu.cfg", 31,
+      "[convolutional]\nfilters=8\nsize=1\nactivation=selu\n");
+  cfg = yolo_cfg_load (selu_path, &error);
+  g_assert_no_error (error);
+  g_assert_true (yolo_backend_pick_auto (cfg, "cpu", &error) ==
+      yolo_backend_darknet ());
+  g_assert_no_error (error);
+  g_assert_null (yolo_backend_pick_auto (cfg, "cuda", &error));
+  g_assert_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "activation=selu"));
+  g_assert_nonnull (strstr (error->message, "CPU only"));
+  g_clear_error (&error);
+  yolo_cfg_free (cfg);
+  g_free (selu_path);
+  g_free (tiny_path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -535,6 +601,11 @@ main (int argc, char **argv)
       test_darknet_refuses_yolov4);
   g_test_add ("/yolocfg/backend/activation-tables", Fixture, NULL,
       fixture_setup, test_activation_tables, fixture_teardown);
+
+  g_test_add ("/yolocfg/cfg/input-size", Fixture, NULL, fixture_setup,
+      test_input_size, fixture_teardown);
+  g_test_add ("/yolocfg/backend/pick-auto", Fixture, NULL, fixture_setup,
+      test_pick_auto, fixture_teardown);
 
   return g_test_run ();
 }
