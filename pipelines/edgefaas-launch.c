@@ -71,6 +71,7 @@ typedef struct {
   guint64 motion_frames;       /* buffers motiondetect let through */
   guint64 frames_consumed;     /* buffers out of amqpsrc */
   guint64 frames_inferred;     /* buffers out of yolov4infer */
+  guint64 sink_buffers;        /* buffers into amqpsink (messages handed over) */
   guint64 motion_events;
   guint64 errors, warnings;
   guint64 detections;
@@ -243,9 +244,12 @@ infer_src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
         json_builder_add_int_value (b, em->event->event_id);
         json_builder_set_member_name (b, "sequence");
         json_builder_add_int_value (b, em->event->sequence);
-        if (em->event->trace.captured_us) {
-          json_builder_set_member_name (b, "captured_us");
-          json_builder_add_int_value (b, em->event->trace.captured_us);
+        gint64 captured = em->event->trace.captured_us ? em->event->trace.captured_us :
+            em->event->capture_time_us;
+        if (captured) {
+          /* end-to-end: camera capture -> detection available here */
+          json_builder_set_member_name (b, "latency_ms");
+          json_builder_add_double_value (b, (g_get_real_time () - captured) / 1000.0);
         }
       }
       json_builder_set_member_name (b, "pts");
@@ -324,6 +328,8 @@ instrument (GstElement * pipeline)
       add_probe (e, "sink", infer_sink_probe, p);
       add_probe (e, "src", infer_src_probe, p);
     }
+    if (g_str_equal (f, "amqpsink"))
+      add_probe (e, "sink", count_probe, &app.sink_buffers);
     GParamSpec *ps = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "stats");
     if (ps && ps->value_type == GST_TYPE_STRUCTURE && g_str_equal (f, "amqpsink"))
       g_ptr_array_add (app.amqpsinks, gst_object_ref (e));
@@ -585,6 +591,9 @@ metrics_cb (SoupServer * server, SoupServerMessage * smsg, const char *path,
   metric (o, "edgefaas_motion_events_total", "counter", "Motion events started");
   g_string_append_printf (o, "edgefaas_motion_events_total %" G_GUINT64_FORMAT "\n",
       app.motion_events);
+  metric (o, "edgefaas_sink_buffers_total", "counter", "Buffers handed to amqpsink");
+  g_string_append_printf (o, "edgefaas_sink_buffers_total %" G_GUINT64_FORMAT "\n",
+      app.sink_buffers);
   metric (o, "edgefaas_frames_consumed_total", "counter", "Frames received from amqpsrc");
   g_string_append_printf (o, "edgefaas_frames_consumed_total %" G_GUINT64_FORMAT "\n",
       app.frames_consumed);
@@ -874,6 +883,8 @@ main (int argc, char **argv)
   json_builder_add_int_value (b, app.frames_inferred);
   json_builder_set_member_name (b, "detections");
   json_builder_add_int_value (b, app.detections);
+  json_builder_set_member_name (b, "sink_buffers");
+  json_builder_add_int_value (b, app.sink_buffers);
   ef_json_log_emit (b);
 
   if (app.server)

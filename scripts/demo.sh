@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# edgefaas demo: the whole event-driven system on one machine (docs/demo.md).
+#   bash scripts/demo.sh            install deps if root, build into build/ if needed, run
+# Environment: MODELS_DIR (default ../shared/models), BUILD_DIR (build), DEMO_SCHEDULE
+# (clip segments, default below), DEMO_COOLDOWN (10 s: the ScaledObject's 120 s is long
+# for a demo), DEMO_KEEP=1 keeps the work directory.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+
+if [ "${1:-}" != "--inside" ]; then
+  # 1. dependencies (Debian 12; only the missing ones; needs root to install)
+  bash "$root/scripts/install-deps.sh" build runtime test
+  # 2. build
+  if [ ! -f "$build/build.ninja" ]; then
+    meson setup "$build" "$root" -Dtests=enabled
+  fi
+  ninja -C "$build" -j2 pipelines/edgefaas-launch pipelines/edgefaas-scale \
+    pipelines/edgefaas-makeclip pipelines/edgefaas-topology tests/fixture/edgefaas-broker
+  ninja -C "$build" -j2 >/dev/null
+  # 3. a model
+  models=${MODELS_DIR:-$root/../shared/models}
+  cfg=$models/yolo-fastest-1.1-coco/yolo-fastest-1.1.cfg
+  if [ -z "${MODEL_CFG:-}" ] && [ ! -f "$cfg" ]; then
+    echo "demo: no model found: $cfg does not exist." >&2
+    echo "      Set MODELS_DIR to a directory with yolo-fastest-1.1-coco/, or MODEL_CFG," >&2
+    echo "      MODEL_WEIGHTS and MODEL_LABELS to any darknet model (docs/demo.md)." >&2
+    exit 1
+  fi
+  export MODELS_DIR=$(cd "$models" 2>/dev/null && pwd || echo "$models")
+  # 4. a private RabbitMQ with the management API for the whole run
+  exec "$build/tests/fixture/edgefaas-broker" --management -- bash "$0" --inside
+fi
+
+# ---- inside: EF_BROKER_URL, EF_BROKER_MGMT_PORT, EDGEFAAS_AMQP_PASSWORD are set ----
+bin=$build/pipelines
+work=$(mktemp -d /tmp/edgefaas-demo.XXXXXX)
+[ "${DEMO_KEEP:-0}" = 1 ] || trap 'rm -rf "$work"' EXIT
+export EDGEFAAS_AMQP_URL=$EF_BROKER_URL
+export FRAME_STORE=$work/frames CAMERA_ID=${CAMERA_ID:-demo-cam}
+export GST_PLUGIN_PATH_1_0=$build/plugins GST_REGISTRY_1_0=$work/registry.bin
+export YOLO_SITUATIONS=${YOLO_SITUATIONS:-$root/pipelines/demo-situations.conf}
+schedule=${DEMO_SCHEDULE:-quiet:8,dog:4,quiet:8,person:4,quiet:6,horses:4,quiet:4}
+cooldown=${DEMO_COOLDOWN:-10}
+
+say() { printf '\033[1m%s\033[0m\n' "$*"; }
+say "== edgefaas demo: work dir $work, broker $EF_BROKER_URL (password from env, not shown)"
+"$bin/edgefaas-makeclip" --out "$work/clip.mkv" --truth "$work/truth.json" --schedule "$schedule"
+export CAMERA_URI=file://$work/clip.mkv
+say "== clip: $schedule (seconds; objects slide in over a still background)"
+"$bin/edgefaas-topology"
+
+log=$work/events.jsonl
+: > "$log"
+so=$root/k8s/base/inference/scaledobject.yaml
+soarg=(); [ -f "$so" ] && soarg=(--scaledobject "$so")
+say "== scaler: ScaledObject ${so#$root/} with cooldownPeriod=${cooldown}s for the demo"
+"$bin/edgefaas-scale" "${soarg[@]}" --polling-interval 1 --cooldown-period "$cooldown" \
+  --scale-down-window 5 --quiet-polls -- \
+  "$bin/edgefaas-launch" --drain-timeout 30 "$root/pipelines/inference.pipeline" >> "$log" &
+scaler=$!
+
+# Live view: motion, scaler decisions, replica lifecycle, detections, alerts.
+tail -n +1 -f "$log" | awk '
+  function f(k,   r) { if (match($0, "\"" k "\":\"[^\"]*\"")) { r = substr($0, RSTART, RLENGTH); sub("^\"" k "\":\"", "", r); sub("\"$", "", r); return r }
+                        if (match($0, "\"" k "\":[-0-9.eE+a-z]*")) { r = substr($0, RSTART, RLENGTH); sub("^\"" k "\":", "", r); return r } return "" }
+  { t = substr(f("ts"), 12, 12); type = f("type") }
+  type == "motion-start" { printf "%s  motion   start  event %s\n", t, f("event-id"); fflush() }
+  type == "motion-end"   { printf "%s  motion   end    event %s\n", t, f("event-id"); fflush() }
+  type == "scale"        { printf "%s  scaler   %s %s -> %s (%s)\n", t, f("action"), f("from"), f("to"), f("reason"); fflush() }
+  type == "replica-start"{ printf "%s  scaler   started inference replica %s (pid %s)\n", t, f("replica"), f("pid"); fflush() }
+  type == "replica-stop" { printf "%s  scaler   SIGTERM to replica %s\n", t, f("replica"); fflush() }
+  type == "replica-exit" { printf "%s  scaler   replica %s exited code %s after %s s\n", t, f("replica"), f("code"), f("lifetime_s"); fflush() }
+  type == "state" && f("to") == "PLAYING" && f("replica") != "" { printf "%s  infer    replica %s PLAYING (model loaded) after %s s\n", t, f("replica"), f("since_start_s"); fflush() }
+  type == "detections"   { s = $0; out = ""; while (match(s, /"label":"[^"]*"/)) { out = out " " substr(s, RSTART + 9, RLENGTH - 10); s = substr(s, RSTART + RLENGTH) }
+                           printf "%s  detect   camera %s event %s:%s (latency %s ms)\n", t, f("camera_id"), f("event_id"), out, f("latency_ms"); fflush() }
+  type == "situation"    { printf "%s  ALERT    %s\n", t, f("situation") f("name"); fflush() }
+  type == "error" || type == "warning" { printf "%s  %s  %s\n", t, type, f("message"); fflush() }
+' &
+viewer=$!
+
+say "== edge pipeline on the clip (real time)"
+"$bin/edgefaas-launch" "$root/pipelines/edge.pipeline" >> "$log"
+say "== edge pipeline done; waiting for the queue to drain and the cooldown to stop inference"
+for _ in $(seq 1 $((cooldown + 60))); do
+  grep -q '"type":"replica-exit"' "$log" && ! [ "$(grep -c '"type":"replica-start"' "$log")" -gt "$(grep -c '"type":"replica-exit"' "$log")" ] && break
+  sleep 1
+done
+kill -TERM "$scaler"; wait "$scaler" || true
+sleep 0.5; kill "$viewer" 2>/dev/null || true; wait "$viewer" 2>/dev/null || true
+
+# ---- summary ----
+edge_exit=$(grep '"type":"exit"' "$log" | grep -v '"replica"' | tail -1)
+num() { echo "$1" | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p"; }
+say "== summary"
+echo "frames seen:               $(num "$edge_exit" frames_in)"
+echo "frames with motion:        $(num "$edge_exit" motion_frames)"
+echo "frames sent:               $(num "$edge_exit" sink_buffers)"
+echo "inference replicas:        $(grep -c '"type":"replica-start"' "$log")"
+grep '"type":"replica-exit"' "$log" | while read -r l; do
+  echo "  replica $(num "$l" replica): lifetime $(num "$l" lifetime_s) s, exit code $(num "$l" code)"; done
+echo "frames inferred:           $(grep '"type":"exit"' "$log" | grep '"replica"' | sed -n 's/.*"frames_inferred":\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')"
+echo "detections by label:"
+grep '"type":"detections"' "$log" | grep -o '"label":"[^"]*"' | cut -d'"' -f4 | sort | uniq -c | sort -rn | sed 's/^/  /'
+echo "alerts:                    $(grep -c '"type":"situation"' "$log" || true)"
+lat=$(grep '"type":"detections"' "$log" | sed -n 's/.*"latency_ms":\([0-9.]*\).*/\1/p' | sort -n)
+if [ -n "$lat" ]; then
+  n=$(echo "$lat" | wc -l)
+  p50=$(echo "$lat" | sed -n "$(( (n * 50 + 99) / 100 ))p"); p99=$(echo "$lat" | sed -n "$(( (n * 99 + 99) / 100 ))p")
+  echo "end-to-end latency:        p50 ${p50} ms, p99 ${p99} ms (capture -> detection, $n frames with detections)"
+fi
+echo "truth (clip):              $(grep -o '"label" : "[^"]*"' "$work/truth.json" | cut -d'"' -f4 | tr '\n' ' ')"
+echo "event log:                 $log"
