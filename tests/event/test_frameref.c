@@ -65,6 +65,14 @@ write_in_root (Fx * fx, const gchar * rel, GBytes * bytes)
   return path;
 }
 
+static void
+put_in_root (Fx * fx, const gchar * rel)
+{
+  GBytes *b = g_bytes_new_static ("x", 1);
+  g_free (write_in_root (fx, rel, b));
+  g_bytes_unref (b);
+}
+
 static gchar *
 uri_for (const gchar * path)
 {
@@ -290,7 +298,7 @@ test_refuse_dotdot (Fx * fx, gconstpointer data)
   expect_refused (uri, fx->root, 0, 0, NULL, EDGEFAAS_FRAMEREF_ERROR_OUTSIDE_ROOT);
   g_free (uri);
   /* .. that would land inside the root again: refused all the same */
-  write_in_root (fx, "a/f.jpg", g_bytes_new_static ("x", 1));
+  put_in_root (fx, "a/f.jpg");
   uri = g_strdup_printf ("file://%s/a/../a/f.jpg", fx->root);
   expect_refused (uri, fx->root, 0, 0, NULL, EDGEFAAS_FRAMEREF_ERROR_OUTSIDE_ROOT);
   g_free (uri);
@@ -346,7 +354,11 @@ test_refuse_symlink_escape (Fx * fx, gconstpointer data)
   g_assert_cmpint (symlink (fx->outside, dlink), ==, 0);
   uri = uri_for (link);
   expect_refused (uri, fx->root, 0, 0, NULL, EDGEFAAS_FRAMEREF_ERROR_OUTSIDE_ROOT);
-  duri = g_strdup_printf ("%s/secret.jpg", uri_for (dlink));
+  {
+    gchar *u = uri_for (dlink);
+    duri = g_strdup_printf ("%s/secret.jpg", u);
+    g_free (u);
+  }
   expect_refused (duri, fx->root, 0, 0, NULL, EDGEFAAS_FRAMEREF_ERROR_OUTSIDE_ROOT);
   /* relative link with .. inside the link target */
   g_unlink (link);
@@ -376,7 +388,11 @@ test_symlink_inside_root_allowed (Fx * fx, gconstpointer data)
   g_assert_no_error (error);
   g_assert_true (g_bytes_equal (back, bytes));
   g_bytes_unref (back);
-  duri = g_strconcat (uri_for (dlink), "/real.jpg", NULL);
+  {
+    gchar *u = uri_for (dlink);
+    duri = g_strconcat (u, "/real.jpg", NULL);
+    g_free (u);
+  }
   back = edgefaas_frameref_load (duri, fx->root, 1000, 333, sha, &error);
   g_assert_no_error (error);
   g_assert_true (g_bytes_equal (back, bytes));
@@ -415,7 +431,7 @@ test_refuse_other_schemes (Fx * fx, gconstpointer data)
   /* a remote host in a file:// URI */
   {
     gchar *uri = g_strdup_printf ("file://otherhost%s/x.jpg", fx->root);
-    write_in_root (fx, "x.jpg", g_bytes_new_static ("x", 1));
+    put_in_root (fx, "x.jpg");
     expect_refused (uri, fx->root, 0, 0, NULL, EDGEFAAS_FRAMEREF_ERROR_BAD_URI);
     g_free (uri);
   }
