@@ -6,7 +6,12 @@
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
+
+#ifdef HAVE_DARKNET_BACKEND
+#include <darknet.h>
+#endif
 
 #define FASTEST "models/yolo-fastest-1.1-coco/yolo-fastest-1.1"
 #define DOG_JPG "/usr/share/darknet/data/dog.jpg"
@@ -512,6 +517,77 @@ out:
   g_free (dir);
 }
 
+#ifdef HAVE_DARKNET_BACKEND
+/* Our parameter count against libdarknet's own parser for every cfg it can
+ * parse: sum of what load_weights() reads per layer (convolutional: biases,
+ * batch-norm scales/mean/variance, kernel weights; connected likewise). */
+static void
+test_param_count_vs_libdarknet (void)
+{
+  const gchar *cfgs[] = {
+    "models/cfg/yolov3-tiny.cfg",
+    FASTEST ".cfg",
+    "models/yolo-fastest-1.1-xl-coco/yolo-fastest-1.1-xl.cfg",
+  };
+  gchar *dir = ef_test_mkdtemp ("yolo-dncount");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cfgs); i++) {
+    gchar *path = ef_test_shared_path (cfgs[i]);
+    gchar *tmp, *text;
+    GError *error = NULL;
+    YoloCfg *cfg;
+    network *net;
+    guint64 count = 0;
+    gint saved;
+
+    if (!path)
+      break;
+    cfg = yolo_cfg_load (path, &error);
+    g_assert_no_error (error);
+    g_assert_true (yolo_cfg_check_backend (cfg, YOLO_BACKEND_KIND_DARKNET,
+            &error));
+    /* batch=1 rewrite: the training batch would allocate gigabytes */
+    text = yolo_cfg_to_string (cfg, 1, 0, 0, -1);
+    tmp = g_build_filename (dir, "net.cfg", NULL);
+    g_assert_true (g_file_set_contents (tmp, text, -1, NULL));
+    /* keep libdarknet's layer table out of the test output */
+    fflush (stderr);
+    saved = dup (2);
+    g_assert_cmpint (saved, >=, 0);
+    {
+      FILE *devnull = fopen ("/dev/null", "w");
+      dup2 (fileno (devnull), 2);
+      fclose (devnull);
+    }
+    net = parse_network_cfg (tmp);
+    fflush (stderr);
+    dup2 (saved, 2);
+    close (saved);
+    g_assert_nonnull (net);
+    for (gint l = 0; l < net->n; l++) {
+      const layer *ly = &net->layers[l];
+      if (ly->type == CONVOLUTIONAL)
+        count += ly->n + (ly->batch_normalize ? 3 * ly->n : 0) + ly->nweights;
+      else if (ly->type == CONNECTED)
+        count += ly->outputs + (ly->batch_normalize ? 3 * ly->outputs : 0)
+            + (guint64) ly->inputs * ly->outputs;
+      else if (ly->type == BATCHNORM)
+        count += 3 * ly->c;
+    }
+    g_test_message ("%s: libdarknet %" G_GUINT64_FORMAT ", yolocfg %"
+        G_GUINT64_FORMAT, cfgs[i], count, yolo_cfg_param_count (cfg, NULL));
+    g_assert_cmpuint (count, ==, yolo_cfg_param_count (cfg, NULL));
+    free_network (net);
+    yolo_cfg_free (cfg);
+    g_free (text);
+    g_free (tmp);
+    g_free (path);
+  }
+  ef_test_rm_rf (dir);
+  g_free (dir);
+}
+#endif
+
 int
 main (int argc, char **argv)
 {
@@ -519,6 +595,10 @@ main (int argc, char **argv)
   ef_test_init (&argc, &argv);
 
   g_test_add_func ("/yolobackend/available", test_backends_available);
+#ifdef HAVE_DARKNET_BACKEND
+  g_test_add_func ("/yolobackend/darknet/param-count-matches-libdarknet",
+      test_param_count_vs_libdarknet);
+#endif
   g_test_add_func ("/yolobackend/dog/both-backends-agree", test_dog_both_agree);
   g_test_add_func ("/yolobackend/darknet/load-twice", test_darknet_load_twice);
   g_test_add_data_func ("/yolobackend/opencv/batch-matches-single",
