@@ -271,8 +271,9 @@ static const gchar *const want_car[] = { "car", "truck", NULL };
 /* Yolo-Fastest 1.1 on dog.jpg: both backends find the dog, the bicycle and
  * the car/truck, and agree box for box. */
 static void
-test_dog_both_agree (void)
+test_dog_both_agree (gconstpointer data)
 {
+  const gint size = GPOINTER_TO_INT (data);     /* 0: the cfg's own */
   const YoloBackendVTable *ocv = require_backend (YOLO_BACKEND_KIND_OPENCV);
   const YoloBackendVTable *dn = require_backend (YOLO_BACKEND_KIND_DARKNET);
   const gfloat threshold = 0.25f;
@@ -285,14 +286,14 @@ test_dog_both_agree (void)
 
   if (!ocv || !dn || !model_load_fastest (&m))
     goto out;
-  input = yolo_test_load_image (DOG_JPG, yolo_cfg_width (m.cfg),
-      yolo_cfg_height (m.cfg), &error);
+  input = yolo_test_load_image (DOG_JPG, size ? size : yolo_cfg_width (m.cfg),
+      size ? size : yolo_cfg_height (m.cfg), &error);
   g_assert_no_error (error);
 
-  bo = open_backend (ocv, &m, 0, 0, "cpu", 1, &error);
+  bo = open_backend (ocv, &m, size, size, "cpu", 1, &error);
   g_assert_no_error (error);
   before = g_atomic_int_get (&darknet_log_lines);
-  bd = open_backend (dn, &m, 0, 0, "cpu", 1, &error);
+  bd = open_backend (dn, &m, size, size, "cpu", 1, &error);
   g_assert_no_error (error);
   /* libdarknet talked (its layer table), and it went to the debug log, not
    * to stdout/stderr where it would look like an error */
@@ -308,11 +309,15 @@ test_dog_both_agree (void)
   log_dets ("darknet", nd, m.labels);
 
   g_assert_true (has_label (no, m.labels, want_dog));
-  g_assert_true (has_label (no, m.labels, want_bicycle));
   g_assert_true (has_label (no, m.labels, want_car));
   g_assert_true (has_label (nd, m.labels, want_dog));
-  g_assert_true (has_label (nd, m.labels, want_bicycle));
   g_assert_true (has_label (nd, m.labels, want_car));
+  /* At its trained size (320) Yolo-Fastest also finds the bicycle; at 416 it
+   * misses it (on both backends alike), so only agreement is asserted there. */
+  if (size == 0) {
+    g_assert_true (has_label (no, m.labels, want_bicycle));
+    g_assert_true (has_label (nd, m.labels, want_bicycle));
+  }
   assert_covered (no, nd, threshold, m.labels);
   assert_covered (nd, no, threshold, m.labels);
 
@@ -324,6 +329,11 @@ test_dog_both_agree (void)
     g_assert_cmpuint (n_o, ==, 2);
     g_assert_cmpuint (n_o, ==, n_d);
     for (guint i = 0; i < n_o; i++) {
+      const YoloCfgOutput *o = yolo_cfg_output (m.cfg, i);
+      const gint s = size ? size : yolo_cfg_width (m.cfg);
+      /* the grid follows the requested input size on both */
+      g_assert_cmpint (so[i].rows, ==, (o->grid_w * s / yolo_cfg_width (m.cfg))
+          * (o->grid_h * s / yolo_cfg_height (m.cfg)) * o->n_anchors);
       g_assert_cmpint (so[i].rows, ==, sd[i].rows);
       g_assert_cmpint (so[i].cols, ==, sd[i].cols);
     }
@@ -599,7 +609,10 @@ main (int argc, char **argv)
   g_test_add_func ("/yolobackend/darknet/param-count-matches-libdarknet",
       test_param_count_vs_libdarknet);
 #endif
-  g_test_add_func ("/yolobackend/dog/both-backends-agree", test_dog_both_agree);
+  g_test_add_data_func ("/yolobackend/dog/both-backends-agree",
+      GINT_TO_POINTER (0), test_dog_both_agree);
+  g_test_add_data_func ("/yolobackend/dog/both-backends-agree-416",
+      GINT_TO_POINTER (416), test_dog_both_agree);
   g_test_add_func ("/yolobackend/darknet/load-twice", test_darknet_load_twice);
   g_test_add_data_func ("/yolobackend/opencv/batch-matches-single",
       GINT_TO_POINTER (YOLO_BACKEND_KIND_OPENCV), test_batch_matches_single);
