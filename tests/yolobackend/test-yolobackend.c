@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 
 #ifdef HAVE_DARKNET_BACKEND
@@ -293,8 +294,16 @@ test_dog_both_agree (gconstpointer data)
   bo = open_backend (ocv, &m, size, size, "cpu", 1, &error);
   g_assert_no_error (error);
   before = g_atomic_int_get (&darknet_log_lines);
-  bd = open_backend (dn, &m, size, size, "cpu", 1, &error);
-  g_assert_no_error (error);
+  {
+    GStatBuf st_before, st_after;
+    g_assert_cmpint (fstat (2, &st_before), ==, 0);
+    bd = open_backend (dn, &m, size, size, "cpu", 1, &error);
+    g_assert_no_error (error);
+    /* the capture gave fd 2 back */
+    g_assert_cmpint (fstat (2, &st_after), ==, 0);
+    g_assert_cmpuint (st_before.st_ino, ==, st_after.st_ino);
+    g_assert_cmpuint (st_before.st_dev, ==, st_after.st_dev);
+  }
   /* libdarknet talked (its layer table), and it went to the debug log, not
    * to stdout/stderr where it would look like an error */
   g_assert_cmpint (g_atomic_int_get (&darknet_log_lines), >, before);
@@ -404,6 +413,77 @@ test_darknet_load_twice (void)
   g_array_unref (rb);
   g_array_unref (rc);
   g_free (input);
+out:
+  model_clear (&m);
+}
+
+typedef struct
+{
+  const YoloBackendVTable *vt;
+  YoloBackend *backend;
+  const gfloat *input;
+  GArray *reference;
+  gint mismatches;
+} Worker;
+
+static gpointer
+worker_run (gpointer data)
+{
+  Worker *w = data;
+  for (gint i = 0; i < 4; i++) {
+    GArray *out[1] = { NULL };
+    if (!w->vt->infer (w->backend, w->input, 1, 0.2f, out, NULL)) {
+      w->mismatches++;
+      continue;
+    }
+    if (!same_candidates (w->reference, out[0], 0.0f))
+      w->mismatches++;
+    g_array_unref (out[0]);
+  }
+  return NULL;
+}
+
+/* Two instances of one backend inferring at the same time in two threads (two
+ * elements in one pipeline): each gets exactly its single-threaded result. */
+static void
+test_concurrent_instances (gconstpointer data)
+{
+  const YoloBackendVTable *vt = require_backend (GPOINTER_TO_INT (data));
+  GError *error = NULL;
+  Model m = { 0 };
+  Worker w[2] = { {0}, {0} };
+  GThread *t[2];
+  gfloat *img, *mirrored;
+  const gsize plane = 320 * 320;
+
+  if (!vt || !model_load_fastest (&m))
+    goto out;
+  img = yolo_test_load_image (DOG_JPG, 320, 320, &error);
+  g_assert_no_error (error);
+  mirrored = g_new (gfloat, 3 * plane);
+  for (gint c = 0; c < 3; c++)
+    for (gint y = 0; y < 320; y++)
+      for (gint x = 0; x < 320; x++)
+        mirrored[c * plane + y * 320 + x] = img[c * plane + y * 320 + 319 - x];
+  for (gint i = 0; i < 2; i++) {
+    w[i].vt = vt;
+    w[i].backend = open_backend (vt, &m, 0, 0, "cpu", 1, &error);
+    g_assert_no_error (error);
+    w[i].input = i == 0 ? img : mirrored;
+    w[i].reference = infer_one (vt, w[i].backend, w[i].input, 0.2f);
+    g_assert_cmpuint (w[i].reference->len, >, 0);
+  }
+  g_assert_false (same_candidates (w[0].reference, w[1].reference, 1e-4f));
+  for (gint i = 0; i < 2; i++)
+    t[i] = g_thread_new ("infer", worker_run, &w[i]);
+  for (gint i = 0; i < 2; i++) {
+    g_thread_join (t[i]);
+    g_assert_cmpint (w[i].mismatches, ==, 0);
+    g_array_unref (w[i].reference);
+    vt->close (w[i].backend);
+  }
+  g_free (mirrored);
+  g_free (img);
 out:
   model_clear (&m);
 }
@@ -619,6 +699,10 @@ main (int argc, char **argv)
   g_test_add_data_func ("/yolobackend/darknet/batch-matches-single",
       GINT_TO_POINTER (YOLO_BACKEND_KIND_DARKNET), test_batch_matches_single);
   g_test_add_func ("/yolobackend/device/cuda", test_cuda_device);
+  g_test_add_data_func ("/yolobackend/opencv/concurrent-instances",
+      GINT_TO_POINTER (YOLO_BACKEND_KIND_OPENCV), test_concurrent_instances);
+  g_test_add_data_func ("/yolobackend/darknet/concurrent-instances",
+      GINT_TO_POINTER (YOLO_BACKEND_KIND_DARKNET), test_concurrent_instances);
   g_test_add_data_func ("/yolobackend/opencv/open-rejects-bad-weights",
       GINT_TO_POINTER (YOLO_BACKEND_KIND_OPENCV), test_open_rejects_bad_weights);
   g_test_add_data_func ("/yolobackend/darknet/open-rejects-bad-weights",

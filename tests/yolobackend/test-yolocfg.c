@@ -572,6 +572,41 @@ test_pick_auto (Fixture * f, gconstpointer data)
   g_free (tiny_path);
 }
 
+/* The weights generator: exact size, loads past validation, deterministic
+ * per seed. */
+static void
+test_generated_weights (Fixture * f, gconstpointer data)
+{
+  gchar *a = g_build_filename (f->dir, "a.weights", NULL);
+  gchar *b = g_build_filename (f->dir, "b.weights", NULL);
+  gchar *c = g_build_filename (f->dir, "c.weights", NULL);
+  gchar *da = NULL, *db = NULL, *dc = NULL;
+  gsize la, lb, lc;
+  GError *error = NULL;
+
+  if (!f->cfg)
+    return;
+  g_assert_true (yolo_test_write_weights (f->cfg, a, 7, &error));
+  g_assert_true (yolo_test_write_weights (f->cfg, b, 7, &error));
+  g_assert_true (yolo_test_write_weights (f->cfg, c, 8, &error));
+  g_assert_no_error (error);
+  g_assert_true (yolo_cfg_check_weights (f->cfg, a, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (file_size (a), ==, file_size (f->weights_path));
+  g_assert_true (g_file_get_contents (a, &da, &la, NULL));
+  g_assert_true (g_file_get_contents (b, &db, &lb, NULL));
+  g_assert_true (g_file_get_contents (c, &dc, &lc, NULL));
+  g_assert_cmpmem (da, la, db, lb);
+  g_assert_cmpuint (la, ==, lc);
+  g_assert_true (memcmp (da + 20, dc + 20, la - 20) != 0);
+  g_free (da);
+  g_free (db);
+  g_free (dc);
+  g_free (a);
+  g_free (b);
+  g_free (c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -602,6 +637,8 @@ main (int argc, char **argv)
   g_test_add ("/yolocfg/backend/activation-tables", Fixture, NULL,
       fixture_setup, test_activation_tables, fixture_teardown);
 
+  g_test_add ("/yolocfg/weights/generated", Fixture, NULL, fixture_setup,
+      test_generated_weights, fixture_teardown);
   g_test_add ("/yolocfg/cfg/input-size", Fixture, NULL, fixture_setup,
       test_input_size, fixture_teardown);
   g_test_add ("/yolocfg/backend/pick-auto", Fixture, NULL, fixture_setup,
