@@ -51,11 +51,12 @@ for t in $TARGETS; do
     continue
   fi
   mkdir -p "$WORK/$t"
+  case $t in frameref) dict="$SRC/tests/fuzz/frameref.dict" ;; *) dict="$SRC/tests/fuzz/events.dict" ;; esac
   # -timeout: one input taking > 10 s is a failure; -rss_limit_mb bounds memory.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$exe" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
-      -max_len=65536 -print_final_stats=1 -artifact_prefix="$LOGDIR/$t-" \
+      -max_len=65536 -dict="$dict" -print_final_stats=1 -artifact_prefix="$LOGDIR/$t-" \
       "$WORK/$t" "$seeds" >"$log" 2>&1
   rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
