@@ -1002,10 +1002,8 @@ publisher_thread (gpointer data)
               || err->code == EDGEFAAS_AMQP_ERROR_URL
               || err->code == EDGEFAAS_AMQP_ERROR_CREDENTIALS
               || (err->code == EDGEFAAS_AMQP_ERROR_PROTOCOL && self->run.declare))) {
-        g_mutex_lock (&self->qlock);
-        self->fatal = TRUE;
-        g_cond_broadcast (&self->qcond);
-        g_mutex_unlock (&self->qlock);
+        /* Post the error first, then wake EOS/render waiters, so the error is
+         * on the bus before anything they post. */
         if (err->code == EDGEFAAS_AMQP_ERROR_AUTH)
           GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
               ("The AMQP broker refused the login"), ("%s: %s", self->redacted_url,
@@ -1019,6 +1017,10 @@ publisher_thread (gpointer data)
               ("Could not set up the AMQP connection"), ("%s: %s", self->redacted_url,
                   err->message));
         g_error_free (err);
+        g_mutex_lock (&self->qlock);
+        self->fatal = TRUE;
+        g_cond_broadcast (&self->qcond);
+        g_mutex_unlock (&self->qlock);
         break;
       }
 
@@ -1544,7 +1546,7 @@ gst_amqp_sink_event (GstBaseSink * sink, GstEvent * event)
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     gint64 start = g_get_monotonic_time ();
     gint64 until = start + (gint64) self->run.flush_timeout_ms * G_TIME_SPAN_MILLISECOND;
-    gboolean drained, interrupted = FALSE;
+    gboolean drained, interrupted = FALSE, fatal;
     guint left = 0;
 
     g_mutex_lock (&self->qlock);
@@ -1554,10 +1556,16 @@ gst_amqp_sink_event (GstBaseSink * sink, GstEvent * event)
     }
     drained = drained_locked (self);
     interrupted = self->flushing;
+    fatal = self->fatal;
     if (!drained)
       left = g_queue_get_length (&self->memq) + self->spool_count + self->n_owned;
     g_mutex_unlock (&self->qlock);
 
+    if (fatal) {
+      /* The error is already posted: no EOS that would look like success. */
+      gst_event_unref (event);
+      return FALSE;
+    }
     if (drained) {
       GST_DEBUG_OBJECT (self, "EOS: all confirmed after %" G_GINT64_FORMAT " ms",
           (g_get_monotonic_time () - start) / 1000);

@@ -145,8 +145,13 @@ at_stat (GstElement * sink, const gchar * field)
   g_object_get (sink, "stats", &s, NULL);
   g_assert_nonnull (s);
   if (!gst_structure_get_uint64 (s, field, &v)) {
-    g_assert_true (gst_structure_get_uint (s, field, &u));
-    v = u;
+    gboolean b;
+    if (gst_structure_get_boolean (s, field, &b)) {
+      v = b;
+    } else {
+      g_assert_true (gst_structure_get_uint (s, field, &u));
+      v = u;
+    }
   }
   gst_structure_free (s);
   return v;

@@ -286,8 +286,13 @@ test_detections_and_alerts (void)
   src->event_id = 42;
   src->sequence = 7;
   src->trace.captured_us = edgefaas_now_utc_us () - 1000;
+  src->capture_time_us = src->trace.captured_us;
   src->frame.is_inline = TRUE;
   src->frame.media_type = g_strdup ("image/jpeg");
+  src->frame.width = 64;
+  src->frame.height = 48;
+  src->frame.size = 5;
+  src->frame.sha256 = edgefaas_sha256_hex ((const guint8 *) "hello", 5);
   gst_buffer_add_edgefaas_event_meta (b, src, token);
   edgefaas_ack_token_unref (token);
   edgefaas_frame_event_free (src);
