@@ -1205,7 +1205,7 @@ reject_now (GstAmqpSrc * self, guint64 tag, const gchar * code, const gchar * re
       ("Rejected a message from queue '%s' (dead-lettered): %s", st->s.queue, reason),
       ("delivery tag %" G_GUINT64_FORMAT "%s%s", tag, redelivered ? ", redelivered" : "",
           r == AMQP_STATUS_OK ? "" : ", reject could not be sent (connection lost)"),
-      ("amqpsrc-reject", "reason-code", G_TYPE_STRING, code, "reason", G_TYPE_STRING, reason,
+      ("reason-code", G_TYPE_STRING, code, "reason", G_TYPE_STRING, reason,
           "queue", G_TYPE_STRING, st->s.queue, "delivery-tag", G_TYPE_UINT64, tag, NULL));
 }
 
@@ -1533,7 +1533,11 @@ gst_amqp_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
             "deliveries will be redelivered", st->drain_reason, inflight);
         return GST_FLOW_EOS;
       }
-      if (inflight == 0 && npending == 0) {
+      cs = edgefaas_amqp_conn_get_state (st->conn);
+      /* Deliveries that arrived before cancel-ok sit in rabbitmq-c's frame
+       * queue: read and requeue them first, or they stay unacked until close. */
+      if (inflight == 0 && npending == 0 && !amqp_frames_enqueued (cs)
+          && !amqp_data_in_buffer (cs)) {
         GST_INFO_OBJECT (self, "drained (%s): every in-flight delivery acked",
             st->drain_reason);
         return GST_FLOW_EOS;

@@ -1,0 +1,1123 @@
+/* amqpsrc against a real private RabbitMQ (tests/fixture/ef-broker.h).
+ *
+ * Every test uses its own queue on one broker started in main(); the broker
+ * restart test runs last. Messages are published with librabbitmq through the
+ * edgefaas connection helpers (content type, headers, persistence), and the
+ * broker's own counters (rabbitmqctl, passive queue.declare) are the judge of
+ * what was acked, requeued or dead-lettered.
+ */
+#include <string.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <gst/app/gstappsink.h>
+#include <amqp.h>
+
+#include "ef-test.h"
+#include "ef-broker.h"
+#include "edgefaas.h"
+#include "edgefaas-amqp.h"
+
+static EfBroker *broker;
+
+/* ------------------------------------------------------------ helpers ---- */
+
+static EdgefaasAmqpConn *
+pub_open (void)
+{
+  EdgefaasAmqpParams params = { 0 };
+  GError *err = NULL;
+  EdgefaasAmqpConn *conn;
+
+  g_assert_true (edgefaas_amqp_params_parse_url (&params, ef_broker_url (broker), &err));
+  g_assert_no_error (err);
+  g_assert_true (edgefaas_amqp_params_load_password (&params, NULL, NULL, &err));
+  g_assert_no_error (err);
+  conn = edgefaas_amqp_conn_open (&params, &err);
+  g_assert_no_error (err);
+  g_assert_nonnull (conn);
+  edgefaas_amqp_params_clear (&params);
+  return conn;
+}
+
+/* The same topology helper amqpsrc declare=true uses (queue + <queue>.dlx + <queue>.dead). */
+static void
+declare_queue (const gchar * queue)
+{
+  EdgefaasAmqpConn *conn = pub_open ();
+  GError *err = NULL;
+  g_assert_true (edgefaas_amqp_declare_topology (conn, "", "direct", queue, queue, "classic",
+          &err));
+  g_assert_no_error (err);
+  edgefaas_amqp_conn_close (conn);
+}
+
+static void
+publish (EdgefaasAmqpConn * conn, const gchar * queue, const void *body, gsize len,
+    const gchar * content_type, const gchar * event_header)
+{
+  amqp_basic_properties_t props = { 0 };
+  amqp_table_entry_t entry;
+  int r;
+
+  props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
+  props.delivery_mode = 2;
+  if (content_type) {
+    props._flags |= AMQP_BASIC_CONTENT_TYPE_FLAG;
+    props.content_type = amqp_cstring_bytes (content_type);
+  }
+  if (event_header) {
+    entry.key = amqp_cstring_bytes ("edgefaas-event");
+    entry.value.kind = AMQP_FIELD_KIND_UTF8;
+    entry.value.value.bytes = amqp_cstring_bytes (event_header);
+    props._flags |= AMQP_BASIC_HEADERS_FLAG;
+    props.headers.num_entries = 1;
+    props.headers.entries = &entry;
+  }
+  r = amqp_basic_publish (edgefaas_amqp_conn_get_state (conn),
+      edgefaas_amqp_conn_get_channel (conn), amqp_empty_bytes, amqp_cstring_bytes (queue),
+      0, 0, &props, (amqp_bytes_t) {
+      len, (void *) body});
+  g_assert_cmpint (r, ==, AMQP_STATUS_OK);
+}
+
+/* Ready count by passive queue.declare; also a barrier: the broker handles a
+ * channel's commands in order, so earlier publishes have been routed. */
+static guint
+ready_count (EdgefaasAmqpConn * conn, const gchar * queue)
+{
+  amqp_connection_state_t cs = edgefaas_amqp_conn_get_state (conn);
+  amqp_queue_declare_ok_t *ok = amqp_queue_declare (cs, edgefaas_amqp_conn_get_channel (conn),
+      amqp_cstring_bytes (queue), 1, 0, 0, 0, amqp_empty_table);
+  GError *err = NULL;
+  g_assert_true (edgefaas_amqp_check_reply (amqp_get_rpc_reply (cs), "queue.declare passive",
+          &err));
+  g_assert_no_error (err);
+  return ok->message_count;
+}
+
+/* Publishes are asynchronous: poll until the queue holds @want ready messages. */
+static guint
+wait_ready (EdgefaasAmqpConn * conn, const gchar * queue, guint want)
+{
+  guint have = 0;
+  for (guint i = 0; i < 200; i++) {
+    have = ready_count (conn, queue);
+    if (have >= want)
+      break;
+    g_usleep (50 * 1000);
+  }
+  return have;
+}
+
+static void
+broker_counts (const gchar * queue, guint * ready, guint * unacked)
+{
+  GError *err = NULL;
+  g_assert_true (ef_broker_queue_counts (broker, queue, ready, unacked, &err));
+  g_assert_no_error (err);
+}
+
+/* Poll the broker until @queue has @ready/@unacked (G_MAXUINT = any), or fail. */
+static void
+wait_counts (const gchar * queue, guint want_ready, guint want_unacked, guint timeout_s)
+{
+  gint64 end = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
+  guint r = 0, u = 0;
+  do {
+    broker_counts (queue, &r, &u);
+    if ((want_ready == G_MAXUINT || r == want_ready)
+        && (want_unacked == G_MAXUINT || u == want_unacked))
+      return;
+    g_usleep (200 * 1000);
+  } while (g_get_monotonic_time () < end);
+  g_error ("queue %s: ready=%u unacked=%u, expected ready=%d unacked=%d after %us", queue, r,
+      u, (gint) want_ready, (gint) want_unacked, timeout_s);
+}
+
+static gchar *
+frame_event_json (guint64 seq, gboolean is_inline, const gchar * uri, gsize size,
+    const gchar * sha256)
+{
+  EdgefaasFrameEvent *ev = edgefaas_frame_event_new ();
+  gchar *json;
+
+  ev->camera_id = g_strdup ("cam-test");
+  ev->event_id = 7;
+  ev->sequence = seq;
+  ev->capture_time_us = edgefaas_now_utc_us ();
+  ev->running_time = seq * GST_MSECOND * 33;
+  ev->frame.is_inline = is_inline;
+  ev->frame.uri = g_strdup (uri);
+  ev->frame.media_type = g_strdup ("image/jpeg");
+  ev->frame.width = 640;
+  ev->frame.height = 480;
+  ev->frame.size = size;
+  ev->frame.sha256 = g_strdup (sha256);
+  ev->motion_score = 0.25;
+  json = edgefaas_frame_event_to_json (ev, NULL);
+  g_assert_nonnull (json);
+  edgefaas_frame_event_free (ev);
+  return json;
+}
+
+/* Random bytes (with zero bytes) whose first 8 bytes are the sequence number. */
+static GBytes *
+make_payload (guint64 seq, gsize size)
+{
+  guint8 *data = g_malloc (size);
+  for (gsize i = 0; i < size; i++)
+    data[i] = (guint8) g_random_int ();
+  memcpy (data, &seq, MIN (size, sizeof (seq)));
+  if (size > 16)
+    data[9] = 0;
+  return g_bytes_new_take (data, size);
+}
+
+static gchar *
+sha_of (GBytes * b)
+{
+  return g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, b);
+}
+
+static gchar *
+queue_name (const gchar * what)
+{
+  return g_strdup_printf ("amqpsrc-%s-%u", what, g_random_int ());
+}
+
+static GstElement *
+make_pipeline (const gchar * queue, const gchar * extra, const gchar * sink)
+{
+  GError *err = NULL;
+  gchar *desc = g_strdup_printf ("amqpsrc name=src url=%s queue=%s declare=true %s ! %s",
+      ef_broker_url (broker), queue, extra ? extra : "", sink);
+  GstElement *p = gst_parse_launch (desc, &err);
+  g_assert_no_error (err);
+  g_free (desc);
+  return p;
+}
+
+static GstElement *
+get_el (GstElement * pipeline, const gchar * name)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), name);
+  g_assert_nonnull (e);
+  gst_object_unref (e);         /* the bin keeps it alive */
+  return e;
+}
+
+static guint64
+stat_u64 (GstElement * src, const gchar * field)
+{
+  GstStructure *s = NULL;
+  guint64 v = 0;
+  g_object_get (src, "stats", &s, NULL);
+  g_assert_nonnull (s);
+  g_assert_true (gst_structure_get_uint64 (s, field, &v));
+  gst_structure_free (s);
+  return v;
+}
+
+static guint
+stat_inflight (GstElement * src)
+{
+  GstStructure *s = NULL;
+  guint v = 0;
+  g_object_get (src, "stats", &s, NULL);
+  g_assert_true (gst_structure_get_uint (s, "in-flight", &v));
+  gst_structure_free (s);
+  return v;
+}
+
+static void
+wait_stat (GstElement * src, const gchar * field, guint64 want, guint timeout_s)
+{
+  gint64 end = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
+  while (stat_u64 (src, field) < want) {
+    if (g_get_monotonic_time () > end)
+      g_error ("stats %s = %" G_GUINT64_FORMAT ", expected %" G_GUINT64_FORMAT " within %us",
+          field, stat_u64 (src, field), want, timeout_s);
+    g_usleep (20 * 1000);
+  }
+}
+
+static void
+set_state_sync (GstElement * p, GstState state)
+{
+  GstStateChangeReturn r = gst_element_set_state (p, state);
+  g_assert_cmpint (r, !=, GST_STATE_CHANGE_FAILURE);
+  if (r == GST_STATE_CHANGE_ASYNC)
+    g_assert_cmpint (gst_element_get_state (p, NULL, NULL, 10 * GST_SECOND), ==,
+        GST_STATE_CHANGE_SUCCESS);
+}
+
+/* Fail on any ERROR message on the bus (drops the other messages). */
+static void
+assert_no_error (GstElement * p)
+{
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *m;
+  while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR))) {
+    GError *e = NULL;
+    gchar *dbg = NULL;
+    gst_message_parse_error (m, &e, &dbg);
+    g_error ("pipeline error: %s (%s)", e->message, dbg);
+  }
+  gst_object_unref (bus);
+}
+
+/* ------------------------------------------------------------ collector ---- */
+
+/* Buffers are checked in fakesink's handoff (streaming thread). appsink is not
+ * used for counting: it keeps the last pulled buffer in a cached GstSample, so
+ * the last delivery could not be acked before the next pull. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GHashTable *sha_by_seq;       /* seq -> expected sha, or NULL: don't check */
+  GHashTable *seen;             /* seq -> times seen */
+  guint total, matched, mismatched, without_meta, bad_caps, no_pts;
+  guint hold;                   /* keep a ref on the first @hold buffers */
+  GPtrArray *held;
+} Collector;
+
+static Collector *
+collector_new (void)
+{
+  Collector *c = g_new0 (Collector, 1);
+  g_mutex_init (&c->lock);
+  g_cond_init (&c->cond);
+  c->seen = g_hash_table_new (NULL, NULL);
+  c->held = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  return c;
+}
+
+static void
+collector_free (Collector * c)
+{
+  g_ptr_array_unref (c->held);
+  g_hash_table_destroy (c->seen);
+  if (c->sha_by_seq)
+    g_hash_table_destroy (c->sha_by_seq);
+  g_mutex_clear (&c->lock);
+  g_cond_clear (&c->cond);
+  g_free (c);
+}
+
+static void
+on_handoff (GstElement * fakesink, GstBuffer * buf, GstPad * pad, Collector * c)
+{
+  GstEdgefaasEventMeta *meta = gst_buffer_get_edgefaas_event_meta (buf);
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstMapInfo map;
+  guint64 seq_in_payload = 0;
+  gchar *sha;
+
+  g_mutex_lock (&c->lock);
+  c->total++;
+  if (!caps || !gst_structure_has_name (gst_caps_get_structure (caps, 0), "image/jpeg"))
+    c->bad_caps++;
+  if (!GST_BUFFER_PTS_IS_VALID (buf))
+    c->no_pts++;
+  if (meta == NULL || meta->event == NULL) {
+    c->without_meta++;
+  } else {
+    guint seq = (guint) meta->event->sequence;
+    g_hash_table_insert (c->seen, GUINT_TO_POINTER (seq),
+        GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (c->seen,
+                    GUINT_TO_POINTER (seq))) + 1));
+    if (c->sha_by_seq) {
+      const gchar *want = g_hash_table_lookup (c->sha_by_seq, GUINT_TO_POINTER (seq));
+      g_assert_true (gst_buffer_map (buf, &map, GST_MAP_READ));
+      sha = g_compute_checksum_for_data (G_CHECKSUM_SHA256, map.data, map.size);
+      memcpy (&seq_in_payload, map.data, MIN (map.size, sizeof (seq_in_payload)));
+      gst_buffer_unmap (buf, &map);
+      if (want && strcmp (want, sha) == 0 && seq_in_payload == seq
+          && g_strcmp0 (meta->event->camera_id, "cam-test") == 0
+          && meta->event->trace.consumed_us > 0)
+        c->matched++;
+      else
+        c->mismatched++;
+      g_free (sha);
+    }
+  }
+  if (c->held->len < c->hold)
+    g_ptr_array_add (c->held, gst_buffer_ref (buf));
+  g_cond_broadcast (&c->cond);
+  g_mutex_unlock (&c->lock);
+  if (caps)
+    gst_caps_unref (caps);
+}
+
+static void
+collector_wait_total (Collector * c, guint want, guint timeout_s)
+{
+  gint64 end = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
+  g_mutex_lock (&c->lock);
+  while (c->total < want) {
+    if (!g_cond_wait_until (&c->cond, &c->lock, end)) {
+      guint t = c->total;
+      g_mutex_unlock (&c->lock);
+      g_error ("only %u buffers of %u arrived within %us", t, want, timeout_s);
+    }
+  }
+  g_mutex_unlock (&c->lock);
+}
+
+static void
+collector_release_held (Collector * c)
+{
+  GPtrArray *held;
+  g_mutex_lock (&c->lock);
+  held = c->held;
+  c->held = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  c->hold = 0;
+  g_mutex_unlock (&c->lock);
+  g_ptr_array_unref (held);
+}
+
+#define COLLECT_SINK "fakesink name=sink sync=false signal-handoffs=true"
+
+static GstElement *
+make_collecting_pipeline (const gchar * queue, const gchar * extra, Collector * c)
+{
+  GstElement *p = make_pipeline (queue, extra, COLLECT_SINK);
+  g_signal_connect (get_el (p, "sink"), "handoff", G_CALLBACK (on_handoff), c);
+  return p;
+}
+
+/* Wait for EOS (or fail on error/timeout). */
+static void
+wait_eos (GstElement * p, guint timeout_s)
+{
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *m = gst_bus_timed_pop_filtered (bus, timeout_s * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  if (m == NULL)
+    g_error ("no EOS within %us", timeout_s);
+  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+    GError *e = NULL;
+    gchar *dbg = NULL;
+    gst_message_parse_error (m, &e, &dbg);
+    g_error ("pipeline error: %s (%s)", e->message, dbg);
+  }
+  gst_message_unref (m);
+  gst_object_unref (bus);
+}
+
+static gboolean
+got_eos (GstElement * p)
+{
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_EOS);
+  gboolean eos = m != NULL;
+  if (m)
+    gst_message_unref (m);
+  gst_object_unref (bus);
+  return eos;
+}
+
+/* --------------------------------------------------------- round trip ---- */
+
+static void
+run_round_trip (gboolean by_reference)
+{
+  const guint n = 1000, extra = 5;
+  gchar *queue = queue_name (by_reference ? "ref" : "inline");
+  gchar *root = ef_test_mkdtemp ("amqpsrc-root");
+  Collector *c = collector_new ();
+  EdgefaasAmqpConn *conn;
+  GstElement *p, *src;
+  gchar *extra_props;
+  guint ready, unacked;
+
+  c->sha_by_seq = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  declare_queue (queue);
+  conn = pub_open ();
+  for (guint i = 0; i < n + extra; i++) {
+    GBytes *payload = make_payload (i, 200 + g_random_int_range (0, 20000));
+    gchar *sha = sha_of (payload);
+    gsize len;
+    const guint8 *data = g_bytes_get_data (payload, &len);
+    if (by_reference) {
+      gchar *path = g_strdup_printf ("%s/f%05u.jpg", root, i);
+      gchar *uri = g_filename_to_uri (path, NULL, NULL);
+      gchar *json = frame_event_json (i, FALSE, uri, len, sha);
+      g_assert_true (g_file_set_contents (path, (const gchar *) data, len, NULL));
+      publish (conn, queue, json, strlen (json), "application/json", NULL);
+      g_free (path);
+      g_free (uri);
+      g_free (json);
+    } else {
+      gchar *json = frame_event_json (i, TRUE, NULL, len, sha);
+      publish (conn, queue, data, len, "image/jpeg", json);
+      g_free (json);
+    }
+    g_hash_table_insert (c->sha_by_seq, GUINT_TO_POINTER (i), sha);
+    g_bytes_unref (payload);
+  }
+  g_assert_cmpuint (wait_ready (conn, queue, n + extra), ==, n + extra);
+
+  extra_props = g_strdup_printf ("prefetch=10 max-messages=%u frame-root=%s", n, root);
+  p = make_collecting_pipeline (queue, extra_props, c);
+  src = get_el (p, "src");
+  set_state_sync (p, GST_STATE_PLAYING);
+  wait_eos (p, 120);
+
+  g_assert_cmpuint (c->without_meta, ==, 0);
+  g_assert_cmpuint (c->bad_caps, ==, 0);
+  g_assert_cmpuint (c->no_pts, ==, 0);
+  g_assert_cmpuint (c->mismatched, ==, 0);
+  g_assert_cmpuint (c->matched, ==, n);
+  g_assert_cmpuint (c->total, ==, n);
+  g_assert_cmpuint (g_hash_table_size (c->seen), ==, n);
+  /* Drain acked everything before EOS: nothing unacked, exactly the extra left. */
+  g_assert_cmpuint (stat_u64 (src, "acked"), ==, n);
+  g_assert_cmpuint (stat_u64 (src, "rejected"), ==, 0);
+  broker_counts (queue, &ready, &unacked);
+  g_assert_cmpuint (unacked, ==, 0);
+  g_assert_cmpuint (ready, ==, extra);
+
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  broker_counts (queue, &ready, &unacked);
+  g_assert_cmpuint (ready, ==, extra);
+  g_assert_cmpuint (unacked, ==, 0);
+
+  edgefaas_amqp_conn_close (conn);
+  collector_free (c);
+  ef_test_rm_rf (root);
+  g_free (root);
+  g_free (extra_props);
+  g_free (queue);
+}
+
+static void
+test_round_trip_inline (void)
+{
+  run_round_trip (FALSE);
+}
+
+static void
+test_round_trip_reference (void)
+{
+  run_round_trip (TRUE);
+}
+
+/* ------------------------------------------------ ack after processing ---- */
+
+static void
+run_ack_mode (gboolean immediate)
+{
+  gchar *queue = queue_name (immediate ? "ackimm" : "ackafter");
+  Collector *c = collector_new ();
+  EdgefaasAmqpConn *conn;
+  GstElement *p, *src;
+
+  declare_queue (queue);
+  conn = pub_open ();
+  for (guint i = 0; i < 3; i++) {
+    GBytes *payload = make_payload (i, 1000);
+    gchar *sha = sha_of (payload);
+    gchar *json = frame_event_json (i, TRUE, NULL, 1000, sha);
+    publish (conn, queue, g_bytes_get_data (payload, NULL), 1000, "image/jpeg", json);
+    g_free (json);
+    g_free (sha);
+    g_bytes_unref (payload);
+  }
+  g_assert_cmpuint (wait_ready (conn, queue, 3), ==, 3);
+
+  c->hold = 1;                  /* a downstream element keeps the first buffer */
+  p = make_collecting_pipeline (queue, immediate ? "prefetch=1 ack-mode=immediate" :
+      "prefetch=1", c);
+  src = get_el (p, "src");
+  set_state_sync (p, GST_STATE_PLAYING);
+  collector_wait_total (c, 1, 10);
+  if (immediate) {
+    /* Acked on receipt although the buffer is still held; prefetch 1 lets the
+     * others through. */
+    wait_stat (src, "acked", 3, 10);
+    wait_counts (queue, 0, 0, 10);
+    collector_release_held (c);
+  } else {
+    /* The buffer is alive: the delivery must stay unacked, however long we
+     * wait, and prefetch=1 holds back the rest. */
+    g_usleep (G_USEC_PER_SEC);
+    g_assert_cmpuint (stat_u64 (src, "acked"), ==, 0);
+    g_assert_cmpuint (stat_inflight (src), ==, 1);
+    g_assert_cmpuint (c->total, ==, 1);
+    wait_counts (queue, 2, 1, 10);
+    collector_release_held (c);
+    /* Released: acked, and the next two flow through and are acked too. */
+    wait_stat (src, "acked", 3, 10);
+    wait_counts (queue, 0, 0, 10);
+    g_assert_cmpuint (c->total, ==, 3);
+  }
+  assert_no_error (p);
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  edgefaas_amqp_conn_close (conn);
+  collector_free (c);
+  g_free (queue);
+}
+
+static void
+test_ack_after_processing (void)
+{
+  run_ack_mode (FALSE);
+}
+
+static void
+test_ack_immediate (void)
+{
+  run_ack_mode (TRUE);
+}
+
+/* --------------------------------------------------------------- poison ---- */
+
+typedef struct
+{
+  const gchar *name;
+  const gchar *code;            /* expected reason-code in the warning details */
+} Poison;
+
+static void
+test_poison (void)
+{
+  gchar *queue = queue_name ("poison");
+  gchar *dead = g_strdup_printf ("%s.dead", queue);
+  gchar *root = ef_test_mkdtemp ("amqpsrc-poison");
+  gchar *frames = g_build_filename (root, "frames", NULL);
+  EdgefaasAmqpConn *conn;
+  GstElement *p, *src;
+  GstBus *bus;
+  GstMessage *m;
+  Collector *c = collector_new ();
+  GPtrArray *codes = g_ptr_array_new_with_free_func (g_free);
+  GstState state;
+  const Poison expected[] = {
+    {"non-JSON", "not-json"},
+    {"wrong schema", "wrong-schema"},
+    {"missing file", "frameref-not-found"},
+    {"../../etc/passwd", "frameref-outside-root"},
+    {"symlink escape", "frameref-outside-root"},
+    {"hash mismatch", "hash-mismatch"},
+    {"100 MB body", "too-large"},
+  };
+
+  g_assert_cmpint (g_mkdir_with_parents (frames, 0755), ==, 0);
+  declare_queue (queue);
+  conn = pub_open ();
+
+  {
+    const gchar *not_json = "this is {not json";
+    gchar *json = frame_event_json (1, FALSE, "file:///x/y.jpg", 10, NULL);
+    gchar *wrong, *uri, *path, *link;
+    GBytes *payload = make_payload (2, 1000);
+    gchar *sha = sha_of (payload);
+    gchar *bad_sha = g_strdup (sha);
+    gsize big = 100 * 1024 * 1024;
+    guint8 *bigbody;
+
+    publish (conn, queue, not_json, strlen (not_json), "application/json", NULL);
+
+    wrong = g_strdup (json);
+    memcpy (strstr (wrong, "edgefaas.frame/v1"), "edgefaas.fraXX/v1", 17);
+    publish (conn, queue, wrong, strlen (wrong), "application/json", NULL);
+    g_free (wrong);
+    g_free (json);
+
+    path = g_build_filename (frames, "missing.jpg", NULL);
+    uri = g_filename_to_uri (path, NULL, NULL);
+    json = frame_event_json (3, FALSE, uri, 100, NULL);
+    publish (conn, queue, json, strlen (json), "application/json", NULL);
+    g_free (json);
+    g_free (uri);
+    g_free (path);
+
+    uri = g_strdup_printf ("file://%s/../../../../../../../../etc/passwd", frames);
+    json = frame_event_json (4, FALSE, uri, 100, NULL);
+    publish (conn, queue, json, strlen (json), "application/json", NULL);
+    g_free (json);
+    g_free (uri);
+
+    link = g_build_filename (frames, "escape.jpg", NULL);
+    g_assert_cmpint (symlink ("/etc/passwd", link), ==, 0);
+    uri = g_filename_to_uri (link, NULL, NULL);
+    json = frame_event_json (5, FALSE, uri, 100, NULL);
+    publish (conn, queue, json, strlen (json), "application/json", NULL);
+    g_free (json);
+    g_free (uri);
+    g_free (link);
+
+    bad_sha[0] = bad_sha[0] == 'a' ? 'b' : 'a';
+    json = frame_event_json (6, TRUE, NULL, 1000, bad_sha);
+    publish (conn, queue, g_bytes_get_data (payload, NULL), 1000, "image/jpeg", json);
+    g_free (json);
+
+    bigbody = g_malloc0 (big);
+    json = frame_event_json (7, TRUE, NULL, 1000, NULL);
+    publish (conn, queue, bigbody, big, "image/jpeg", json);
+    g_free (bigbody);
+    g_free (json);
+
+    /* And one good message after all of them. */
+    json = frame_event_json (8, TRUE, NULL, 1000, sha);
+    publish (conn, queue, g_bytes_get_data (payload, NULL), 1000, "image/jpeg", json);
+    g_free (json);
+    g_free (sha);
+    g_free (bad_sha);
+    g_bytes_unref (payload);
+  }
+  g_assert_cmpuint (wait_ready (conn, queue, G_N_ELEMENTS (expected) + 1), ==, G_N_ELEMENTS (expected) + 1);
+
+  {
+    gchar *props = g_strdup_printf ("frame-root=%s prefetch=2", frames);
+    p = make_collecting_pipeline (queue, props, c);
+    g_free (props);
+  }
+  src = get_el (p, "src");
+  set_state_sync (p, GST_STATE_PLAYING);
+  collector_wait_total (c, 1, 60);
+  g_assert_cmpuint (c->total, ==, 1);
+  g_assert_true (g_hash_table_contains (c->seen, GUINT_TO_POINTER (8)));
+
+  /* Every poison message is in <queue>.dead, the good one was acked. */
+  for (guint i = 0; i < 100 && ready_count (conn, dead) < G_N_ELEMENTS (expected); i++)
+    g_usleep (100 * 1000);
+  g_assert_cmpuint (ready_count (conn, dead), ==, G_N_ELEMENTS (expected));
+  wait_stat (src, "acked", 1, 5);
+  wait_counts (queue, 0, 0, 10);
+  g_assert_cmpuint (stat_u64 (src, "rejected"), ==, G_N_ELEMENTS (expected));
+
+  /* Still running. */
+  g_assert_cmpint (gst_element_get_state (p, &state, NULL, 0), ==, GST_STATE_CHANGE_SUCCESS);
+  g_assert_cmpint (state, ==, GST_STATE_PLAYING);
+
+  /* One warning per poison message, in order, naming the reason. */
+  bus = gst_element_get_bus (p);
+  while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING | GST_MESSAGE_ERROR))) {
+    const GstStructure *details = NULL;
+    GError *e = NULL;
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+      gst_message_parse_error (m, &e, NULL);
+      g_error ("pipeline error: %s", e->message);
+    }
+    gst_message_parse_warning (m, &e, NULL);
+    gst_message_parse_warning_details (m, &details);
+    g_test_message ("warning %s details %" GST_PTR_FORMAT, e->message, details);
+    if (details && gst_structure_has_field (details, "reason-code")) {
+      g_assert_nonnull (strstr (e->message, "dead-lettered"));
+      g_assert_null (strstr (e->message, ef_broker_password (broker)));
+      g_ptr_array_add (codes, g_strdup (gst_structure_get_string (details, "reason-code")));
+      g_test_message ("warning: %s", e->message);
+    }
+    g_error_free (e);
+    gst_message_unref (m);
+  }
+  gst_object_unref (bus);
+  g_assert_cmpuint (codes->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++) {
+    if (g_strcmp0 (codes->pdata[i], expected[i].code) != 0)
+      g_error ("poison '%s': reason code '%s', expected '%s'", expected[i].name,
+          (gchar *) codes->pdata[i], expected[i].code);
+  }
+
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  edgefaas_amqp_conn_close (conn);
+  g_ptr_array_unref (codes);
+  collector_free (c);
+  ef_test_rm_rf (root);
+  g_free (root);
+  g_free (frames);
+  g_free (dead);
+  g_free (queue);
+}
+
+/* ---------------------------------------------------------------- drain ---- */
+
+static void
+test_drain_on_eos (void)
+{
+  const guint n = 10;
+  gchar *queue = queue_name ("drain");
+  Collector *c = collector_new ();
+  EdgefaasAmqpConn *conn;
+  GstElement *p, *src;
+  guint ready, unacked;
+
+  declare_queue (queue);
+  conn = pub_open ();
+  for (guint i = 0; i < n; i++) {
+    GBytes *payload = make_payload (i, 500);
+    gchar *json = frame_event_json (i, TRUE, NULL, 500, NULL);
+    publish (conn, queue, g_bytes_get_data (payload, NULL), 500, "image/jpeg", json);
+    g_free (json);
+    g_bytes_unref (payload);
+  }
+  g_assert_cmpuint (wait_ready (conn, queue, n), ==, n);
+
+  /* A slow downstream: identity sleeps 300 ms per buffer, and the first buffer
+   * is held by the test. */
+  c->hold = 1;
+  p = make_pipeline (queue, "prefetch=3", "identity sleep-time=300000 ! " COLLECT_SINK);
+  g_signal_connect (get_el (p, "sink"), "handoff", G_CALLBACK (on_handoff), c);
+  src = get_el (p, "src");
+  set_state_sync (p, GST_STATE_PLAYING);
+  collector_wait_total (c, 1, 10);
+
+  g_assert_true (gst_element_send_event (p, gst_event_new_eos ()));
+  /* While the held buffer lives, no EOS: the source waits for it. */
+  g_usleep (1500 * 1000);
+  g_assert_false (got_eos (p));
+  g_assert_cmpuint (stat_inflight (src), >=, 1);
+  collector_release_held (c);
+  wait_eos (p, 20);
+
+  g_assert_cmpuint (stat_u64 (src, "pushed"), ==, c->total);
+  g_assert_cmpuint (stat_u64 (src, "acked"), ==, c->total);
+  g_assert_cmpuint (c->total, <, n);
+  g_test_message ("drain: %u pushed and acked, %" G_GUINT64_FORMAT " requeued", c->total,
+      stat_u64 (src, "requeued"));
+  /* In-flight acked, the rest back in the queue, nothing unacked, before NULL. */
+  broker_counts (queue, &ready, &unacked);
+  g_assert_cmpuint (unacked, ==, 0);
+  g_assert_cmpuint (ready, ==, n - c->total);
+
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  edgefaas_amqp_conn_close (conn);
+  collector_free (c);
+  g_free (queue);
+}
+
+/* --------------------------------------------------------- idle timeout ---- */
+
+static void
+test_idle_timeout (void)
+{
+  gchar *queue = queue_name ("idle");
+  Collector *c = collector_new ();
+  GstElement *p;
+  gint64 t0, dt;
+
+  declare_queue (queue);
+  p = make_collecting_pipeline (queue, "idle-timeout=2", c);
+  t0 = g_get_monotonic_time ();
+  set_state_sync (p, GST_STATE_PLAYING);
+  wait_eos (p, 10);
+  dt = g_get_monotonic_time () - t0;
+  g_assert_cmpuint (c->total, ==, 0);
+  g_assert_cmpint (dt, >=, 2 * G_USEC_PER_SEC - 100000);
+  g_assert_cmpint (dt, <, 6 * G_USEC_PER_SEC);
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  collector_free (c);
+  g_free (queue);
+}
+
+/* ------------------------------------------------------ configuration ---- */
+
+static void
+expect_start_error (const gchar * desc, GQuark domain, gint code, const gchar * must_not_contain)
+{
+  GError *err = NULL;
+  GstElement *p = gst_parse_launch (desc, &err);
+  GstBus *bus;
+  GstMessage *m;
+
+  g_assert_no_error (err);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  bus = gst_element_get_bus (p);
+  m = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_ERROR);
+  g_assert_nonnull (m);
+  gst_message_parse_error (m, &err, NULL);
+  g_assert_error (err, domain, code);
+  if (must_not_contain)
+    g_assert_null (strstr (err->message, must_not_contain));
+  g_error_free (err);
+  gst_message_unref (m);
+  gst_object_unref (bus);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+}
+
+static void
+test_config_errors (void)
+{
+  gchar *desc;
+  gchar *pwfile = g_build_filename (g_get_tmp_dir (), "amqpsrc-wrong-pw", NULL);
+
+  /* A password inside the URL is refused. */
+  desc = g_strdup_printf ("amqpsrc url=amqp://edgefaas:hunter2@127.0.0.1:%u/ queue=q ! fakesink",
+      ef_broker_amqp_port (broker));
+  expect_start_error (desc, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "hunter2");
+  g_free (desc);
+  /* No queue. */
+  desc = g_strdup_printf ("amqpsrc url=%s ! fakesink", ef_broker_url (broker));
+  expect_start_error (desc, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, NULL);
+  g_free (desc);
+  /* Wrong password from a credentials file: a clear NOT_AUTHORIZED error. */
+  g_assert_true (g_file_set_contents (pwfile, "wrong-password\n", -1, NULL));
+  desc = g_strdup_printf ("amqpsrc url=%s queue=q credentials-file=%s ! fakesink",
+      ef_broker_url (broker), pwfile);
+  expect_start_error (desc, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+      "wrong-password");
+  g_free (desc);
+  /* No such queue without declare. */
+  desc = g_strdup_printf ("amqpsrc url=%s queue=does-not-exist-%u ! fakesink",
+      ef_broker_url (broker), g_random_int ());
+  expect_start_error (desc, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ, NULL);
+  g_free (desc);
+  g_unlink (pwfile);
+  g_free (pwfile);
+}
+
+/* ------------------------------------------------------------- SIGKILL ---- */
+
+static GPid
+spawn_consumer (const gchar * queue, const gchar * outdir, const gchar * extra)
+{
+  gchar *cmd = g_strdup_printf ("exec gst-launch-1.0 -q amqpsrc url=%s queue=%s prefetch=4 %s ! "
+      "identity sleep-time=5000 ! multifilesink location=%s/out-%%05d.bin",
+      ef_broker_url (broker), queue, extra, outdir);
+  gchar *argv[] = { (gchar *) "/bin/sh", (gchar *) "-c", cmd, NULL };
+  GError *err = NULL;
+  GPid pid = 0;
+  g_assert_true (g_spawn_async (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+          &err));
+  g_assert_no_error (err);
+  g_free (cmd);
+  return pid;
+}
+
+/* Sequence numbers found in the first 8 bytes of each output file. */
+static guint
+collect_outputs (const gchar * dir, GHashTable * counts)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+  guint files = 0;
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d))) {
+    gchar *path = g_build_filename (dir, name, NULL);
+    gchar *data = NULL;
+    gsize len = 0;
+    guint64 seq = 0;
+    g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+    g_assert_cmpuint (len, >=, sizeof (seq));
+    memcpy (&seq, data, sizeof (seq));
+    g_hash_table_insert (counts, GUINT_TO_POINTER ((guint) seq),
+        GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts,
+                    GUINT_TO_POINTER ((guint) seq))) + 1));
+    files++;
+    g_free (data);
+    g_free (path);
+  }
+  g_dir_close (d);
+  return files;
+}
+
+static void
+test_sigkill_consumer (void)
+{
+  const guint n = 300;
+  gchar *queue = queue_name ("kill");
+  gchar *dir1 = ef_test_mkdtemp ("amqpsrc-kill1");
+  gchar *dir2 = ef_test_mkdtemp ("amqpsrc-kill2");
+  GHashTable *counts = g_hash_table_new (NULL, NULL);
+  EdgefaasAmqpConn *conn;
+  GPid pid;
+  gint status = 0;
+  guint first, second, dups = 0;
+  gint64 end;
+
+  declare_queue (queue);
+  conn = pub_open ();
+  for (guint i = 0; i < n; i++) {
+    GBytes *payload = make_payload (i, 2000);
+    gchar *sha = sha_of (payload);
+    gchar *json = frame_event_json (i, TRUE, NULL, 2000, sha);
+    publish (conn, queue, g_bytes_get_data (payload, NULL), 2000, "image/jpeg", json);
+    g_free (json);
+    g_free (sha);
+    g_bytes_unref (payload);
+  }
+  g_assert_cmpuint (wait_ready (conn, queue, n), ==, n);
+
+  /* ~5 ms per frame: kill it once it has written a good part but not all. */
+  pid = spawn_consumer (queue, dir1, "");
+  end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  for (;;) {
+    GDir *d = g_dir_open (dir1, 0, NULL);
+    guint k = 0;
+    while (g_dir_read_name (d))
+      k++;
+    g_dir_close (d);
+    if (k >= n / 3)
+      break;
+    g_assert_cmpint (g_get_monotonic_time (), <, end);
+    g_usleep (20 * 1000);
+  }
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFSIGNALED (status));
+  g_spawn_close_pid (pid);
+
+  /* Restart: this one stops on its own once the queue stays empty. */
+  pid = spawn_consumer (queue, dir2, "idle-timeout=3");
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  g_spawn_close_pid (pid);
+
+  first = collect_outputs (dir1, counts);
+  second = collect_outputs (dir2, counts);
+  g_assert_cmpuint (first, >, 0);
+  g_assert_cmpuint (first, <, n);
+  g_assert_cmpuint (second, >, 0);
+  /* None lost; duplicates allowed (at-least-once) and reported. */
+  g_assert_cmpuint (g_hash_table_size (counts), ==, n);
+  for (guint i = 0; i < n; i++) {
+    guint c = GPOINTER_TO_UINT (g_hash_table_lookup (counts, GUINT_TO_POINTER (i)));
+    g_assert_cmpuint (c, >=, 1);
+    dups += c - 1;
+  }
+  g_test_message ("SIGKILL: first run %u frames, second run %u, duplicates %u", first, second,
+      dups);
+  g_assert_cmpuint (first + second, ==, n + dups);
+  wait_counts (queue, 0, 0, 10);
+
+  edgefaas_amqp_conn_close (conn);
+  g_hash_table_destroy (counts);
+  ef_test_rm_rf (dir1);
+  ef_test_rm_rf (dir2);
+  g_free (dir1);
+  g_free (dir2);
+  g_free (queue);
+}
+
+/* ----------------------------------------------- broker down / restart ---- */
+
+static void
+test_broker_restart_and_prompt_stop (void)
+{
+  const guint n = 50;
+  gchar *queue = queue_name ("restart");
+  Collector *c = collector_new ();
+  EdgefaasAmqpConn *conn;
+  GstElement *p, *src;
+  GError *err = NULL;
+  gint64 t0, dt;
+  GstBus *bus;
+  GstMessage *m;
+  gboolean warned = FALSE;
+
+  declare_queue (queue);
+  conn = pub_open ();
+  for (guint i = 0; i < n; i++) {
+    GBytes *payload = make_payload (i, 700);
+    gchar *json = frame_event_json (i, TRUE, NULL, 700, NULL);
+    publish (conn, queue, g_bytes_get_data (payload, NULL), 700, "image/jpeg", json);
+    g_free (json);
+    g_bytes_unref (payload);
+  }
+  g_assert_cmpuint (wait_ready (conn, queue, n), ==, n);
+  edgefaas_amqp_conn_close (conn);
+
+  p = make_collecting_pipeline (queue, "prefetch=5", c);
+  src = get_el (p, "src");
+  set_state_sync (p, GST_STATE_PLAYING);
+  collector_wait_total (c, n, 20);
+  wait_stat (src, "acked", n, 10);
+
+  /* Broker gone while the consumer waits. */
+  g_assert_true (ef_broker_stop (broker, &err));
+  g_assert_no_error (err);
+  g_usleep (1500 * 1000);
+  bus = gst_element_get_bus (p);
+  while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    warned = TRUE;
+    gst_message_unref (m);
+  }
+  g_assert_true (warned);
+  assert_no_error (p);
+
+  g_assert_true (ef_broker_restart (broker, &err));
+  g_assert_no_error (err);
+  conn = pub_open ();
+  for (guint i = n; i < 2 * n; i++) {
+    GBytes *payload = make_payload (i, 700);
+    gchar *json = frame_event_json (i, TRUE, NULL, 700, NULL);
+    publish (conn, queue, g_bytes_get_data (payload, NULL), 700, "image/jpeg", json);
+    g_free (json);
+    g_bytes_unref (payload);
+  }
+  /* (the reconnected consumer may already be taking them: no ready count here) */
+  edgefaas_amqp_conn_close (conn);
+  collector_wait_total (c, 2 * n, 60);
+  g_assert_cmpuint (g_hash_table_size (c->seen), ==, 2 * n);
+  g_assert_cmpuint (stat_u64 (src, "reconnects"), >=, 1);
+  wait_stat (src, "acked", 2 * n, 10);
+  wait_counts (queue, 0, 0, 10);
+
+  /* Now stop the broker again and ask for NULL: must return promptly. */
+  g_assert_true (ef_broker_stop (broker, &err));
+  g_assert_no_error (err);
+  g_usleep (500 * 1000);
+  t0 = g_get_monotonic_time ();
+  g_assert_cmpint (gst_element_set_state (p, GST_STATE_NULL), ==, GST_STATE_CHANGE_SUCCESS);
+  dt = g_get_monotonic_time () - t0;
+  g_test_message ("PLAYING -> NULL with the broker down took %" G_GINT64_FORMAT " ms",
+      dt / 1000);
+  g_assert_cmpint (dt, <, 2 * G_USEC_PER_SEC);
+
+  /* And while it is reconnecting from the start (broker down at PLAYING). */
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  g_usleep (1000 * 1000);
+  t0 = g_get_monotonic_time ();
+  g_assert_cmpint (gst_element_set_state (p, GST_STATE_NULL), ==, GST_STATE_CHANGE_SUCCESS);
+  dt = g_get_monotonic_time () - t0;
+  g_assert_cmpint (dt, <, 2 * G_USEC_PER_SEC);
+
+  gst_object_unref (bus);
+  gst_object_unref (p);
+  g_assert_true (ef_broker_restart (broker, &err));
+  g_assert_no_error (err);
+  collector_free (c);
+  g_free (queue);
+}
+
+int
+main (int argc, char **argv)
+{
+  GError *err = NULL;
+  int ret;
+
+  ef_test_init (&argc, &argv);
+  broker = ef_broker_start (NULL, &err);
+  if (broker == NULL)
+    g_error ("cannot start the private RabbitMQ broker: %s", err ? err->message : "?");
+  ef_broker_export_env (broker);
+
+  g_test_add_func ("/amqpsrc/config-errors", test_config_errors);
+  g_test_add_func ("/amqpsrc/round-trip-inline", test_round_trip_inline);
+  g_test_add_func ("/amqpsrc/round-trip-reference", test_round_trip_reference);
+  g_test_add_func ("/amqpsrc/ack-after-processing", test_ack_after_processing);
+  g_test_add_func ("/amqpsrc/ack-immediate", test_ack_immediate);
+  g_test_add_func ("/amqpsrc/poison", test_poison);
+  g_test_add_func ("/amqpsrc/drain-on-eos", test_drain_on_eos);
+  g_test_add_func ("/amqpsrc/idle-timeout", test_idle_timeout);
+  g_test_add_func ("/amqpsrc/sigkill-consumer", test_sigkill_consumer);
+  g_test_add_func ("/amqpsrc/broker-restart-and-prompt-stop",
+      test_broker_restart_and_prompt_stop);
+  ret = g_test_run ();
+  ef_broker_free (broker);
+  return ret;
+}
