@@ -343,6 +343,22 @@ parse_text (YoloCfg * cfg, const gchar * text, GError ** error)
       o.key = g_strndup (l->str, eq - l->str);
       o.value = g_strdup (eq + 1);
       o.line = lineno;
+      /* darknet reads the first of two equal keys, OpenCV the last: refuse
+       * the ambiguity (except [net] training keys, which we rewrite) */
+      if (cur->type != SEC_NET || strcmp (o.key, "width") == 0
+          || strcmp (o.key, "height") == 0 || strcmp (o.key, "channels") == 0) {
+        const CfgOption *prev = find_opt (cur, o.key);
+        if (prev) {
+          g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_SYNTAX,
+              "%s:%d: [%s] %s= given twice (first at line %d); darknet would "
+              "use the first, OpenCV the last", cfg->path, lineno, cur->name,
+              o.key, prev->line);
+          g_free (o.key);
+          g_free (o.value);
+          g_string_free (l, TRUE);
+          goto out;
+        }
+      }
       g_array_append_val (cur->options, o);
       g_string_free (l, TRUE);
     }

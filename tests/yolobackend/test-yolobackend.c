@@ -617,12 +617,15 @@ test_param_count_vs_libdarknet (void)
   const gchar *cfgs[] = {
     "models/cfg/yolov3-tiny.cfg",
     FASTEST ".cfg",
+    "/usr/share/darknet/cfg/yolov3-spp.cfg",
+    "/usr/share/darknet/cfg/yolov2-tiny.cfg",
     "models/yolo-fastest-1.1-xl-coco/yolo-fastest-1.1-xl.cfg",
   };
   gchar *dir = ef_test_mkdtemp ("yolo-dncount");
 
   for (guint i = 0; i < G_N_ELEMENTS (cfgs); i++) {
-    gchar *path = ef_test_shared_path (cfgs[i]);
+    gchar *path = g_path_is_absolute (cfgs[i]) ? g_strdup (cfgs[i])
+        : ef_test_shared_path (cfgs[i]);
     gchar *tmp, *text;
     GError *error = NULL;
     YoloCfg *cfg;

@@ -607,6 +607,75 @@ test_generated_weights (Fixture * f, gconstpointer data)
   g_free (c);
 }
 
+static void
+test_cfg_duplicate_key (Fixture * f, gconstpointer data)
+{
+  gchar *path, *where;
+  GError *error = NULL;
+
+  if (!f->cfg)
+    return;
+  path = cfg_with_line (f, "dup.cfg", 31,
+      "[convolutional]\nfilters=8\nsize=1\nfilters=16\nactivation=leaky\n");
+  where = g_strdup_printf ("%s:34:", path);
+  g_assert_null (yolo_cfg_load (path, &error));
+  g_assert_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_SYNTAX);
+  g_assert_true (g_str_has_prefix (error->message, where));
+  g_assert_nonnull (strstr (error->message, "line 32"));
+  g_clear_error (&error);
+  g_free (where);
+  g_free (path);
+}
+
+/* Every cfg Debian's darknet package ships: the validator either accepts it
+ * (and then the weights size it demands is positive and the detection layers
+ * are there) or refuses it with an error naming the file; never a crash. The
+ * YOLO detectors among them (v2, v3, v3-tiny, v3-spp) are accepted. */
+static void
+test_debian_cfgs (void)
+{
+  const gchar *dirname = "/usr/share/darknet/cfg";
+  const gchar *must_load[] = { "yolov2.cfg", "yolov2-tiny.cfg", "yolov3.cfg",
+    "yolov3-tiny.cfg", "yolov3-spp.cfg", "yolov3-voc.cfg", NULL
+  };
+  GDir *dir = g_dir_open (dirname, 0, NULL);
+  const gchar *name;
+  guint n_loaded = 0, n_refused = 0;
+
+  if (!dir) {
+    g_test_message ("CANNOT RUN: %s missing (apt-get install darknet)", dirname);
+    g_test_fail ();
+    return;
+  }
+  while ((name = g_dir_read_name (dir))) {
+    gchar *path;
+    GError *error = NULL;
+    YoloCfg *cfg;
+    if (!g_str_has_suffix (name, ".cfg"))
+      continue;
+    path = g_build_filename (dirname, name, NULL);
+    cfg = yolo_cfg_load (path, &error);
+    if (cfg) {
+      n_loaded++;
+      g_assert_no_error (error);
+      g_assert_cmpuint (yolo_cfg_param_count (cfg, NULL), >, 0);
+      g_assert_cmpuint (yolo_cfg_n_outputs (cfg), >, 0);
+      yolo_cfg_free (cfg);
+    } else {
+      n_refused++;
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == YOLO_CFG_ERROR);
+      g_assert_true (g_str_has_prefix (error->message, path));
+      g_assert_false (g_strv_contains (must_load, name));
+      g_clear_error (&error);
+    }
+    g_free (path);
+  }
+  g_dir_close (dir);
+  g_test_message ("%u accepted, %u refused", n_loaded, n_refused);
+  g_assert_cmpuint (n_loaded, >=, g_strv_length ((gchar **) must_load));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -637,6 +706,9 @@ main (int argc, char **argv)
   g_test_add ("/yolocfg/backend/activation-tables", Fixture, NULL,
       fixture_setup, test_activation_tables, fixture_teardown);
 
+  g_test_add ("/yolocfg/cfg/duplicate-key", Fixture, NULL, fixture_setup,
+      test_cfg_duplicate_key, fixture_teardown);
+  g_test_add_func ("/yolocfg/cfg/debian-cfgs", test_debian_cfgs);
   g_test_add ("/yolocfg/weights/generated", Fixture, NULL, fixture_setup,
       test_generated_weights, fixture_teardown);
   g_test_add ("/yolocfg/cfg/input-size", Fixture, NULL, fixture_setup,
