@@ -11,8 +11,9 @@
  *   4. the canonical path is opened relative to the root directory with
  *      openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) where the kernel has it
  *      (closes the window in which a component could be swapped for a symlink
- *      after realpath), else open(O_NOFOLLOW); always O_NONBLOCK so a FIFO can
- *      not block us;
+ *      after realpath); where it does not, the path is walked one component
+ *      at a time with openat(O_NOFOLLOW) from the root; always O_NONBLOCK so a
+ *      FIFO can not block us;
  *   5. fstat on that fd: regular file only, size <= max_bytes and == the expected
  *      size, checked BEFORE reading; at most max_bytes + 1 bytes are ever read;
  *   6. SHA-256 (GChecksum) compared with the expected hash.
@@ -247,40 +248,91 @@ edgefaas_frameref_resolve (const gchar * uri, const gchar * root, GError ** erro
   return resolve (uri, root, NULL, error);
 }
 
+/* Fallback without openat2: walk the canonical path one component at a time
+ * from the root directory with O_NOFOLLOW, so a component that became a
+ * symlink since realpath() is refused (ELOOP / ENOTDIR) at every level. */
+static gint
+open_walk (const gchar * croot, const gchar * path, gint flags)
+{
+  const gchar *rel = path + strlen (croot);
+  gchar **parts;
+  gint dfd, fd = -1, err = 0;
+  guint n, i;
+
+  while (*rel == '/')
+    rel++;
+  parts = g_strsplit (rel, "/", -1);
+  n = g_strv_length (parts);
+  dfd = open (croot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || n == 0) {
+    err = dfd < 0 ? errno : ENOENT;
+    goto out;
+  }
+  for (i = 0; i < n; i++) {
+    gboolean last = i + 1 == n;
+    gint next;
+
+    if (parts[i][0] == '\0' || strcmp (parts[i], ".") == 0 || strcmp (parts[i], "..") == 0) {
+      err = EXDEV;
+      break;
+    }
+    next = openat (dfd, parts[i], last ? flags :
+        (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (next < 0) {
+      err = errno;
+      break;
+    }
+    close (dfd);
+    dfd = -1;
+    if (last) {
+      fd = next;
+      break;
+    }
+    dfd = next;
+  }
+out:
+  if (dfd >= 0)
+    close (dfd);
+  g_strfreev (parts);
+  if (fd < 0)
+    errno = err ? err : ENOENT;
+  return fd;
+}
+
 /* Opens canonical @path (below canonical @croot) read-only, never following a
- * symlink, never blocking. */
+ * symlink at any level, never blocking. EDGEFAAS_FRAMEREF_NO_OPENAT2 set in the
+ * environment forces the fallback (used by the tests to cover it). */
 static gint
 open_beneath (const gchar * croot, const gchar * path)
 {
   gint flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
 #if defined(__linux__) && defined(SYS_openat2)
-  {
-    static gint have_openat2 = 1;       /* racy but monotonic: 1 → 0 once */
-    if (g_atomic_int_get (&have_openat2)) {
-      gint dfd = open (croot, O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (dfd >= 0) {
-        struct open_how how = { 0 };
-        const gchar *rel = path + strlen (croot);
-        gint fd, err;
+  static gint have_openat2 = 1;         /* racy but monotonic: 1 → 0 once */
 
-        while (*rel == '/')
-          rel++;
-        how.flags = (guint64) flags;
-        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-        fd = (gint) syscall (SYS_openat2, dfd, rel, &how, sizeof (how));
-        err = errno;
-        close (dfd);
-        if (fd >= 0 || (err != ENOSYS && err != EPERM && err != EINVAL)) {
-          errno = err;
-          return fd;
-        }
-        if (err == ENOSYS)
-          g_atomic_int_set (&have_openat2, 0);
+  if (g_atomic_int_get (&have_openat2) && !g_getenv ("EDGEFAAS_FRAMEREF_NO_OPENAT2")) {
+    gint dfd = open (croot, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      struct open_how how = { 0 };
+      const gchar *rel = path + strlen (croot);
+      gint fd, err;
+
+      while (*rel == '/')
+        rel++;
+      how.flags = (guint64) flags;
+      how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+      fd = (gint) syscall (SYS_openat2, dfd, rel, &how, sizeof (how));
+      err = errno;
+      close (dfd);
+      if (fd >= 0 || (err != ENOSYS && err != EPERM)) {
+        errno = err;
+        return fd;
       }
+      /* no openat2 here (old kernel, seccomp): remember, use the walk */
+      g_atomic_int_set (&have_openat2, 0);
     }
   }
 #endif
-  return open (path, flags);
+  return open_walk (croot, path, flags);
 }
 
 GBytes *
@@ -306,7 +358,8 @@ edgefaas_frameref_load (const gchar * uri, const gchar * root, guint64 max_bytes
   fd = open_beneath (croot, path);
   if (fd < 0) {
     gint err = errno;
-    gint code = err == ELOOP || err == EXDEV ? EDGEFAAS_FRAMEREF_ERROR_OUTSIDE_ROOT :
+    gint code = err == ELOOP || err == EXDEV || err == ENOTDIR ?
+        EDGEFAAS_FRAMEREF_ERROR_OUTSIDE_ROOT :
         err == ENOENT ? EDGEFAAS_FRAMEREF_ERROR_NOT_FOUND : EDGEFAAS_FRAMEREF_ERROR_IO;
     g_set_error (error, EDGEFAAS_FRAMEREF_ERROR, code, "frame uri \"%s\": %s", p,
         code == EDGEFAAS_FRAMEREF_ERROR_OUTSIDE_ROOT ?

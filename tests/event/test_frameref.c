@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdio.h>
 #include <unistd.h>
 
 typedef struct
@@ -536,6 +537,84 @@ test_refuse_missing (Fx * fx, gconstpointer data)
   g_free (uri);
 }
 
+
+/* A directory inside the root is swapped, atomically and continuously, with a
+ * symlink to a directory outside, while frames are loaded through it. Between
+ * realpath() and open() the path may change under us; the secret outside must
+ * never be returned. */
+typedef struct
+{
+  gchar *a, *b;
+  gint stop;
+  guint swaps;
+} Flipper;
+
+static gpointer
+flip (gpointer data)
+{
+  Flipper *f = data;
+
+  while (!g_atomic_int_get (&f->stop)) {
+    if (renameat2 (AT_FDCWD, f->a, AT_FDCWD, f->b, RENAME_EXCHANGE) != 0)
+      g_error ("renameat2(RENAME_EXCHANGE): %s", g_strerror (errno));
+    f->swaps++;
+  }
+  return NULL;
+}
+
+static void
+test_swap_race (Fx * fx, gconstpointer data)
+{
+  gboolean fallback = GPOINTER_TO_INT (data);
+  gchar *dir = g_build_filename (fx->root, "dir", NULL);
+  gchar *lnk = g_build_filename (fx->root, "lnk", NULL);
+  gchar *inside = g_build_filename (dir, "secret.jpg", NULL);
+  gchar *uri = uri_for (inside);
+  Flipper f = { dir, lnk, 0, 0 };
+  GThread *t;
+  guint ok = 0, refused = 0;
+  gint64 end;
+
+  /* the same file name inside and outside, different content */
+  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (inside, "inside", -1, NULL));
+  g_assert_cmpint (symlink (fx->outside, lnk), ==, 0);
+
+  /* the kernel's openat2, or the component walk used where it is missing */
+  if (fallback)
+    g_setenv ("EDGEFAAS_FRAMEREF_NO_OPENAT2", "1", TRUE);
+  t = g_thread_new ("flip", flip, &f);
+  end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < end) {
+    GError *error = NULL;
+    GBytes *b = edgefaas_frameref_load (uri, fx->root, 1024, 0, NULL, &error);
+    if (b) {
+      gsize n;
+      const gchar *d = g_bytes_get_data (b, &n);
+      if (n != 6 || memcmp (d, "inside", 6) != 0)
+        g_error ("read %.*s through a swapped symlink", (int) n, d);
+      ok++;
+      g_bytes_unref (b);
+    } else {
+      g_assert_true (error->domain == EDGEFAAS_FRAMEREF_ERROR);
+      refused++;
+      g_clear_error (&error);
+    }
+  }
+  g_atomic_int_set (&f.stop, 1);
+  g_thread_join (t);
+  g_unsetenv ("EDGEFAAS_FRAMEREF_NO_OPENAT2");
+  g_test_message ("%u swaps, %u loads ok, %u refused", f.swaps, ok, refused);
+  /* both states were seen, or the test proved nothing */
+  g_assert_cmpuint (f.swaps, >, 100);
+  g_assert_cmpuint (ok, >, 0);
+  g_assert_cmpuint (refused, >, 0);
+  g_free (uri);
+  g_free (inside);
+  g_free (lnk);
+  g_free (dir);
+}
+
 static void
 test_resolve (Fx * fx, gconstpointer data)
 {
@@ -602,6 +681,10 @@ main (int argc, char **argv)
   ADD ("load/refuse-oversize", test_refuse_oversize);
   ADD ("load/refuse-size-and-hash-mismatch", test_refuse_size_and_hash_mismatch);
   ADD ("load/refuse-missing", test_refuse_missing);
+  g_test_add ("/frameref/load/swap-race-openat2", Fx, GINT_TO_POINTER (0), fx_setup,
+      test_swap_race, fx_teardown);
+  g_test_add ("/frameref/load/swap-race-walk", Fx, GINT_TO_POINTER (1), fx_setup,
+      test_swap_race, fx_teardown);
   ADD ("resolve", test_resolve);
 #undef ADD
   g_test_add_func ("/frameref/sanitize", test_sanitize);
