@@ -79,11 +79,6 @@
 GST_DEBUG_CATEGORY_STATIC (gst_amqp_src_debug);
 #define GST_CAT_DEFAULT gst_amqp_src_debug
 
-/* TEMPORARY until gst/edgefaas-frameref.c lands: a weak reference keeps the
- * plugin linking; by-reference messages are rejected while it is missing. */
-#pragma weak edgefaas_frameref_load
-#pragma weak edgefaas_frameref_error_quark
-
 #define EVENT_HEADER "edgefaas-event"
 #define REDELIVERY_HEADER "x-edgefaas-redeliveries"
 
@@ -1054,7 +1049,7 @@ bytes_to_str (amqp_bytes_t b)
 static const gchar *
 frameref_code (const GError * err)
 {
-  if (edgefaas_frameref_error_quark == NULL || err->domain != EDGEFAAS_FRAMEREF_ERROR)
+  if (err->domain != EDGEFAAS_FRAMEREF_ERROR)
     return "frameref-io";
   switch (err->code) {
     case EDGEFAAS_FRAMEREF_ERROR_BAD_URI:
@@ -1158,11 +1153,6 @@ decode_delivery (GstAmqpSrc * self, const amqp_envelope_t * env,
       *code = "no-frame-root";
       *reason = g_strdup_printf ("frame reference %s but no frame-root is configured",
           ev->frame.uri);
-      return FALSE;
-    }
-    if (edgefaas_frameref_load == NULL) {
-      *code = "frameref-unsupported";
-      *reason = g_strdup ("frame references are not supported by this build");
       return FALSE;
     }
     *out_bytes = edgefaas_frameref_load (ev->frame.uri, st->s.frame_root, st->s.max_bytes,
