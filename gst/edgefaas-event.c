@@ -417,7 +417,9 @@ static void
 add_double (JsonBuilder * b, const gchar * name, gdouble v)
 {
   json_builder_set_member_name (b, name);
-  json_builder_add_double_value (b, v);
+  /* JSON has no NaN/Infinity: json-glib would write "nan", which no parser
+   * reads. Write 0 so the document stays valid JSON. */
+  json_builder_add_double_value (b, isfinite (v) ? v : 0.0);
 }
 
 static void

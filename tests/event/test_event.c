@@ -5,6 +5,7 @@
 #include "edgefaas.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <string.h>
 
 /* ------------------------------------------------------------ fixtures */
@@ -627,6 +628,27 @@ test_size_limit (void)
   edgefaas_frame_event_free (ev);
 }
 
+
+static void
+test_non_finite_written_as_zero (void)
+{
+  EdgefaasFrameEvent *ev = make_frame_event (FALSE, 1);
+  EdgefaasFrameEvent *back;
+  GError *error = NULL;
+  gchar *json;
+
+  ev->motion_score = NAN;
+  g_array_index (ev->motion_boxes, EdgefaasBox, 0).score = INFINITY;
+  json = edgefaas_frame_event_to_json (ev, NULL);
+  back = edgefaas_frame_event_from_json (json, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (back->motion_score, ==, 0.0);
+  g_assert_cmpfloat (g_array_index (back->motion_boxes, EdgefaasBox, 0).score, ==, 0.0);
+  edgefaas_frame_event_free (back);
+  g_free (json);
+  edgefaas_frame_event_free (ev);
+}
+
 /* ------------------------------------------------------------ docs/examples */
 
 static void
@@ -701,6 +723,7 @@ main (int argc, char **argv)
   g_test_add_func ("/event/detection/x-max-below-x-min", test_detection_x_max_below_x_min);
   g_test_add_func ("/event/unknown-members-ignored", test_unknown_members_ignored);
   g_test_add_func ("/event/frame/too-many-boxes", test_too_many_boxes);
+  g_test_add_func ("/event/frame/non-finite-written-as-zero", test_non_finite_written_as_zero);
   g_test_add_func ("/event/syntax-errors", test_syntax_errors);
   g_test_add_func ("/event/size-limit", test_size_limit);
   g_test_add_func ("/event/doc-examples", test_doc_examples_parse);
