@@ -98,6 +98,10 @@ static const gchar *const darknet2018_activations[] = {
 };
 #endif
 
+/* Bound for every integer option and every layer dimension: far above any
+ * real network, low enough that no shape or parameter product overflows. */
+#define MAX_DIM (1 << 16)
+
 typedef struct {
   gchar *key;
   gchar *value;
@@ -190,10 +194,16 @@ opt_int (const YoloCfg * cfg, const CfgSection * s, const gchar * key, gint def,
   }
   errno = 0;
   v = g_ascii_strtoll (o->value, &end, 10);
-  if (errno || end == o->value || *end != '\0' || v < G_MININT || v > G_MAXINT) {
+  if (errno || end == o->value || *end != '\0') {
     g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_SYNTAX,
         "%s:%d: [%s] %s=%s is not an integer", cfg->path, o->line, s->name,
         key, o->value);
+    return FALSE;
+  }
+  if (v < -MAX_DIM || v > MAX_DIM) {
+    g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_SYNTAX,
+        "%s:%d: [%s] %s=%s is out of range (|value| <= %d)", cfg->path,
+        o->line, s->name, key, o->value, MAX_DIM);
     return FALSE;
   }
   *out = (gint) v;
@@ -405,7 +415,9 @@ static gboolean
 infer_shapes (YoloCfg * cfg, GError ** error)
 {
   CfgSection *net = g_ptr_array_index (cfg->sections, 0);
-  gint w, h, c;
+  /* 64-bit so that no cfg value can overflow them before the bounds check at
+   * the end of each layer */
+  gint64 w, h, c;
   gint classes = -1;
 
   if (!opt_int (cfg, net, "width", 0, &cfg->width, error) ||
@@ -442,7 +454,7 @@ infer_shapes (YoloCfg * cfg, GError ** error)
         if (c % groups != 0 || filters % groups != 0)
           FAIL (YOLO_CFG_ERROR_SYNTAX, "%s:%d: [%s] groups=%d does not divide "
               "%d input channels / %d filters", cfg->path, s->line, s->name,
-              groups, c, filters);
+              groups, (gint) c, filters);
         if (pad)
           padding = size / 2;
         add_block (cfg, i, YOLO_PARAM_BIAS, filters, 0);
@@ -534,8 +546,8 @@ infer_shapes (YoloCfg * cfg, GError ** error)
           } else if (src->out_w != w || src->out_h != h) {
             g_array_unref (layers);
             FAIL (YOLO_CFG_ERROR_SYNTAX, "%s:%d: [route] concatenates layers "
-                "of different sizes (%dx%d and %dx%d)", cfg->path, s->line, w,
-                h, src->out_w, src->out_h);
+                "of different sizes (%dx%d and %dx%d)", cfg->path, s->line,
+                (gint) w, (gint) h, src->out_w, src->out_h);
           }
           sum_c += src->out_c;
         }
@@ -656,7 +668,7 @@ infer_shapes (YoloCfg * cfg, GError ** error)
               "+ %d) = %d input channels, the layer before gives %d (filters= "
               "of the previous [convolutional] does not match classes=)",
               cfg->path, s->line, s->name, n_anchors, cls, coords + 1,
-              n_anchors * (cls + coords + 1), c);
+              n_anchors * (cls + coords + 1), (gint) c);
         if (classes >= 0 && classes != cls)
           FAIL (YOLO_CFG_ERROR_SYNTAX, "%s:%d: [%s] classes=%d differs from "
               "classes=%d of an earlier detection layer", cfg->path, s->line,
@@ -682,8 +694,13 @@ infer_shapes (YoloCfg * cfg, GError ** error)
     }
     if (w <= 0 || h <= 0 || c <= 0)
       FAIL (YOLO_CFG_ERROR_SYNTAX, "%s:%d: [%s] leaves an empty output "
-          "(%dx%dx%d) for a %dx%d input", cfg->path, s->line, s->name, w, h,
-          c, cfg->width, cfg->height);
+          "(%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+          ") for a %dx%d input", cfg->path, s->line, s->name, w, h, c,
+          cfg->width, cfg->height);
+    if (w > MAX_DIM || h > MAX_DIM || c > MAX_DIM)
+      FAIL (YOLO_CFG_ERROR_SYNTAX, "%s:%d: [%s] output %" G_GINT64_FORMAT "x%"
+          G_GINT64_FORMAT "x%" G_GINT64_FORMAT " is larger than %d in some "
+          "dimension", cfg->path, s->line, s->name, w, h, c, MAX_DIM);
     s->out_w = w;
     s->out_h = h;
     s->out_c = c;

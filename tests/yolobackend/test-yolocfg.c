@@ -676,6 +676,93 @@ test_debian_cfgs (void)
   g_assert_cmpuint (n_loaded, >=, g_strv_length ((gchar **) must_load));
 }
 
+/* Seeded random mutations of a real cfg (lines dropped, duplicated, numbers
+ * changed, bytes replaced): every variant either loads or fails with a
+ * YOLO_CFG_ERROR naming the file, and whatever loads answers every query and
+ * the backend checks. Meant for the sanitizer build as much as this one. */
+static void
+test_cfg_mutations (Fixture * f, gconstpointer data)
+{
+  GRand *rand = g_rand_new_with_seed (20240605);
+  gchar *text = NULL, *path = g_build_filename (f->dir, "mut.cfg", NULL);
+  gchar **lines;
+  guint n_lines, loaded = 0;
+  const gchar *numbers[] = { "0", "-1", "1", "3", "1000000", "2147483647",
+    "-2147483648", "9999999999", "0.5", "x", ""
+  };
+
+  if (!f->cfg)
+    return;
+  g_assert_true (g_file_get_contents (f->cfg_path, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  n_lines = g_strv_length (lines);
+  for (guint iter = 0; iter < 400; iter++) {
+    GString *out = g_string_new (NULL);
+    GError *error = NULL;
+    YoloCfg *cfg;
+    /* 1 to 3 mutations at random lines */
+    gint targets[3], kinds[3];
+    const gint n_mut = g_rand_int_range (rand, 1, 4);
+    for (gint k = 0; k < 3; k++) {
+      targets[k] = k < n_mut ? g_rand_int_range (rand, 0, n_lines) : -1;
+      kinds[k] = g_rand_int_range (rand, 0, 4);
+    }
+    for (guint i = 0; i < n_lines; i++) {
+      const gchar *line = lines[i];
+      gint kind = -1;
+      for (gint k = 0; k < 3; k++)
+        if (targets[k] == (gint) i)
+          kind = kinds[k];
+      if (kind == 0)
+        continue;               /* drop */
+      if (kind == 1)
+        g_string_append_printf (out, "%s\n", line);    /* duplicate */
+      if (kind == 2 && strchr (line, '=')) {
+        g_string_append_len (out, line, strchr (line, '=') - line + 1);
+        g_string_append_printf (out, "%s\n", numbers[g_rand_int_range (rand,
+                    0, G_N_ELEMENTS (numbers))]);
+        continue;
+      }
+      if (kind == 3 && *line) {
+        gchar *copy = g_strdup (line);
+        copy[g_rand_int_range (rand, 0, strlen (copy))] =
+            (gchar) g_rand_int_range (rand, 1, 256);
+        g_string_append_printf (out, "%s\n", copy);
+        g_free (copy);
+        continue;
+      }
+      g_string_append_printf (out, "%s\n", line);
+    }
+    g_assert_true (g_file_set_contents (path, out->str, out->len, NULL));
+    cfg = yolo_cfg_load (path, &error);
+    if (cfg) {
+      loaded++;
+      g_assert_no_error (error);
+      (void) yolo_cfg_param_count (cfg, NULL);
+      (void) yolo_cfg_check_backend (cfg, YOLO_BACKEND_KIND_OPENCV, NULL);
+      (void) yolo_cfg_check_backend (cfg, YOLO_BACKEND_KIND_DARKNET, NULL);
+      (void) yolo_cfg_check_input_size (cfg, 416, 416, NULL);
+      (void) yolo_cfg_check_weights (cfg, f->weights_path, NULL);
+      g_free (yolo_cfg_to_string (cfg, 2, 0, 0, 0.1));
+      yolo_cfg_free (cfg);
+    } else {
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == YOLO_CFG_ERROR);
+      g_assert_true (g_str_has_prefix (error->message, path));
+      g_clear_error (&error);
+    }
+    g_string_free (out, TRUE);
+  }
+  /* the mutations are not all fatal, nor all harmless */
+  g_test_message ("%u of 400 mutants loaded", loaded);
+  g_assert_cmpuint (loaded, >, 0);
+  g_assert_cmpuint (loaded, <, 400);
+  g_strfreev (lines);
+  g_free (text);
+  g_free (path);
+  g_rand_free (rand);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -709,6 +796,8 @@ main (int argc, char **argv)
   g_test_add ("/yolocfg/cfg/duplicate-key", Fixture, NULL, fixture_setup,
       test_cfg_duplicate_key, fixture_teardown);
   g_test_add_func ("/yolocfg/cfg/debian-cfgs", test_debian_cfgs);
+  g_test_add ("/yolocfg/cfg/mutations", Fixture, NULL, fixture_setup,
+      test_cfg_mutations, fixture_teardown);
   g_test_add ("/yolocfg/weights/generated", Fixture, NULL, fixture_setup,
       test_generated_weights, fixture_teardown);
   g_test_add ("/yolocfg/cfg/input-size", Fixture, NULL, fixture_setup,
