@@ -312,6 +312,7 @@ test_dog_both_agree (gconstpointer data)
   cd = infer_one (dn, bd, input, threshold);
   assert_candidates_sane (co, 80);
   assert_candidates_sane (cd, 80);
+  g_test_message ("raw candidates: opencv %u, darknet %u", co->len, cd->len);
   no = yolo_test_nms (co, 0.45f);
   nd = yolo_test_nms (cd, 0.45f);
   log_dets ("opencv", no, m.labels);
