@@ -29,6 +29,7 @@ plain=$(echo "$out" | awk '$1=="plain"{print $4}' | median)
 sink=$(echo "$out" | awk '$1=="sink"{print $4}' | median)
 ratio=$(awk -v a="$sink" -v b="$plain" 'BEGIN{printf "%.2f", a/b}')
 verdict=$(awk -v a="$sink" -v b="$plain" 'BEGIN{print (a/b >= 0.8 && a >= 5000) ? "meets" : "MISSES"}')
+rmq_version=$(dpkg-query -W -f='${Version}' rabbitmq-server 2>/dev/null || echo '?')
 report="## amqp-publish: amqpsink vs plain librabbitmq
 
 Command: \`benchmarks/amqp-publish.sh $build $n $window $reps\` — $(date -u +%Y-%m-%d).
@@ -37,7 +38,7 @@ Method: $n persistent 1 KiB messages to a durable classic queue through the defa
 publisher confirms with at most $window unconfirmed, clock stopped at the last confirm
 (amqpsink: appsrc ! amqpsink on-full=block, until EOS, which waits for the confirms).
 Baseline: a plain librabbitmq loop with the same window on one connection, same broker
-(private RabbitMQ $(dpkg-query -W -f '\${Version}' rabbitmq-server 2>/dev/null || echo '?')), interleaved, $reps runs each, medians.
+(private RabbitMQ $rmq_version), interleaved, $reps runs each, medians.
 
 | publisher | median msg/s | runs (msg/s) |
 |---|---|---|

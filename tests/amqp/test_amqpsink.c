@@ -710,6 +710,42 @@ test_unroutable_reported (void)
   g_free (desc);
 }
 
+/* A wrong password is a clear NOT_AUTHORIZED error (retrying cannot fix it),
+ * and neither the wrong nor the right password shows up in it. */
+static void
+test_wrong_password (void)
+{
+  gchar *dir = ef_test_mkdtemp ("amqp-wrongpw");
+  gchar *file = g_build_filename (dir, "pw", NULL);
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=3 ! video/x-raw,width=64,height=48 "
+      "! jpegenc ! amqpsink url=%s credentials-file=%s routing-key=wrongpw",
+      ef_broker_url (broker), file);
+  GstElement *p;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *dbg = NULL;
+
+  g_assert_true (g_file_set_contents (file, "Wr0ngPassw0rd-abc\n", -1, NULL));
+  p = gst_parse_launch (desc, NULL);
+  msg = at_run_until_done (p, 30);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_ERROR);
+  gst_message_parse_error (msg, &err, &dbg);
+  g_test_message ("wrong password -> %s (%s)", err->message, dbg);
+  g_assert_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED);
+  g_assert_null (strstr (dbg, "Wr0ngPassw0rd-abc"));
+  g_assert_null (strstr (dbg, ef_broker_password (broker)));
+  g_clear_error (&err);
+  g_free (dbg);
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  ef_test_rm_rf (dir);
+  g_free (dir);
+  g_free (file);
+  g_free (desc);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -731,6 +767,7 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsink/detections-and-alerts", test_detections_and_alerts);
   g_test_add_func ("/amqpsink/unroutable-reported", test_unroutable_reported);
   g_test_add_func ("/amqpsink/credentials-not-logged", test_credentials_not_logged);
+  g_test_add_func ("/amqpsink/wrong-password", test_wrong_password);
   g_test_add_func ("/amqpsink/tls", test_tls);
   g_test_add_func ("/amqpsink/broker-outage-live", test_broker_outage_live);
   ret = g_test_run ();
