@@ -970,6 +970,39 @@ test_cuda_device (void)
   model_clear (&m);
 }
 
+/* gst-inspect output matches the committed docs/elements/yolov4infer.txt
+ * (all lines but the build-dependent Filename). */
+static gchar *
+without_filename (const gchar * text)
+{
+  GString *o = g_string_new (NULL);
+  gchar **lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    if (!strstr (lines[i], "Filename"))
+      g_string_append_printf (o, "%s\n", lines[i]);
+  g_strfreev (lines);
+  return g_string_free (o, FALSE);
+}
+
+static void
+test_inspect_doc (void)
+{
+  g_autofree gchar *doc_path = g_build_filename (ef_test_source_root (), "docs", "elements",
+      "yolov4infer.txt", NULL);
+  g_autofree gchar *doc = NULL, *out = NULL, *err = NULL;
+  gchar *argv[] = { (gchar *) "gst-inspect-1.0", (gchar *) "yolov4infer", NULL };
+  gint status = 0;
+  g_assert_true (g_file_get_contents (doc_path, &doc, NULL, NULL));
+  g_assert_true (g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+          &err, &status, NULL));
+  g_assert_cmpint (status, ==, 0);
+  g_autofree gchar *a = without_filename (out), *b = without_filename (doc);
+  if (strcmp (a, b))
+    g_test_message ("docs/elements/yolov4infer.txt is stale: regenerate with "
+        "gst-inspect-1.0 yolov4infer > docs/elements/yolov4infer.txt");
+  g_assert_cmpstr (a, ==, b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -985,5 +1018,6 @@ main (int argc, char **argv)
   g_test_add_func ("/yolov4infer/classes-filter", test_classes_filter);
   g_test_add_func ("/yolov4infer/bad-models", test_bad_models);
   g_test_add_func ("/yolov4infer/cuda-device", test_cuda_device);
+  g_test_add_func ("/yolov4infer/inspect-doc", test_inspect_doc);
   return g_test_run ();
 }
