@@ -88,6 +88,12 @@ plain_loop (Case * c, GstSample * s, gint frames, gdouble * ms, GError ** error)
   YoloCfg *cfg = yolo_cfg_load (c->cfg, error);
   if (!cfg)
     return FALSE;
+  /* the same validation the element does: never hand libdarknet a network it
+   * would silently run wrong */
+  if (!yolo_cfg_check_backend (cfg, c->vt->kind, error)) {
+    yolo_cfg_free (cfg);
+    return FALSE;
+  }
   YoloBackendOptions o = { c->cfg, c->weights, cfg, c->size, c->size, "cpu", 1 };
   YoloBackend *b = c->vt->open (&o, error);
   if (!b) {
