@@ -746,6 +746,69 @@ test_wrong_password (void)
   g_free (desc);
 }
 
+/* Messages spooled while no broker was reachable survive the element's stop
+ * and are replayed, in order, by the next run with the same name and spool. */
+static void
+test_spool_replayed_next_run (void)
+{
+  gchar *spool = ef_test_mkdtemp ("amqp-replay-spool");
+  gchar *d1 = g_strdup_printf ("videotestsrc num-buffers=20 ! video/x-raw,width=64,height=48 "
+      "! jpegenc ! amqpsink name=edge url=amqp://edgefaas@127.0.0.1:%u/ routing-key=replayq "
+      "spool-dir=%s flush-timeout=200", ef_test_free_port (), spool);
+  gchar *d2 = g_strdup_printf ("appsrc name=a caps=application/json ! amqpsink name=edge "
+      "url=%s routing-key=replayq queue=replayq declare=true spool-dir=%s",
+      ef_broker_url (broker), spool);
+  GstElement *p = gst_parse_launch (d1, NULL);
+  GstElement *s, *a;
+  GstMessage *msg = at_run_until_done (p, 30);
+  GPtrArray *msgs;
+  GError *err = NULL;
+
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+
+  p = gst_parse_launch (d2, NULL);
+  s = gst_bin_get_by_name (GST_BIN (p), "edge");
+  a = gst_bin_get_by_name (GST_BIN (p), "a");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  gst_app_src_end_of_stream (GST_APP_SRC (a));
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_assert_cmpuint (at_stat (s, "replayed"), ==, 20);
+  g_assert_cmpuint (at_stat (s, "confirmed"), ==, 20);
+  gst_element_set_state (p, GST_STATE_NULL);
+
+  msgs = drain (ef_broker_url (broker), "replayq");
+  g_assert_cmpuint (msgs->len, ==, 20);
+  for (guint i = 0; i < msgs->len; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    EdgefaasFrameEvent *ev = edgefaas_frame_event_from_json (g_hash_table_lookup (m->headers,
+            "edgefaas-event"), -1, &err);
+    gchar *sha = edgefaas_sha256_hex (g_bytes_get_data (m->body, NULL),
+        g_bytes_get_size (m->body));
+    g_assert_no_error (err);
+    g_assert_cmpuint (ev->sequence, ==, i + 1);         /* in order */
+    g_assert_cmpstr (ev->frame.sha256, ==, sha);        /* intact */
+    g_assert_cmpstr (m->content_type, ==, "image/jpeg");
+    edgefaas_frame_event_free (ev);
+    g_free (sha);
+  }
+  g_ptr_array_unref (msgs);
+  gst_object_unref (a);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  ef_test_rm_rf (spool);
+  g_free (spool);
+  g_free (d1);
+  g_free (d2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -768,6 +831,7 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsink/unroutable-reported", test_unroutable_reported);
   g_test_add_func ("/amqpsink/credentials-not-logged", test_credentials_not_logged);
   g_test_add_func ("/amqpsink/wrong-password", test_wrong_password);
+  g_test_add_func ("/amqpsink/spool-replayed-next-run", test_spool_replayed_next_run);
   g_test_add_func ("/amqpsink/tls", test_tls);
   g_test_add_func ("/amqpsink/broker-outage-live", test_broker_outage_live);
   ret = g_test_run ();
