@@ -684,7 +684,22 @@ infer_shapes (YoloCfg * cfg, GError ** error)
         break;
       }
       case SEC_SCALE_CHANNELS:
-      case SEC_SAM:
+      case SEC_SAM:{
+        /* output has the shape of the from= layer (scaled by the previous) */
+        gint from;
+        CfgSection *src;
+        if (!opt_int (cfg, s, "from", 0, &from, error))
+          return FALSE;
+        from = resolve_index (from, i);
+        if (!find_opt (s, "from") || from < 0 || from >= (gint) i)
+          FAIL (YOLO_CFG_ERROR_SYNTAX, "%s:%d: [%s] needs from= a previous "
+              "layer", cfg->path, s->line, s->name);
+        src = layer (cfg, from);
+        w = src->out_w;
+        h = src->out_h;
+        c = src->out_c;
+        break;
+      }
       case SEC_SOFTMAX:
       case SEC_DROPOUT:
       case SEC_COST:

@@ -682,6 +682,72 @@ test_param_count_vs_libdarknet (void)
 }
 #endif
 
+/* A small handwritten cfg with layers only OpenCV runs (a squeeze-excitation
+ * block: avgpool + [scale_channels]) and an SPP-style stride-1 maxpool: our
+ * shape inference must agree with OpenCV's, which it shows by loading the
+ * generated weights (exact size) and giving the expected output grid; darknet
+ * refuses it by name. */
+static void
+test_small_custom_cfg (void)
+{
+  const gchar *text =
+      "[net]\nwidth=64\nheight=64\nchannels=3\n\n"
+      "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=2\n"
+      "pad=1\nactivation=leaky\n\n"
+      "[avgpool]\n\n"
+      "[convolutional]\nfilters=16\nsize=1\nactivation=logistic\n\n"
+      "[scale_channels]\nfrom=-3\n\n"
+      "[maxpool]\nsize=5\nstride=1\n\n"
+      "[route]\nlayers=-1,-2\n\n"
+      "[convolutional]\nfilters=21\nsize=1\nactivation=linear\n\n"
+      "[yolo]\nmask=0,1,2\nanchors=10,14,23,27,37,58\nclasses=2\nnum=3\n";
+  const YoloBackendVTable *ocv = require_backend (YOLO_BACKEND_KIND_OPENCV);
+  gchar *dir = ef_test_mkdtemp ("yolo-small");
+  GError *error = NULL;
+  Model m = { 0 };
+  YoloBackend *b;
+  YoloOutputShape shape;
+  gfloat *input;
+  GArray *cands;
+
+  if (!ocv)
+    goto out;
+  m.cfg_path = g_build_filename (dir, "small.cfg", NULL);
+  g_assert_true (g_file_set_contents (m.cfg_path, text, -1, NULL));
+  m.cfg = yolo_cfg_load (m.cfg_path, &error);
+  g_assert_no_error (error);
+  /* conv1 16*(1+3)+16*3*9, conv2 16+16*16, conv3 21+21*32 */
+  g_assert_cmpuint (yolo_cfg_param_count (m.cfg, NULL), ==,
+      16 * 4 + 16 * 3 * 9 + 16 + 16 * 16 + 21 + 21 * 32);
+  g_assert_cmpint (yolo_cfg_output (m.cfg, 0)->grid_w, ==, 32);
+  g_assert_false (yolo_cfg_check_backend (m.cfg, YOLO_BACKEND_KIND_DARKNET,
+          &error));
+  g_assert_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "[scale_channels]"));
+  g_clear_error (&error);
+  m.weights_path = g_build_filename (dir, "small.weights", NULL);
+  g_assert_true (yolo_test_write_weights (m.cfg, m.weights_path, 3, &error));
+  g_assert_no_error (error);
+
+  b = open_backend (ocv, &m, 0, 0, "cpu", 1, &error);
+  g_assert_no_error (error);
+  input = g_new0 (gfloat, 3 * 64 * 64);
+  for (gint i = 0; i < 3 * 64 * 64; i++)
+    input[i] = (i % 97) / 97.0f;
+  cands = infer_one (ocv, b, input, 0.0f);
+  assert_candidates_sane (cands, 2);
+  g_assert_cmpuint (ocv->output_shapes (b, &shape, 1), ==, 1);
+  g_assert_cmpint (shape.rows, ==, 32 * 32 * 3);
+  g_assert_cmpint (shape.cols, ==, 5 + 2);
+  g_array_unref (cands);
+  g_free (input);
+  ocv->close (b);
+out:
+  model_clear (&m);
+  ef_test_rm_rf (dir);
+  g_free (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -712,6 +778,8 @@ main (int argc, char **argv)
   g_test_add_data_func ("/yolobackend/darknet/open-rejects-bad-weights",
       GINT_TO_POINTER (YOLO_BACKEND_KIND_DARKNET),
       test_open_rejects_bad_weights);
+  g_test_add_func ("/yolobackend/opencv/small-custom-cfg",
+      test_small_custom_cfg);
   g_test_add_data_func ("/yolobackend/generated/yolov4-tiny",
       "models/cfg/yolov4-tiny.cfg", test_yolov4_generated);
   g_test_add_data_func ("/yolobackend/generated/yolov4",
