@@ -819,6 +819,10 @@ gst_amqp_src_start (GstBaseSrc * bsrc)
         GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
             ("Broker refused the login for queue '%s'", st->s.queue),
             ("%s: %s", st->redacted_url, err->message));
+      else if (err->domain == EDGEFAAS_AMQP_ERROR && err->code == EDGEFAAS_AMQP_ERROR_TLS)
+        GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+            ("TLS connection to the AMQP broker failed (check tls-ca / tls-verify)"),
+            ("%s: %s", st->redacted_url, err->message));
       else
         GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
             ("Cannot consume from AMQP queue '%s'", st->s.queue),

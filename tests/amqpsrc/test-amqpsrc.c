@@ -879,6 +879,309 @@ test_config_errors (void)
   g_free (pwfile);
 }
 
+/* ------------------------------------------ amqpsink -> amqpsrc chain ---- */
+
+/* Real JPEGs published by amqpsink (inline, and through its frame store by
+ * reference), consumed by amqpsrc and decoded by jpegdec; the event meta
+ * survives the decoder and every delivery is acked once the decoded frame is
+ * released. */
+static void
+run_chain (gboolean by_reference)
+{
+  const guint n = 30;
+  gchar *queue = queue_name (by_reference ? "chainref" : "chaininline");
+  gchar *store = ef_test_mkdtemp ("amqpsrc-store");
+  Collector *c = collector_new ();
+  GError *err = NULL;
+  gchar *desc, *props;
+  GstElement *p, *src;
+  guint ready, unacked;
+
+  desc = g_strdup_printf ("videotestsrc num-buffers=%u ! video/x-raw,width=160,height=120 ! "
+      "jpegenc ! amqpsink url=%s queue=%s routing-key=%s declare=true camera-id=cam-chain %s%s",
+      n, ef_broker_url (broker), queue, queue, by_reference ? "frame-store=" : "",
+      by_reference ? store : "");
+  if (!ef_test_run_pipeline (desc, 60, &err))
+    g_error ("amqpsink pipeline failed: %s", err ? err->message : "timeout");
+  g_free (desc);
+
+  props = g_strdup_printf ("frame-root=%s max-messages=%u prefetch=4", store, n);
+  desc = g_strdup_printf ("jpegdec ! " COLLECT_SINK);
+  p = make_pipeline (queue, props, desc);
+  g_signal_connect (get_el (p, "sink"), "handoff", G_CALLBACK (on_handoff), c);
+  src = get_el (p, "src");
+  set_state_sync (p, GST_STATE_PLAYING);
+  wait_eos (p, 60);
+  /* on_handoff counts caps other than image/jpeg as bad: here they must all be
+   * decoded video. */
+  g_assert_cmpuint (c->total, ==, n);
+  g_assert_cmpuint (c->bad_caps, ==, n);
+  g_assert_cmpuint (c->without_meta, ==, 0);
+  g_assert_cmpuint (g_hash_table_size (c->seen), ==, n);
+  g_assert_cmpuint (stat_u64 (src, "acked"), ==, n);
+  g_assert_cmpuint (stat_u64 (src, "rejected"), ==, 0);
+  broker_counts (queue, &ready, &unacked);
+  g_assert_cmpuint (ready, ==, 0);
+  g_assert_cmpuint (unacked, ==, 0);
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  collector_free (c);
+  ef_test_rm_rf (store);
+  g_free (store);
+  g_free (props);
+  g_free (desc);
+  g_free (queue);
+}
+
+static void
+test_chain_inline (void)
+{
+  run_chain (FALSE);
+}
+
+static void
+test_chain_reference (void)
+{
+  run_chain (TRUE);
+}
+
+/* ------------------------------------------------- credentials in logs ---- */
+
+static GMutex log_lock;
+static guint log_lines;
+static guint log_leaks;
+static const gchar *log_secret;
+
+static void
+capture_log (GstDebugCategory * category, GstDebugLevel level, const gchar * file,
+    const gchar * function, gint line, GObject * object, GstDebugMessage * message,
+    gpointer user_data)
+{
+  const gchar *text = gst_debug_message_get (message);
+  g_mutex_lock (&log_lock);
+  log_lines++;
+  if (text && strstr (text, log_secret))
+    log_leaks++;
+  g_mutex_unlock (&log_lock);
+}
+
+static void
+test_credentials_not_logged (void)
+{
+  gchar *queue = queue_name ("creds");
+  Collector *c = collector_new ();
+  EdgefaasAmqpConn *conn;
+  GstElement *p;
+  GstBus *bus;
+  GstMessage *m;
+  guint bus_msgs = 0;
+
+  declare_queue (queue);
+  conn = pub_open ();
+  for (guint i = 0; i < 5; i++) {
+    GBytes *payload = make_payload (i, 300);
+    gchar *json = frame_event_json (i, TRUE, NULL, 300, NULL);
+    publish (conn, queue, g_bytes_get_data (payload, NULL), 300, "image/jpeg", json);
+    g_free (json);
+    g_bytes_unref (payload);
+  }
+  publish (conn, queue, "nope", 4, "application/json", NULL);
+  g_assert_cmpuint (wait_ready (conn, queue, 6), ==, 6);
+
+  log_secret = ef_broker_password (broker);
+  g_assert_nonnull (log_secret);
+  g_assert_cmpuint (strlen (log_secret), >=, 8);
+  gst_debug_remove_log_function (gst_debug_log_default);
+  gst_debug_add_log_function (capture_log, NULL, NULL);
+  gst_debug_set_active (TRUE);
+  gst_debug_set_default_threshold (GST_LEVEL_LOG);      /* GST_DEBUG=*:6 */
+
+  p = make_collecting_pipeline (queue, "max-messages=6", c);
+  set_state_sync (p, GST_STATE_PLAYING);
+  /* Every bus message until EOS is scanned too (warnings, state changes, ...). */
+  bus = gst_element_get_bus (p);
+  while ((m = gst_bus_timed_pop (bus, 30 * GST_SECOND))) {
+    const GstStructure *st = gst_message_get_structure (m);
+    GError *e = NULL;
+    gchar *dbg = NULL;
+    gboolean eos = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
+    bus_msgs++;
+    if (st) {
+      gchar *str = gst_structure_to_string (st);
+      g_assert_null (strstr (str, log_secret));
+      g_free (str);
+    }
+    g_assert_cmpint (GST_MESSAGE_TYPE (m), !=, GST_MESSAGE_ERROR);
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING) {
+      gst_message_parse_warning (m, &e, &dbg);
+      g_assert_null (strstr (e->message, log_secret));
+      g_assert_null (strstr (dbg ? dbg : "", log_secret));
+      g_error_free (e);
+      g_free (dbg);
+    }
+    gst_message_unref (m);
+    if (eos)
+      break;
+  }
+  gst_object_unref (bus);
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+
+  gst_debug_set_default_threshold (GST_LEVEL_NONE);
+  gst_debug_remove_log_function (capture_log);
+  gst_debug_add_log_function (gst_debug_log_default, NULL, NULL);
+
+  g_test_message ("%u log lines, %u bus messages scanned", log_lines, bus_msgs);
+  g_assert_cmpuint (c->total, ==, 5);
+  g_assert_cmpuint (log_lines, >, 100);
+  g_assert_cmpuint (bus_msgs, >, 0);
+  g_assert_cmpuint (log_leaks, ==, 0);
+  edgefaas_amqp_conn_close (conn);
+  collector_free (c);
+  g_free (queue);
+}
+
+/* ------------------------------------------------------------------ TLS ---- */
+
+static gboolean
+run_cmd (const gchar * dir, const gchar * cmd)
+{
+  gchar **argv = NULL;
+  gint status = 0;
+  gchar *errout = NULL;
+  gboolean ok;
+  g_assert_true (g_shell_parse_argv (cmd, NULL, &argv, NULL));
+  ok = g_spawn_sync (dir, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+      NULL, NULL, &errout, &status, NULL) && g_spawn_check_wait_status (status, NULL);
+  if (!ok)
+    g_test_message ("command failed: %s\n%s", cmd, errout ? errout : "");
+  g_free (errout);
+  g_strfreev (argv);
+  return ok;
+}
+
+/* A second broker with a TLS listener; certificates made here with openssl.
+ * Right CA: consumed over amqps:// with the password from credentials-file.
+ * Wrong CA: a clear TLS error, nothing consumed. */
+static void
+test_tls (void)
+{
+  gchar *dir = ef_test_mkdtemp ("amqpsrc-tls");
+  EfBrokerOptions opts = { 0 };
+  gchar *ca, *wrong, *cert, *key, *credfile, *ext, *desc;
+  EfBroker *tb;
+  GError *err = NULL;
+  GstElement *p;
+  GstBus *bus;
+  GstMessage *m;
+  Collector *c = collector_new ();
+  guint ready, unacked;
+
+  g_assert_true (run_cmd (dir, "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=ca "
+          "-keyout ca.key -out ca.pem"));
+  g_assert_true (run_cmd (dir, "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+          "-subj /CN=wrong -keyout wrong.key -out wrong.pem"));
+  g_assert_true (run_cmd (dir, "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
+          "-keyout server.key -out server.csr"));
+  ext = g_build_filename (dir, "ext.cnf", NULL);
+  g_assert_true (g_file_set_contents (ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\n", -1,
+          NULL));
+  g_assert_true (run_cmd (dir, "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+          "-CAcreateserial -days 2 -extfile ext.cnf -out server.pem"));
+  ca = g_build_filename (dir, "ca.pem", NULL);
+  wrong = g_build_filename (dir, "wrong.pem", NULL);
+  cert = g_build_filename (dir, "server.pem", NULL);
+  key = g_build_filename (dir, "server.key", NULL);
+  g_assert_cmpint (g_chmod (key, 0644), ==, 0);
+  opts.tls_ca = ca;
+  opts.tls_cert = cert;
+  opts.tls_key = key;
+  tb = ef_broker_start (&opts, &err);
+  g_assert_no_error (err);
+  g_assert_cmpuint (ef_broker_amqps_port (tb), >, 0);
+  credfile = g_build_filename (dir, "password", NULL);
+  g_assert_true (g_file_set_contents (credfile, ef_broker_password (tb), -1, NULL));
+  g_assert_true (ef_broker_declare_queue (tb, "tlsq", &err));
+  g_assert_no_error (err);
+  {
+    /* ef_broker_publish sends no headers: by-reference events into a frame root. */
+    gchar *root = g_build_filename (dir, "frames", NULL);
+    g_assert_cmpint (g_mkdir_with_parents (root, 0755), ==, 0);
+    for (guint i = 0; i < 5; i++) {
+      GBytes *payload = make_payload (i, 400);
+      gchar *sha = sha_of (payload);
+      gchar *path = g_strdup_printf ("%s/f%u.jpg", root, i);
+      gchar *uri = g_filename_to_uri (path, NULL, NULL);
+      gchar *json = frame_event_json (i, FALSE, uri, 400, sha);
+      g_assert_true (g_file_set_contents (path, g_bytes_get_data (payload, NULL), 400, NULL));
+      g_assert_true (ef_broker_publish (tb, "tlsq", json, strlen (json), TRUE, &err));
+      g_assert_no_error (err);
+      g_free (json);
+      g_free (uri);
+      g_free (path);
+      g_free (sha);
+      g_bytes_unref (payload);
+    }
+
+    /* Wrong CA first: error naming TLS, nothing consumed. */
+    desc = g_strdup_printf ("amqpsrc url=%s queue=tlsq tls-ca=%s credentials-file=%s "
+        "frame-root=%s ! fakesink", ef_broker_tls_url (tb), wrong, credfile, root);
+    p = gst_parse_launch (desc, &err);
+    g_assert_no_error (err);
+    gst_element_set_state (p, GST_STATE_PLAYING);
+    bus = gst_element_get_bus (p);
+    m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_ERROR);
+    g_assert_nonnull (m);
+    {
+      gchar *dbg = NULL;
+      gst_message_parse_error (m, &err, &dbg);
+      g_test_message ("wrong CA -> %s (%s)", err->message, dbg);
+      g_assert_true (err->domain == GST_RESOURCE_ERROR);
+      g_assert_nonnull (strstr (err->message, "TLS"));
+      g_assert_null (strstr (dbg, ef_broker_password (tb)));
+      g_clear_error (&err);
+      g_free (dbg);
+    }
+    gst_message_unref (m);
+    gst_object_unref (bus);
+    gst_element_set_state (p, GST_STATE_NULL);
+    gst_object_unref (p);
+    g_free (desc);
+    g_assert_true (ef_broker_queue_counts (tb, "tlsq", &ready, &unacked, &err));
+    g_assert_cmpuint (ready, ==, 5);
+
+    /* Right CA: all five consumed over TLS and acked. */
+    desc = g_strdup_printf ("amqpsrc name=src url=%s queue=tlsq tls-ca=%s credentials-file=%s "
+        "frame-root=%s max-messages=5 ! " COLLECT_SINK, ef_broker_tls_url (tb), ca, credfile,
+        root);
+    p = gst_parse_launch (desc, &err);
+    g_assert_no_error (err);
+    g_signal_connect (get_el (p, "sink"), "handoff", G_CALLBACK (on_handoff), c);
+    set_state_sync (p, GST_STATE_PLAYING);
+    wait_eos (p, 30);
+    g_assert_cmpuint (c->total, ==, 5);
+    g_assert_cmpuint (c->without_meta, ==, 0);
+    g_assert_cmpuint (stat_u64 (get_el (p, "src"), "acked"), ==, 5);
+    set_state_sync (p, GST_STATE_NULL);
+    gst_object_unref (p);
+    g_free (desc);
+    g_assert_true (ef_broker_queue_counts (tb, "tlsq", &ready, &unacked, &err));
+    g_assert_cmpuint (ready, ==, 0);
+    g_assert_cmpuint (unacked, ==, 0);
+    g_free (root);
+  }
+  ef_broker_free (tb);
+  collector_free (c);
+  ef_test_rm_rf (dir);
+  g_free (dir);
+  g_free (ca);
+  g_free (wrong);
+  g_free (cert);
+  g_free (key);
+  g_free (credfile);
+  g_free (ext);
+}
+
 /* ------------------------------------------------------------- SIGKILL ---- */
 
 static GPid
@@ -1114,6 +1417,10 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsrc/poison", test_poison);
   g_test_add_func ("/amqpsrc/drain-on-eos", test_drain_on_eos);
   g_test_add_func ("/amqpsrc/idle-timeout", test_idle_timeout);
+  g_test_add_func ("/amqpsrc/chain-amqpsink-inline", test_chain_inline);
+  g_test_add_func ("/amqpsrc/chain-amqpsink-reference", test_chain_reference);
+  g_test_add_func ("/amqpsrc/credentials-not-logged", test_credentials_not_logged);
+  g_test_add_func ("/amqpsrc/tls", test_tls);
   g_test_add_func ("/amqpsrc/sigkill-consumer", test_sigkill_consumer);
   g_test_add_func ("/amqpsrc/broker-restart-and-prompt-stop",
       test_broker_restart_and_prompt_stop);
