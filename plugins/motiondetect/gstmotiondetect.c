@@ -77,10 +77,19 @@
  * right after the "start" event. The pre-roll is discarded on flush and on caps
  * change. The buffer on which the event ends is dropped.
  *
+ * For every dropped buffer a GAP event with the buffer's timestamp and duration
+ * goes downstream instead (#GstMotionDetect:gaps), so a sink prerolls and the
+ * pipeline reaches PLAYING in a quiet scene; a pre-roll buffer gets its GAP when it
+ * leaves the pre-roll without being pushed, so downstream time never goes back.
+ * #GstMotionDetect:max-rate caps the buffers that pass at so many per second of
+ * running time (the others are dropped with a GAP too), also across the holes the
+ * gate leaves, which `videorate max-rate` after the gate does not do.
+ *
  * ## Example launch line
  * |[
- * gst-launch-1.0 filesrc location=cam.mp4 ! decodebin ! motiondetect gate=true preroll-frames=5 exclude-mask="0,0 1,0 1,0.1 0,0.1" ! jpegenc ! multifilesink location=motion-%05d.jpg
- * ]| Encodes only the frames of motion events, ignoring the timestamp strip at the top.
+ * gst-launch-1.0 filesrc location=cam.mp4 ! decodebin ! motiondetect gate=true preroll-frames=5 max-rate=5 gaps=first exclude-mask="0,0 1,0 1,0.1 0,0.1" ! jpegenc ! multifilesink location=motion-%05d.jpg async=false
+ * ]| Encodes only the frames of motion events, at most 5 per second, ignoring the
+ * timestamp strip at the top.
  */
 #include "config.h"
 
@@ -111,6 +120,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_motion_detect_debug);
 #define DEFAULT_ANALYSE_INTERVAL 1
 #define DEFAULT_GATE FALSE
 #define DEFAULT_PREROLL_FRAMES 0
+#define DEFAULT_MAX_RATE 0.0
+#define DEFAULT_GAPS GST_MOTION_DETECT_GAPS_ALL
 #define DEFAULT_MESSAGES GST_MOTION_DETECT_MESSAGES_EVENTS
 
 #define MAX_REGIONS 1024
@@ -138,6 +149,8 @@ enum
   PROP_GATE,
   PROP_PREROLL_FRAMES,
   PROP_MESSAGES,
+  PROP_MAX_RATE,
+  PROP_GAPS,
 };
 
 #define FORMATS "{ I420, YV12, NV12, NV21, Y42B, Y444, GRAY8, RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR }"
@@ -160,6 +173,24 @@ gst_motion_detect_messages_get_type (void)
   };
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("GstMotionDetectMessages", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_motion_detect_gaps_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_MOTION_DETECT_GAPS_NONE, "No GAP events", "none"},
+    {GST_MOTION_DETECT_GAPS_FIRST,
+        "One GAP event for the first dropped buffer of each run of drops", "first"},
+    {GST_MOTION_DETECT_GAPS_ALL, "One GAP event per dropped buffer", "all"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstMotionDetectGaps", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -317,6 +348,8 @@ typedef struct
   gboolean gate;
   guint preroll_frames;
   GstMotionDetectMessages messages;
+  gdouble max_rate;
+  GstMotionDetectGaps gaps;
 } Settings;
 
 typedef struct
@@ -363,6 +396,11 @@ typedef struct
   guint event_frames;
 
   GQueue preroll;               /* gate mode, GstBuffer refs */
+
+  /* max-rate: running time from which the next buffer may pass */
+  GstClockTime next_pass_rt;
+  /* gaps=first: a GAP was sent since the last buffer that passed */
+  gboolean gap_sent;
 
   Region regions[MAX_REGIONS];
   guint n_regions;
@@ -1049,6 +1087,66 @@ end_event (GstMotionDetect * self, State * st, GstMotionDetectMessages messages)
   push_boundary_event (self, "end", id, st->last_motion_rt, dur);
 }
 
+/* Gate mode: tell downstream that nothing will come for the time of a dropped
+ * buffer, so sinks preroll (the pipeline reaches PLAYING in a quiet scene) and
+ * elements further down see a continuous timeline. Like a decoder that skips a
+ * frame, we send a GAP with the buffer's own timestamp and duration. */
+static void
+push_gap (GstMotionDetect * self, State * st, GstMotionDetectGaps gaps, GstBuffer * buf)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buf), dur = GST_BUFFER_DURATION (buf);
+  gint fn = GST_VIDEO_INFO_FPS_N (&self->info), fd = GST_VIDEO_INFO_FPS_D (&self->info);
+
+  if (!GST_CLOCK_TIME_IS_VALID (pts))
+    return;                     /* a GAP needs a timestamp; nothing to say */
+  if (gaps == GST_MOTION_DETECT_GAPS_NONE
+      || (gaps == GST_MOTION_DETECT_GAPS_FIRST && st->gap_sent))
+    return;
+  st->gap_sent = TRUE;
+  if (!GST_CLOCK_TIME_IS_VALID (dur) && fn > 0 && fd > 0)
+    dur = gst_util_uint64_scale_int (GST_SECOND, fd, fn);
+  GST_LOG_OBJECT (self, "gap %" GST_TIME_FORMAT " + %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (pts), GST_TIME_ARGS (dur));
+  gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (self), gst_event_new_gap (pts, dur));
+}
+
+/* max-rate: may a buffer at running time @rt pass? Updates the limiter when it
+ * may. A buffer passes when it is no earlier than the next slot (less half a
+ * frame, so that 30 fps timestamps rounded down still hit a 5 fps slot). Slots
+ * follow a grid of 1/max-rate while the stream is continuous, so the average
+ * rate is max-rate; after a hole longer than a slot the grid restarts at the
+ * buffer instead of letting frames through until it catches up (which is what
+ * videorate drop-only does after a gate). */
+static gboolean
+rate_allows (GstMotionDetect * self, State * st, gdouble max_rate, GstClockTime rt,
+    GstBuffer * buf)
+{
+  GstClockTime period, tol = 0, dur = GST_BUFFER_DURATION (buf);
+  gint fn = GST_VIDEO_INFO_FPS_N (&self->info), fd = GST_VIDEO_INFO_FPS_D (&self->info);
+
+  if (max_rate <= 0.0 || !GST_CLOCK_TIME_IS_VALID (rt))
+    return TRUE;
+  period = (GstClockTime) (GST_SECOND / max_rate + 0.5);
+  if (GST_CLOCK_TIME_IS_VALID (dur))
+    tol = dur / 2;
+  else if (fn > 0 && fd > 0)
+    tol = gst_util_uint64_scale_int (GST_SECOND, fd, 2 * fn);
+  else
+    tol = st->frame_interval / 2;
+  tol = MIN (tol, period / 2);
+
+  if (GST_CLOCK_TIME_IS_VALID (st->next_pass_rt) && rt + tol < st->next_pass_rt) {
+    GST_LOG_OBJECT (self, "max-rate: drop %" GST_TIME_FORMAT ", next slot %"
+        GST_TIME_FORMAT, GST_TIME_ARGS (rt), GST_TIME_ARGS (st->next_pass_rt));
+    return FALSE;
+  }
+  if (GST_CLOCK_TIME_IS_VALID (st->next_pass_rt) && rt < st->next_pass_rt + period)
+    st->next_pass_rt += period;
+  else
+    st->next_pass_rt = rt + period;
+  return TRUE;
+}
+
 static GstFlowReturn
 gst_motion_detect_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
@@ -1165,10 +1263,17 @@ gst_motion_detect_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     if (s.gate) {
       GstBuffer *b;
       while ((b = g_queue_pop_head (&st->preroll))) {
-        if (ret == GST_FLOW_OK)
-          ret = gst_pad_push (GST_BASE_TRANSFORM_SRC_PAD (self), b);
-        else
+        GstClockTime brt = gst_segment_to_running_time (&trans->segment,
+            GST_FORMAT_TIME, GST_BUFFER_PTS (b));
+        if (ret != GST_FLOW_OK) {
           gst_buffer_unref (b);
+        } else if (rate_allows (self, st, s.max_rate, brt, b)) {
+          st->gap_sent = FALSE;
+          ret = gst_pad_push (GST_BASE_TRANSFORM_SRC_PAD (self), b);
+        } else {
+          push_gap (self, st, s.gaps, b);
+          gst_buffer_unref (b);
+        }
       }
       if (ret != GST_FLOW_OK)
         goto out;
@@ -1176,16 +1281,29 @@ gst_motion_detect_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   }
 
   if (s.gate && !st->in_event) {
+    /* A held pre-roll buffer may still be pushed: its GAP is sent when it
+     * leaves the pre-roll, so downstream time never goes backwards. */
     if (s.preroll_frames > 0) {
       g_queue_push_tail (&st->preroll, gst_buffer_ref (buf));
-      while (g_queue_get_length (&st->preroll) > s.preroll_frames)
-        gst_buffer_unref (g_queue_pop_head (&st->preroll));
+      while (g_queue_get_length (&st->preroll) > s.preroll_frames) {
+        GstBuffer *old = g_queue_pop_head (&st->preroll);
+        push_gap (self, st, s.gaps, old);
+        gst_buffer_unref (old);
+      }
     } else {
       state_clear_preroll (st);
+      push_gap (self, st, s.gaps, buf);
     }
     ret = GST_BASE_TRANSFORM_FLOW_DROPPED;
-  } else if (!s.gate) {
-    state_clear_preroll (st);
+  } else {
+    if (!s.gate)
+      state_clear_preroll (st);
+    if (!rate_allows (self, st, s.max_rate, rt, buf)) {
+      push_gap (self, st, s.gaps, buf);
+      ret = GST_BASE_TRANSFORM_FLOW_DROPPED;
+    } else {
+      st->gap_sent = FALSE;
+    }
   }
 
 out:
@@ -1245,6 +1363,8 @@ gst_motion_detect_sink_event (GstBaseTransform * trans, GstEvent * event)
         state_clear_preroll (st);
         st->consecutive = 0;
         st->last_rt = GST_CLOCK_TIME_NONE;
+        st->next_pass_rt = GST_CLOCK_TIME_NONE;
+        st->gap_sent = FALSE;
       }
       break;
     default:
@@ -1262,6 +1382,7 @@ gst_motion_detect_start (GstBaseTransform * trans)
   g_queue_init (&st->preroll);
   st->next_event_id = 1;
   st->last_rt = GST_CLOCK_TIME_NONE;
+  st->next_pass_rt = GST_CLOCK_TIME_NONE;
   self->state = st;
   self->have_info = FALSE;
   return TRUE;
@@ -1371,6 +1492,12 @@ gst_motion_detect_set_property (GObject * object, guint prop_id,
     case PROP_PREROLL_FRAMES:
       s->preroll_frames = g_value_get_uint (value);
       break;
+    case PROP_MAX_RATE:
+      s->max_rate = g_value_get_double (value);
+      break;
+    case PROP_GAPS:
+      s->gaps = g_value_get_enum (value);
+      break;
     case PROP_MESSAGES:
       s->messages = g_value_get_enum (value);
       break;
@@ -1446,6 +1573,12 @@ gst_motion_detect_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_PREROLL_FRAMES:
       g_value_set_uint (value, s->preroll_frames);
+      break;
+    case PROP_MAX_RATE:
+      g_value_set_double (value, s->max_rate);
+      break;
+    case PROP_GAPS:
+      g_value_set_enum (value, s->gaps);
       break;
     case PROP_MESSAGES:
       g_value_set_enum (value, s->messages);
@@ -1670,6 +1803,36 @@ gst_motion_detect_class_init (GstMotionDetectClass * klass)
           "Gate mode: buffers before an event start that are released with it", 0, 300,
           DEFAULT_PREROLL_FRAMES, RW_PLAYING));
   /**
+   * GstMotionDetect:max-rate:
+   *
+   * At most this many buffers per second of running time leave the element
+   * (0: no limit). Buffers over the limit are dropped like gated ones, with a
+   * GAP event. Unlike `videorate max-rate` after the gate, the limit holds for a
+   * stream with holes: after a quiet stretch the next event is not let through
+   * at full rate to "catch up" with a frame grid that started at the segment
+   * start. Analysis still runs on every frame (see #GstMotionDetect:analyse-interval).
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_RATE,
+      g_param_spec_double ("max-rate", "Maximum rate",
+          "At most this many buffers per second of running time are passed "
+          "downstream, the others are dropped with a GAP event (0 = no limit)",
+          0.0, 1000.0, DEFAULT_MAX_RATE, RW_PLAYING));
+  /**
+   * GstMotionDetect:gaps:
+   *
+   * GAP events for the time of dropped buffers (gate and #GstMotionDetect:max-rate),
+   * with the buffer's timestamp and duration, so that a sink prerolls and the
+   * pipeline reaches PLAYING in a quiet scene, and elements further down see
+   * time advance. `first` sends only the first GAP of each run of dropped buffers:
+   * use it when an encoder follows, because GstVideoEncoder (jpegenc) in 1.22
+   * keeps every serialized event until its next frame (about 0.5 kB per GAP for
+   * the whole of a quiet stretch) and forwards none before it.
+   */
+  g_object_class_install_property (gobject_class, PROP_GAPS,
+      g_param_spec_enum ("gaps", "GAP events",
+          "GAP events sent downstream for the time of dropped buffers",
+          GST_TYPE_MOTION_DETECT_GAPS, DEFAULT_GAPS, RW_PLAYING));
+  /**
    * GstMotionDetect:messages:
    *
    * Which element messages to post on the bus.
@@ -1694,6 +1857,7 @@ gst_motion_detect_class_init (GstMotionDetectClass * klass)
   trans_class->transform_ip_on_passthrough = FALSE;
 
   gst_type_mark_as_plugin_api (GST_TYPE_MOTION_DETECT_MESSAGES, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_MOTION_DETECT_GAPS, 0);
 }
 
 static void
@@ -1718,6 +1882,8 @@ gst_motion_detect_init (GstMotionDetect * self)
   s->analyse_interval = DEFAULT_ANALYSE_INTERVAL;
   s->gate = DEFAULT_GATE;
   s->preroll_frames = DEFAULT_PREROLL_FRAMES;
+  s->max_rate = DEFAULT_MAX_RATE;
+  s->gaps = DEFAULT_GAPS;
   s->messages = DEFAULT_MESSAGES;
 
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);

@@ -22,6 +22,23 @@ typedef enum {
 GType gst_motion_detect_messages_get_type (void);
 #define GST_TYPE_MOTION_DETECT_MESSAGES (gst_motion_detect_messages_get_type ())
 
+/**
+ * GstMotionDetectGaps:
+ * @GST_MOTION_DETECT_GAPS_NONE: no GAP events
+ * @GST_MOTION_DETECT_GAPS_FIRST: one GAP event for the first dropped buffer of each
+ *   run of dropped buffers (for downstream elements that hold events until their
+ *   next buffer, such as GstVideoEncoder in 1.22)
+ * @GST_MOTION_DETECT_GAPS_ALL: one GAP event per dropped buffer
+ */
+typedef enum {
+  GST_MOTION_DETECT_GAPS_NONE,
+  GST_MOTION_DETECT_GAPS_FIRST,
+  GST_MOTION_DETECT_GAPS_ALL,
+} GstMotionDetectGaps;
+
+GType gst_motion_detect_gaps_get_type (void);
+#define GST_TYPE_MOTION_DETECT_GAPS (gst_motion_detect_gaps_get_type ())
+
 #define GST_TYPE_MOTION_DETECT (gst_motion_detect_get_type ())
 G_DECLARE_FINAL_TYPE (GstMotionDetect, gst_motion_detect, GST, MOTION_DETECT, GstBaseTransform)
 
