@@ -1069,6 +1069,14 @@ yolo_cfg_check_backend (const YoloCfg * cfg, YoloBackendKind kind,
           "by %s (%s)", cfg->path, o->line, s->name, o->key, o->value,
           backend_label (kind), known->why);
     }
+    /* downsampling [upsample] (negative stride): darknet only */
+    if (s->type == SEC_UPSAMPLE && kind == YOLO_BACKEND_KIND_OPENCV) {
+      const CfgOption *st = find_opt (s, "stride");
+      if (st && st->value[0] == '-')
+        FAIL (YOLO_CFG_ERROR_UNSUPPORTED, "%s:%d: [upsample] stride=%s "
+            "(downsampling) is not supported by %s", cfg->path, st->line,
+            st->value, backend_label (kind));
+    }
     /* multi-input shortcut (AlexeyAB) */
     if (s->type == SEC_SHORTCUT && !(BK_DN_FORK & bit)) {
       const CfgOption *from = find_opt (s, "from");
@@ -1179,6 +1187,54 @@ yolo_cfg_load_labels (const YoloCfg * cfg, const gchar * names_path,
 
 /* ---- rewritten cfg for the backends ---- */
 
+static void
+emit_default (GString * out, const CfgSection * s, const gchar * key,
+    const gchar * value)
+{
+  if (!find_opt (s, key))
+    g_string_append_printf (out, "%s=%s\n", key, value);
+}
+
+/* darknet's and OpenCV's importers disagree on many defaults (maxpool stride
+ * 1 vs 2, upsample stride 2 vs 1, convolutional activation logistic vs
+ * linear, ...). The rewrite spells out darknet's defaults -- the ones our shape
+ * inference uses -- so both backends build the same network. */
+static void
+append_defaults (GString * out, const CfgSection * s)
+{
+  switch (s->type) {
+    case SEC_CONV:
+      emit_default (out, s, "filters", "1");
+      emit_default (out, s, "size", "1");
+      emit_default (out, s, "stride", "1");
+      emit_default (out, s, "activation", "logistic");
+      break;
+    case SEC_CONNECTED:
+      emit_default (out, s, "output", "1");
+      emit_default (out, s, "activation", "logistic");
+      break;
+    case SEC_MAXPOOL:{
+      const CfgOption *stride = find_opt (s, "stride");
+      emit_default (out, s, "stride", "1");
+      emit_default (out, s, "size", stride ? stride->value : "1");
+      break;
+    }
+    case SEC_UPSAMPLE:
+      emit_default (out, s, "stride", "2");
+      break;
+    case SEC_REORG:
+      emit_default (out, s, "stride", "1");
+      break;
+    case SEC_YOLO:
+    case SEC_REGION:
+      emit_default (out, s, "classes", "20");
+      emit_default (out, s, "num", "1");
+      break;
+    default:
+      break;
+  }
+}
+
 gchar *
 yolo_cfg_to_string (const YoloCfg * cfg, gint batch, gint width, gint height,
     gdouble yolo_thresh)
@@ -1208,6 +1264,7 @@ yolo_cfg_to_string (const YoloCfg * cfg, gint batch, gint width, gint height,
     if (s->type == SEC_YOLO && yolo_thresh >= 0)
       g_string_append_printf (out, "thresh=%s\n",
           g_ascii_dtostr (buf, sizeof buf, yolo_thresh));
+    append_defaults (out, s);
     g_string_append_c (out, '\n');
   }
   return g_string_free (out, FALSE);

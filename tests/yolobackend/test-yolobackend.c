@@ -748,6 +748,89 @@ out:
   g_free (dir);
 }
 
+/* A cfg that leaves out options whose defaults differ between darknet and
+ * OpenCV (maxpool stride 1 vs 2, upsample stride 2 vs 1, convolutional
+ * activation logistic vs linear). Both backends must build darknet's network:
+ * same output grid as our shape inference, and every raw candidate (threshold
+ * 0, so all of them) matched by the other backend. */
+static void
+test_defaults_agree (void)
+{
+  const gchar *text =
+      "[net]\nwidth=16\nheight=16\nchannels=3\n\n"
+      "[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\npad=1\n\n"
+      "[maxpool]\nsize=2\n\n"
+      "[convolutional]\nfilters=8\nsize=3\nstride=2\npad=1\n"
+      "activation=leaky\n\n"
+      "[upsample]\n\n"
+      "[route]\nlayers=-1,-3\n\n"
+      "[convolutional]\nfilters=21\nsize=1\nactivation=linear\n\n"
+      "[yolo]\nmask=0,1,2\nanchors=3,4,6,8,12,10\nclasses=2\nnum=3\n";
+  const YoloBackendVTable *ocv = require_backend (YOLO_BACKEND_KIND_OPENCV);
+  const YoloBackendVTable *dn = require_backend (YOLO_BACKEND_KIND_DARKNET);
+  gchar *dir = ef_test_mkdtemp ("yolo-defaults");
+  GError *error = NULL;
+  Model m = { 0 };
+  YoloBackend *bo, *bd;
+  YoloOutputShape so, sd;
+  gfloat *input;
+  GArray *co, *cd;
+
+  if (!ocv || !dn)
+    goto out;
+  m.cfg_path = g_build_filename (dir, "defaults.cfg", NULL);
+  g_assert_true (g_file_set_contents (m.cfg_path, text, -1, NULL));
+  m.cfg = yolo_cfg_load (m.cfg_path, &error);
+  g_assert_no_error (error);
+  /* darknet's defaults: maxpool keeps 16x16, upsample doubles 8x8 back */
+  g_assert_cmpint (yolo_cfg_output (m.cfg, 0)->grid_w, ==, 16);
+  m.weights_path = g_build_filename (dir, "defaults.weights", NULL);
+  g_assert_true (yolo_test_write_weights (m.cfg, m.weights_path, 5, &error));
+  g_assert_no_error (error);
+
+  bo = open_backend (ocv, &m, 0, 0, "cpu", 1, &error);
+  g_assert_no_error (error);
+  bd = open_backend (dn, &m, 0, 0, "cpu", 1, &error);
+  g_assert_no_error (error);
+  input = g_new (gfloat, 3 * 16 * 16);
+  for (gint i = 0; i < 3 * 16 * 16; i++)
+    input[i] = ((i * 37) % 101) / 101.0f;
+  co = infer_one (ocv, bo, input, 0.0f);
+  cd = infer_one (dn, bd, input, 0.0f);
+  g_assert_cmpuint (ocv->output_shapes (bo, &so, 1), ==, 1);
+  g_assert_cmpuint (dn->output_shapes (bd, &sd, 1), ==, 1);
+  g_assert_cmpint (so.rows, ==, 16 * 16 * 3);
+  g_assert_cmpint (sd.rows, ==, so.rows);
+  g_test_message ("candidates: opencv %u, darknet %u", co->len, cd->len);
+  g_assert_cmpuint (co->len, ==, (guint) so.rows * 2);
+  g_assert_cmpuint (cd->len, ==, co->len);
+  for (guint i = 0; i < co->len; i++) {
+    const YoloCandidate *x = &g_array_index (co, YoloCandidate, i);
+    gboolean found = FALSE;
+    for (guint k = 0; k < cd->len && !found; k++) {
+      const YoloCandidate *y = &g_array_index (cd, YoloCandidate, k);
+      found = x->class_id == y->class_id
+          && fabsf (x->x_min - y->x_min) < 1e-3f
+          && fabsf (x->y_min - y->y_min) < 1e-3f
+          && fabsf (x->x_max - y->x_max) < 1e-3f
+          && fabsf (x->confidence - y->confidence) < 1e-3f;
+    }
+    if (!found)
+      g_test_message ("opencv candidate %u (class %d, %.4f) has no darknet "
+          "twin", i, x->class_id, x->confidence);
+    g_assert_true (found);
+  }
+  g_array_unref (co);
+  g_array_unref (cd);
+  g_free (input);
+  ocv->close (bo);
+  dn->close (bd);
+out:
+  model_clear (&m);
+  ef_test_rm_rf (dir);
+  g_free (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -778,6 +861,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/yolobackend/darknet/open-rejects-bad-weights",
       GINT_TO_POINTER (YOLO_BACKEND_KIND_DARKNET),
       test_open_rejects_bad_weights);
+  g_test_add_func ("/yolobackend/dog/defaults-agree", test_defaults_agree);
   g_test_add_func ("/yolobackend/opencv/small-custom-cfg",
       test_small_custom_cfg);
   g_test_add_data_func ("/yolobackend/generated/yolov4-tiny",
