@@ -786,6 +786,7 @@ main (int argc, char **argv)
   }
   if (opt_print) {
     g_print ("%s\n", desc);
+    g_free (desc);
     return 0;
   }
 
@@ -825,6 +826,11 @@ main (int argc, char **argv)
     json_builder_set_member_name (b, "message");
     json_builder_add_string_value (b, error ? error->message : "cannot build the pipeline");
     ef_json_log_emit (b);
+    g_strfreev (missing);
+    gst_parse_context_free (pctx);
+    g_clear_error (&error);
+    gst_clear_object (&app.pipeline);
+    g_free (desc);
     return EXIT_USAGE;
   }
   gst_parse_context_free (pctx);

@@ -51,7 +51,7 @@ if [ "${EDGEFAAS_SKIP_ASAN:-0}" != 1 ]; then
     # Programs we spawn (gst-launch-1.0, gst-inspect-1.0) are not instrumented but
     # load our instrumented plugins: preload the runtimes into them. Plugins are
     # scanned in-process (no uninstrumented gst-plugin-scanner).
-    ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:verify_asan_link_order=0:detect_odr_violation=0" \
+    ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=0:abort_on_error=1:verify_asan_link_order=0:detect_odr_violation=0" \
     LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
     EDGEFAAS_ASAN_PRELOAD="$libasan:$libubsan" \
