@@ -186,7 +186,7 @@ typedef struct
 /* Counters; written by the streaming thread and token callbacks under hub->lock. */
 typedef struct
 {
-  guint64 received, pushed, acked, rejected, requeued, dropped_acks, reconnects;
+  guint64 received, pushed, acked, rejected, requeued, republished, dropped_acks, reconnects;
 } Stats;
 
 /* The ack hub outlives the element's started state: buffers (and so tokens) can
@@ -232,6 +232,7 @@ typedef struct
   gboolean draining;
   gboolean drain_query_sent;
   gboolean sinks_released;
+  gboolean republish_open;      /* REPUBLISH_CHANNEL open in tx mode on this connection */
   const gchar *drain_reason;
   gint64 drain_deadline;        /* monotonic µs */
   gint64 last_activity;         /* monotonic µs of last delivery (or start) */
@@ -518,6 +519,7 @@ gst_amqp_src_get_stats (GstAmqpSrc * self)
       "acked", G_TYPE_UINT64, st.acked,
       "rejected", G_TYPE_UINT64, st.rejected,
       "requeued", G_TYPE_UINT64, st.requeued,
+      "republished", G_TYPE_UINT64, st.republished,
       "reconnects", G_TYPE_UINT64, st.reconnects,
       "dropped-acks", G_TYPE_UINT64, st.dropped_acks,
       "in-flight", G_TYPE_UINT, inflight, NULL);
@@ -655,6 +657,7 @@ connect_and_consume (GstAmqpSrc * self, GError ** error)
 
   st->conn = conn;
   st->cancel_sent = FALSE;
+  st->republish_open = FALSE;
   g_mutex_lock (&self->hub->lock);
   self->hub->generation++;
   g_mutex_unlock (&self->hub->lock);
@@ -1004,22 +1007,37 @@ field_to_int64 (const amqp_field_value_t * v, gint64 * out)
   }
 }
 
-/* How often was this message delivered before? Quorum queues count in
- * x-delivery-count; x-death counts dead-letter cycles through our queue; our own
- * header when a republisher kept one; else the redelivered flag counts once. */
-static gint64
-redelivery_count (const amqp_envelope_t * env, const gchar * queue)
+/* Redelivery accounting. Quorum queues count in x-delivery-count; x-death
+ * counts dead-letter cycles through our queue. A classic queue only has the
+ * redelivered flag, so amqpsrc keeps its own count in REDELIVERY_HEADER: a
+ * redelivered message without a broker count is republished (in a transaction,
+ * to the back of the queue) with the count + 1 and the original acked; the copy
+ * is processed when it comes round. */
+typedef struct
+{
+  gboolean broker_count;        /* x-delivery-count present */
+  gint64 count;                 /* best known number of earlier deliveries */
+  gint64 own;                   /* REDELIVERY_HEADER value, 0 if absent */
+} Redeliveries;
+
+static void
+redelivery_count (const amqp_envelope_t * env, const gchar * queue, Redeliveries * r)
 {
   const amqp_basic_properties_t *props = &env->message.properties;
-  gint64 count = 0, v;
+  gint64 v;
 
+  memset (r, 0, sizeof (*r));
   if (props->_flags & AMQP_BASIC_HEADERS_FLAG) {
     const amqp_field_value_t *f = table_get (&props->headers, "x-delivery-count");
-    if (f && field_to_int64 (f, &v))
-      count = MAX (count, v);
+    if (f && field_to_int64 (f, &v)) {
+      r->broker_count = TRUE;
+      r->count = MAX (r->count, v);
+    }
     f = table_get (&props->headers, REDELIVERY_HEADER);
-    if (f && field_to_int64 (f, &v))
-      count = MAX (count, v);
+    if (f && field_to_int64 (f, &v)) {
+      r->own = MAX (v, 0);
+      r->count = MAX (r->count, v);
+    }
     f = table_get (&props->headers, "x-death");
     if (f && f->kind == AMQP_FIELD_KIND_ARRAY) {
       gint64 deaths = 0;
@@ -1036,12 +1054,63 @@ redelivery_count (const amqp_envelope_t * env, const gchar * queue)
             && c && field_to_int64 (c, &v))
           deaths += v;
       }
-      count = MAX (count, deaths);
+      r->count = MAX (r->count, deaths);
     }
   }
-  if (env->redelivered && count == 0)
-    count = 1;
-  return count;
+  if (env->redelivered && !r->broker_count)
+    r->count = MAX (r->count, r->own + 1);
+}
+
+#define REPUBLISH_CHANNEL 1000
+
+/* Republish @env to our queue with REDELIVERY_HEADER = @count inside a
+ * transaction on a second channel; TRUE once the broker committed it. */
+static gboolean
+republish_counted (GstAmqpSrc * self, const amqp_envelope_t * env, gint64 count, GError ** error)
+{
+  State *st = self->state;
+  amqp_connection_state_t cs = edgefaas_amqp_conn_get_state (st->conn);
+  amqp_basic_properties_t props = env->message.properties;
+  const amqp_table_t *old = (props._flags & AMQP_BASIC_HEADERS_FLAG) ?
+      &env->message.properties.headers : NULL;
+  amqp_table_entry_t *entries;
+  int n = 0, r;
+
+  if (!st->republish_open) {
+    amqp_channel_open (cs, REPUBLISH_CHANNEL);
+    if (!edgefaas_amqp_check_reply (amqp_get_rpc_reply (cs), "channel.open (republish)", error))
+      return FALSE;
+    amqp_tx_select (cs, REPUBLISH_CHANNEL);
+    if (!edgefaas_amqp_check_reply (amqp_get_rpc_reply (cs), "tx.select", error))
+      return FALSE;
+    st->republish_open = TRUE;
+  }
+
+  entries = g_new0 (amqp_table_entry_t, (old ? old->num_entries : 0) + 1);
+  for (int i = 0; old && i < old->num_entries; i++) {
+    const amqp_bytes_t k = old->entries[i].key;
+    if (k.len == strlen (REDELIVERY_HEADER) && memcmp (k.bytes, REDELIVERY_HEADER, k.len) == 0)
+      continue;
+    entries[n++] = old->entries[i];
+  }
+  entries[n].key = amqp_cstring_bytes (REDELIVERY_HEADER);
+  entries[n].value.kind = AMQP_FIELD_KIND_I64;
+  entries[n].value.value.i64 = count;
+  n++;
+  props._flags |= AMQP_BASIC_HEADERS_FLAG;
+  props.headers.num_entries = n;
+  props.headers.entries = entries;
+
+  r = amqp_basic_publish (cs, REPUBLISH_CHANNEL, amqp_empty_bytes,
+      amqp_cstring_bytes (st->s.queue), 0, 0, &props, env->message.body);
+  g_free (entries);
+  if (r != AMQP_STATUS_OK) {
+    g_set_error (error, EDGEFAAS_AMQP_ERROR, EDGEFAAS_AMQP_ERROR_PROTOCOL,
+        "republish failed: %s", amqp_error_string2 (r));
+    return FALSE;
+  }
+  amqp_tx_commit (cs, REPUBLISH_CHANNEL);
+  return edgefaas_amqp_check_reply (amqp_get_rpc_reply (cs), "tx.commit", error);
 }
 
 static gchar *
@@ -1087,16 +1156,16 @@ decode_delivery (GstAmqpSrc * self, const amqp_envelope_t * env,
   g_autoptr (EdgefaasFrameEvent) ev = NULL;
   GError *err = NULL;
   gsize len = env->message.body.len;
-  gint64 redeliveries;
+  Redeliveries redeliveries;
 
   if (props->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG)
     ctype = bytes_to_str (props->content_type);
 
-  redeliveries = redelivery_count (env, st->s.queue);
-  if (st->s.max_redeliveries >= 0 && redeliveries > st->s.max_redeliveries) {
+  redelivery_count (env, st->s.queue, &redeliveries);
+  if (st->s.max_redeliveries >= 0 && redeliveries.count > st->s.max_redeliveries) {
     *code = "redelivered";
     *reason = g_strdup_printf ("redelivered %" G_GINT64_FORMAT " times (max-redeliveries=%d)",
-        redeliveries, st->s.max_redeliveries);
+        redeliveries.count, st->s.max_redeliveries);
     return FALSE;
   }
   if (st->s.max_bytes > 0 && len > st->s.max_bytes) {
@@ -1242,6 +1311,29 @@ handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
   self->hub->stats.received++;
   g_mutex_unlock (&self->hub->lock);
   st->last_activity = g_get_monotonic_time ();
+
+  if (env->redelivered && st->s.max_redeliveries >= 0) {
+    Redeliveries rd;
+    redelivery_count (env, st->s.queue, &rd);
+    if (!rd.broker_count && rd.count <= st->s.max_redeliveries) {
+      GError *err = NULL;
+      if (republish_counted (self, env, rd.count, &err)) {
+        amqp_basic_ack (cs, ch, env->delivery_tag, 0);
+        g_mutex_lock (&self->hub->lock);
+        self->hub->stats.republished++;
+        g_mutex_unlock (&self->hub->lock);
+        GST_DEBUG_OBJECT (self, "redelivered message requeued with %s=%" G_GINT64_FORMAT,
+            REDELIVERY_HEADER, rd.count);
+        return NULL;
+      }
+      /* Could not keep a count: process it anyway (at-least-once), say so. */
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+          ("Could not republish a redelivered message with its redelivery count"),
+          ("%s", err->message));
+      g_clear_error (&err);
+      st->republish_open = FALSE;
+    }
+  }
 
   if (!decode_delivery (self, env, &ev, &bytes, &media_type, &code, &reason)) {
     reject_now (self, env->delivery_tag, code, reason, env->redelivered);
@@ -1749,8 +1841,11 @@ gst_amqp_src_class_init (GstAmqpSrcClass * klass)
    *
    * Dead-letter a message delivered more than this many times before. The count
    * is x-delivery-count (quorum queues), the x-death count for this queue, or
-   * the `x-edgefaas-redeliveries` header; on classic queues without those
-   * headers the redelivered flag counts as one. -1 disables the check.
+   * the `x-edgefaas-redeliveries` header amqpsrc keeps on classic queues: a
+   * redelivered message without a broker count is republished to the back of
+   * the queue with the count + 1 (in a transaction, then the original is
+   * acked) and processed when the copy arrives. -1 disables the check (and the
+   * republishing).
    */
   g_object_class_install_property (gobject_class, PROP_MAX_REDELIVERIES,
       g_param_spec_int ("max-redeliveries", "Max redeliveries",
@@ -1779,7 +1874,7 @@ gst_amqp_src_class_init (GstAmqpSrcClass * klass)
    * GstAmqpSrc:stats:
    *
    * Counters: received, pushed, acked, rejected (dead-lettered), requeued,
-   * reconnects, dropped-acks (released after their connection was gone) and
+   * republished (redelivered messages requeued with a redelivery count), reconnects, dropped-acks (released after their connection was gone) and
    * in-flight (deliveries whose buffers are still alive).
    */
   g_object_class_install_property (gobject_class, PROP_STATS,

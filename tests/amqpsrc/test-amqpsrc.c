@@ -283,6 +283,7 @@ typedef struct
   GHashTable *seen;             /* seq -> times seen */
   guint total, matched, mismatched, without_meta, bad_caps, no_pts;
   guint hold;                   /* keep a ref on the first @hold buffers */
+  gboolean requeue;             /* downstream asks for a requeue of every delivery */
   GPtrArray *held;
 } Collector;
 
@@ -348,6 +349,8 @@ on_handoff (GstElement * fakesink, GstBuffer * buf, GstPad * pad, Collector * c)
   }
   if (c->held->len < c->hold)
     g_ptr_array_add (c->held, gst_buffer_ref (buf));
+  if (c->requeue && meta && meta->token)
+    edgefaas_ack_token_reject (meta->token, TRUE, "test asks for a requeue");
   g_cond_broadcast (&c->cond);
   g_mutex_unlock (&c->lock);
   if (caps)
@@ -736,6 +739,54 @@ test_poison (void)
   ef_test_rm_rf (root);
   g_free (root);
   g_free (frames);
+  g_free (dead);
+  g_free (queue);
+}
+
+/* ------------------------------------------------------- redeliveries ---- */
+
+/* A message that downstream always gives back (nack requeue) on a classic
+ * queue: amqpsrc counts its redeliveries in its own header and dead-letters
+ * it after max-redeliveries, instead of looping forever. */
+static void
+test_max_redeliveries (void)
+{
+  gchar *queue = queue_name ("redeliver");
+  gchar *dead = g_strdup_printf ("%s.dead", queue);
+  Collector *c = collector_new ();
+  EdgefaasAmqpConn *conn;
+  GstElement *p, *src;
+  GBytes *payload = make_payload (42, 800);
+  gchar *sha = sha_of (payload);
+  gchar *json = frame_event_json (42, TRUE, NULL, 800, sha);
+
+  declare_queue (queue);
+  conn = pub_open ();
+  publish (conn, queue, g_bytes_get_data (payload, NULL), 800, "image/jpeg", json);
+  g_assert_cmpuint (wait_ready (conn, queue, 1), ==, 1);
+
+  c->requeue = TRUE;
+  p = make_collecting_pipeline (queue, "max-redeliveries=2", c);
+  src = get_el (p, "src");
+  set_state_sync (p, GST_STATE_PLAYING);
+  for (guint i = 0; i < 100 && ready_count (conn, dead) < 1; i++)
+    g_usleep (100 * 1000);
+  g_assert_cmpuint (ready_count (conn, dead), ==, 1);
+  /* Processed exactly max-redeliveries + 1 times, always the same bytes. */
+  g_assert_cmpuint (c->total, ==, 3);
+  g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (c->seen, GUINT_TO_POINTER (42))),
+      ==, 3);
+  g_assert_cmpuint (stat_u64 (src, "requeued"), ==, 3);
+  g_assert_cmpuint (stat_u64 (src, "republished"), ==, 2);
+  g_assert_cmpuint (stat_u64 (src, "rejected"), ==, 1);
+  wait_counts (queue, 0, 0, 10);
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  edgefaas_amqp_conn_close (conn);
+  collector_free (c);
+  g_bytes_unref (payload);
+  g_free (sha);
+  g_free (json);
   g_free (dead);
   g_free (queue);
 }
@@ -1415,6 +1466,7 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsrc/ack-after-processing", test_ack_after_processing);
   g_test_add_func ("/amqpsrc/ack-immediate", test_ack_immediate);
   g_test_add_func ("/amqpsrc/poison", test_poison);
+  g_test_add_func ("/amqpsrc/max-redeliveries", test_max_redeliveries);
   g_test_add_func ("/amqpsrc/drain-on-eos", test_drain_on_eos);
   g_test_add_func ("/amqpsrc/idle-timeout", test_idle_timeout);
   g_test_add_func ("/amqpsrc/chain-amqpsink-inline", test_chain_inline);
