@@ -124,6 +124,8 @@ typedef struct
   GPtrArray *events;            /* custom event structures, with "frame" added */
   GPtrArray *out_pts;           /* output frame indices, in output order */
   GString *order;               /* what left the src pad: B buffer, S/E start/end event */
+  GArray *gaps;                 /* GstClockTime pairs (timestamp, duration) of GAP events */
+  GArray *timeline;             /* GstClockTime of each buffer and GAP, in src pad order */
 } Result;
 
 typedef void (*SceneFunc) (guint i, Scene * sc, gpointer data);
@@ -139,6 +141,8 @@ result_free (Result * r)
   g_ptr_array_unref (r->events);
   g_ptr_array_unref (r->out_pts);
   g_string_free (r->order, TRUE);
+  g_array_unref (r->gaps);
+  g_array_unref (r->timeline);
   g_free (r);
 }
 
@@ -190,6 +194,11 @@ collect_output (GstHarness * h, GstBus * bus, Result * r, guint i, guint64 pts0)
       GstStructure *s = gst_structure_copy (gst_event_get_structure (ev));
       gst_structure_set (s, "frame", G_TYPE_UINT, i, NULL);
       g_ptr_array_add (r->events, s);
+    } else if (GST_EVENT_TYPE (ev) == GST_EVENT_GAP) {
+      GstClockTime ts, dur;
+      gst_event_parse_gap (ev, &ts, &dur);
+      g_array_append_val (r->gaps, ts);
+      g_array_append_val (r->gaps, dur);
     }
     gst_event_unref (ev);
   }
@@ -206,9 +215,16 @@ order_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   Result *r = data;
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstClockTime ts = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
     g_string_append_c (r->order, 'B');
+    g_array_append_val (r->timeline, ts);
   } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_GAP) {
+      GstClockTime ts;
+      gst_event_parse_gap (ev, &ts, NULL);
+      g_array_append_val (r->timeline, ts);
+    }
     if (GST_EVENT_TYPE (ev) == GST_EVENT_CUSTOM_DOWNSTREAM
         && gst_event_has_name (ev, EDGEFAAS_MOTION_EVENT_NAME)) {
       const gchar *t = gst_structure_get_string (gst_event_get_structure (ev), "type");
@@ -249,6 +265,8 @@ run_full (GstVideoFormat format, gint w, gint h, guint n, SceneFunc fn, gpointer
   r->events = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_structure_free);
   r->out_pts = g_ptr_array_new ();
   r->order = g_string_new (NULL);
+  r->gaps = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  r->timeline = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   {
     GstPad *src = gst_element_get_static_pad (hr->element, "src");
     gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER |
@@ -842,6 +860,374 @@ test_pipeline_videotestsrc (void)
           "motiondetect ! fakesink"), ==, 0);
 }
 
+/* ---- gate mode: GAP events, readiness in a quiet scene, max-rate ---- */
+
+static void
+assert_timeline_monotonic (Result * r)
+{
+  guint i;
+  g_assert_cmpuint (r->timeline->len, >, 0);
+  for (i = 1; i < r->timeline->len; i++)
+    g_assert_cmpuint (g_array_index (r->timeline, GstClockTime, i), >=,
+        g_array_index (r->timeline, GstClockTime, i - 1));
+}
+
+/* The GAP starting at frame @i, or FALSE. */
+static gboolean
+gap_at (Result * r, guint i, GstClockTime * dur)
+{
+  guint k;
+  for (k = 0; k < r->gaps->len; k += 2)
+    if (g_array_index (r->gaps, GstClockTime, k) == i * FRAME_DUR) {
+      *dur = g_array_index (r->gaps, GstClockTime, k + 1);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+test_gate_gap_events (void)
+{
+  Moving m = { 15, 45, FALSE, 0.05, 0.35, 0.015, 2.0, 0, 1.0 };
+  const gchar *props = "start-frames=3;quiet-time=300000000";
+  Result *ref = run (GST_VIDEO_FORMAT_I420, 90, moving_scene, &m, props, 80);
+  gchar *p_all = g_strdup_printf ("%s;gate=true", props);
+  gchar *p_first = g_strdup_printf ("%s;gate=true;gaps=first", props);
+  gchar *p_none = g_strdup_printf ("%s;gate=true;gaps=none", props);
+  gchar *p_pre = g_strdup_printf ("%s;gate=true;preroll-frames=4", props);
+  Result *all = run (GST_VIDEO_FORMAT_I420, 90, moving_scene, &m, p_all, 80);
+  Result *first = run (GST_VIDEO_FORMAT_I420, 90, moving_scene, &m, p_first, 80);
+  Result *none = run (GST_VIDEO_FORMAT_I420, 90, moving_scene, &m, p_none, 80);
+  Result *pre = run (GST_VIDEO_FORMAT_I420, 90, moving_scene, &m, p_pre, 80);
+  guint i, n_out = 0, runs = 0, held = 0;
+  GstClockTime dur = 0;
+
+  /* gaps=all: every input frame leaves as exactly one of a buffer or a GAP with
+   * its own timestamp and duration; the buffers are the event frames, as without
+   * GAPs (gated frame count unchanged) */
+  for (i = 0; i < all->n; i++) {
+    gboolean want = ref->fr[i].event_id != 0;
+    g_assert_cmpint (all->fr[i].out, ==, want);
+    g_assert_cmpint (first->fr[i].out, ==, want);
+    g_assert_cmpint (none->fr[i].out, ==, want);
+    if (want) {
+      n_out++;
+      g_assert_false (gap_at (all, i, &dur));
+    } else {
+      g_assert_true (gap_at (all, i, &dur));
+      g_assert_cmpuint (dur, ==, FRAME_DUR);
+      if (i == 0 || ref->fr[i - 1].event_id != 0) {
+        runs++;
+        g_assert_true (gap_at (first, i, &dur));
+        g_assert_cmpuint (dur, ==, FRAME_DUR);
+      }
+    }
+  }
+  g_assert_cmpuint (n_out, >, 10);
+  g_assert_cmpuint (runs, ==, 2);       /* before and after the event */
+  g_assert_cmpuint (all->gaps->len / 2, ==, all->n - n_out);
+  g_assert_cmpuint (first->gaps->len / 2, ==, runs);
+  g_assert_cmpuint (none->gaps->len, ==, 0);
+  g_assert_cmpuint (all->timeline->len, ==, all->n);
+  assert_timeline_monotonic (all);
+  assert_timeline_monotonic (first);
+
+  /* pre-roll: the 4 frames before the event go out as buffers, not GAPs; time
+   * downstream never goes back; the frames still held at EOS get neither */
+  for (i = 0; i < pre->n; i++) {
+    gboolean gap = gap_at (pre, i, &dur);
+    g_assert_false (pre->fr[i].out && gap);
+    if (!pre->fr[i].out && !gap) {
+      held++;
+      g_assert_cmpuint (i, >=, pre->n - 4);
+    }
+  }
+  g_assert_cmpuint (held, <=, 4);
+  g_assert_cmpuint (pre->out_pts->len, ==, n_out + 4);
+  assert_timeline_monotonic (pre);
+
+  g_free (p_all);
+  g_free (p_first);
+  g_free (p_none);
+  g_free (p_pre);
+  result_free (ref);
+  result_free (all);
+  result_free (first);
+  result_free (none);
+  result_free (pre);
+}
+
+typedef struct
+{
+  guint buffers;
+  GArray *gaps;                 /* GstClockTime timestamps */
+  GArray *pts;                  /* GstClockTime buffer timestamps */
+} SinkCount;
+
+static GstPadProbeReturn
+sink_count_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  SinkCount *c = data;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstClockTime ts = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+    c->buffers++;
+    g_array_append_val (c->pts, ts);
+  } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_GAP) {
+    GstClockTime ts;
+    gst_event_parse_gap (GST_PAD_PROBE_INFO_EVENT (info), &ts, NULL);
+    g_array_append_val (c->gaps, ts);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* Starts @desc (its sink is named "sink"), waits up to @wait_s for the state change
+ * to PLAYING to complete; returns the result, with what reached the sink after
+ * another @run_ms of playing in @c. Fails on any error or motion-start message. */
+static GstStateChangeReturn
+quiet_pipeline (const gchar * desc, guint wait_s, guint run_ms, SinkCount * c)
+{
+  GError *err = NULL;
+  GstElement *p = gst_parse_launch (desc, &err), *sink;
+  GstStateChangeReturn ret;
+  GstBus *bus;
+  GstMessage *msg;
+  GstPad *pad;
+
+  g_assert_no_error (err);
+  sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  g_assert_nonnull (sink);
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      sink_count_probe, c, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  g_assert_cmpint (gst_element_set_state (p, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  ret = gst_element_get_state (p, NULL, NULL, wait_s * GST_SECOND);
+  if (ret == GST_STATE_CHANGE_SUCCESS)
+    g_usleep (run_ms * 1000);
+  bus = gst_element_get_bus (p);
+  while ((msg = gst_bus_pop (bus))) {
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      GError *e = NULL;
+      gst_message_parse_error (msg, &e, NULL);
+      g_error ("pipeline error: %s", e->message);
+    }
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT)
+      g_assert_false (gst_message_has_name (msg, "motion-start"));
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  return ret;
+}
+
+#define QUIET_SRC "videotestsrc pattern=colors ! " \
+  "video/x-raw,format=I420,width=320,height=240,framerate=10/1 ! "
+
+static void
+test_gate_quiet_pipeline_plays (void)
+{
+  SinkCount c = { 0, g_array_new (FALSE, FALSE, sizeof (GstClockTime)),
+    g_array_new (FALSE, FALSE, sizeof (GstClockTime))
+  };
+  guint i;
+
+  /* GAPs preroll the sink: PLAYING without any motion, time advancing on the
+   * sink in steps of one frame, no buffer */
+  g_assert_cmpint (quiet_pipeline (QUIET_SRC "motiondetect gate=true ! fakesink name=sink",
+          10, 1000, &c), ==, GST_STATE_CHANGE_SUCCESS);
+  g_assert_cmpuint (c.buffers, ==, 0);
+  g_assert_cmpuint (c.gaps->len, >=, 5);
+  for (i = 0; i < c.gaps->len; i++)
+    g_assert_cmpuint (g_array_index (c.gaps, GstClockTime, i), ==, i * (GST_SECOND / 10));
+
+  /* control: the same without GAPs never prerolls */
+  g_array_set_size (c.gaps, 0);
+  g_assert_cmpint (quiet_pipeline (QUIET_SRC "motiondetect gate=true gaps=none ! "
+          "fakesink name=sink", 2, 0, &c), ==, GST_STATE_CHANGE_ASYNC);
+  g_assert_cmpuint (c.buffers, ==, 0);
+  g_assert_cmpuint (c.gaps->len, ==, 0);
+
+  /* the edge pipeline's chain (pipelines/edge.pipeline): jpegenc holds GAPs
+   * until its next frame, the sink is async=false, PLAYING without motion */
+  g_assert_cmpint (quiet_pipeline (QUIET_SRC "motiondetect gate=true gaps=first max-rate=5 "
+          "! jpegenc ! fakesink name=sink async=false", 10, 500, &c), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  g_assert_cmpuint (c.buffers, ==, 0);
+
+  g_array_unref (c.gaps);
+  g_array_unref (c.pts);
+}
+
+/* Buffers in each second of running time (PTS, one segment from 0). */
+static guint
+max_per_second (GArray * pts)
+{
+  guint i, best = 0, cur = 0;
+  guint64 sec = G_MAXUINT64;
+  for (i = 0; i < pts->len; i++) {
+    guint64 s = g_array_index (pts, GstClockTime, i) / GST_SECOND;
+    cur = (s == sec) ? cur + 1 : 1;
+    sec = s;
+    best = MAX (best, cur);
+  }
+  return best;
+}
+
+/* Pushes @n drawn frames at 30 fps through a harness made from @desc; returns the
+ * output timestamps. */
+static GArray *
+harness_pts (const gchar * desc, guint n, Moving * m)
+{
+  GstHarness *h = gst_harness_new_parse (desc);
+  GArray *pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  GRand *rnd = g_rand_new_with_seed (7);
+  GstBuffer *out;
+  guint i;
+  gchar *caps = g_strdup_printf ("video/x-raw,format=I420,width=%d,height=%d,"
+      "framerate=%d/1", W, H, FPS);
+
+  gst_harness_set_src_caps_str (h, caps);
+  g_free (caps);
+  for (i = 0; i < n; i++) {
+    Scene sc = { FALSE, 0, 0, 1.0, 0.0 };
+    GstBuffer *buf;
+    moving_scene (i, &sc, m);
+    buf = draw (GST_VIDEO_FORMAT_I420, W, H, &sc, rnd);
+    GST_BUFFER_PTS (buf) = i * FRAME_DUR;
+    GST_BUFFER_DURATION (buf) = FRAME_DUR;
+    g_assert_cmpint (gst_harness_push (h, buf), ==, GST_FLOW_OK);
+    while ((out = gst_harness_try_pull (h))) {
+      GstClockTime t = GST_BUFFER_PTS (out);
+      g_array_append_val (pts, t);
+      gst_buffer_unref (out);
+    }
+  }
+  gst_harness_push_event (h, gst_event_new_eos ());
+  while ((out = gst_harness_try_pull (h))) {
+    GstClockTime t = GST_BUFFER_PTS (out);
+    g_array_append_val (pts, t);
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+  g_rand_free (rnd);
+  return pts;
+}
+
+/* 3 s quiet then 4 s of a square crossing the frame, at 30 fps. */
+static void
+test_max_rate_after_quiet (void)
+{
+  Moving m = { 90, 210, FALSE, 0.05, 0.35, 0.0065, 0.0, 0, 1.0 };
+  GArray *event = harness_pts ("motiondetect gate=true", 210, &m);
+  GArray *lim = harness_pts ("motiondetect gate=true max-rate=5", 210, &m);
+  GArray *vr = harness_pts ("motiondetect gate=true ! videorate drop-only=true max-rate=5",
+      210, &m);
+  GstClockTime t0, t1;
+  gdouble span, expect;
+  guint i;
+
+  /* the ungated-by-rate event frames: most of the 4 s */
+  g_assert_cmpuint (event->len, >=, 90);
+  t0 = g_array_index (event, GstClockTime, 0);
+  t1 = g_array_index (event, GstClockTime, event->len - 1) + FRAME_DUR;
+  g_assert_cmpuint (t0, >=, 3 * GST_SECOND);
+  span = (gdouble) (t1 - t0) / GST_SECOND;
+  expect = 5 * span;
+  g_test_message ("event %.2f s, %u frames; max-rate=5: %u frames (max %u in one second); "
+      "baseline videorate drop-only max-rate=5 after the gate: %u frames (max %u in one "
+      "second)", span, event->len, lim->len, max_per_second (lim), vr->len,
+      max_per_second (vr));
+
+  /* at most 5 (+1 at a second boundary) per second of running time, and not
+   * fewer than the rate allows over the event */
+  g_assert_cmpuint (max_per_second (lim), <=, 5 + 1);
+  g_assert_cmpfloat (lim->len, <=, expect + 1);
+  g_assert_cmpfloat (lim->len, >=, expect - 1);
+  /* the first event frame passes (no stale grid), then one every 200 ms */
+  g_assert_cmpuint (g_array_index (lim, GstClockTime, 0), ==, t0);
+  for (i = 1; i < lim->len; i++)
+    g_assert_cmpuint (g_array_index (lim, GstClockTime, i) -
+        g_array_index (lim, GstClockTime, i - 1), >=, GST_SECOND / 5 - FRAME_DUR / 2);
+
+  g_array_unref (event);
+  g_array_unref (lim);
+  g_array_unref (vr);
+}
+
+/* Runs videotestsrc's ball (150 frames at 30 fps) through @chain; returns the
+ * timestamps of the buffers reaching the sink. */
+static GArray *
+ball_pipeline_pts (const gchar * chain)
+{
+  SinkCount c = { 0, g_array_new (FALSE, FALSE, sizeof (GstClockTime)),
+    g_array_new (FALSE, FALSE, sizeof (GstClockTime))
+  };
+  GError *err = NULL;
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=150 pattern=ball ! "
+      "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! %s ! "
+      "fakesink name=sink sync=false", chain);
+  GstElement *p = gst_parse_launch (desc, &err);
+  GstElement *sink;
+  GstPad *pad;
+  GstMessage *msg;
+  GstBus *bus;
+
+  g_assert_no_error (err);
+  g_free (desc);
+  sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      sink_count_probe, &c, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  bus = gst_element_get_bus (p);
+  g_assert_cmpint (gst_element_set_state (p, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS |
+      GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (p);
+  g_array_unref (c.gaps);
+  return c.pts;
+}
+
+/* A real pipeline: videotestsrc's ball at 30 fps, gated, limited to 5 fps, encoded. */
+static void
+test_max_rate_pipeline (void)
+{
+  GArray *event = ball_pipeline_pts ("motiondetect gate=true ! jpegenc");
+  GArray *lim = ball_pipeline_pts ("motiondetect gate=true max-rate=5 ! jpegenc");
+  guint i, len = 1, runs = 0, expect = 0;
+
+  /* expected: one frame in six of each run of consecutive event frames */
+  g_assert_cmpuint (event->len, >=, 60);
+  for (i = 1; i <= event->len; i++) {
+    if (i < event->len && g_array_index (event, GstClockTime, i) -
+        g_array_index (event, GstClockTime, i - 1) < FRAME_DUR + FRAME_DUR / 2) {
+      len++;
+      continue;
+    }
+    expect += (len + 5) / 6;
+    runs++;
+    len = 1;
+  }
+  g_test_message ("%u event frames in %u run(s), max-rate=5: %u JPEG frames (expected "
+      "%u), max %u in one second", event->len, runs, lim->len, expect,
+      max_per_second (lim));
+  g_assert_cmpuint (max_per_second (lim), <=, 5 + 1);
+  g_assert_cmpuint (lim->len, <=, expect + runs);
+  g_assert_cmpuint (lim->len + runs, >=, expect);
+  g_array_unref (event);
+  g_array_unref (lim);
+}
+
 /* gst-inspect output matches the committed docs/elements/motiondetect.txt. */
 static void
 test_inspect_doc (void)
@@ -897,6 +1283,10 @@ main (int argc, char **argv)
   g_test_add_func ("/motiondetect/all-formats-same-result", test_all_formats_same_result);
   g_test_add_func ("/motiondetect/renegotiation", test_renegotiation);
   g_test_add_func ("/motiondetect/gate-mode", test_gate_mode);
+  g_test_add_func ("/motiondetect/gate-gap-events", test_gate_gap_events);
+  g_test_add_func ("/motiondetect/gate-quiet-pipeline-plays", test_gate_quiet_pipeline_plays);
+  g_test_add_func ("/motiondetect/max-rate-after-quiet", test_max_rate_after_quiet);
+  g_test_add_func ("/motiondetect/max-rate-pipeline", test_max_rate_pipeline);
   g_test_add_func ("/motiondetect/analyse-interval", test_analyse_interval);
   g_test_add_func ("/motiondetect/bad-properties-rejected", test_bad_properties_rejected);
   g_test_add_func ("/motiondetect/pipeline-videotestsrc", test_pipeline_videotestsrc);
