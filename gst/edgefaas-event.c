@@ -1058,13 +1058,184 @@ parse_frame_object (JsonObject * obj, const gchar * prefix, EdgefaasFrameEvent *
   return parse_trace (&c, &ev->trace, error);
 }
 
-/* Cheap checks before json-glib sees the bytes: size, NUL, UTF-8, depth. */
+/* Strict RFC 8259 syntax check, iterative (no recursion), depth-limited.
+ * json-glib accepts extensions (C comments, "var x = ..." assignments, several
+ * top-level values, GScanner number forms) that other JSON parsers refuse; a
+ * document another consumer would read differently must not pass here. */
+static gboolean
+json_ws (guchar c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static const gchar *
+lex_string (const guchar ** pp, const guchar * end)
+{
+  const guchar *p = *pp + 1;    /* after the opening quote */
+
+  while (p < end) {
+    guchar c = *p++;
+    if (c == '"') {
+      *pp = p;
+      return NULL;
+    }
+    if (c < 0x20)
+      return "control character in a string";
+    if (c == '\\') {
+      if (p >= end)
+        break;
+      c = *p++;
+      if (c == 'u') {
+        for (gint i = 0; i < 4; i++, p++)
+          if (p >= end || !g_ascii_isxdigit (*p))
+            return "bad \\u escape";
+      } else if (!strchr ("\"\\/bfnrt", c) || c == '\0') {
+        return "bad escape";
+      }
+    }
+  }
+  return "unterminated string";
+}
+
+static const gchar *
+lex_number (const guchar ** pp, const guchar * end)
+{
+  const guchar *p = *pp;
+
+  if (p < end && *p == '-')
+    p++;
+  if (p < end && *p == '0')
+    p++;
+  else if (p < end && *p >= '1' && *p <= '9')
+    while (p < end && g_ascii_isdigit (*p))
+      p++;
+  else
+    return "bad number";
+  if (p < end && *p == '.') {
+    p++;
+    if (p >= end || !g_ascii_isdigit (*p))
+      return "bad number";
+    while (p < end && g_ascii_isdigit (*p))
+      p++;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    p++;
+    if (p < end && (*p == '+' || *p == '-'))
+      p++;
+    if (p >= end || !g_ascii_isdigit (*p))
+      return "bad number";
+    while (p < end && g_ascii_isdigit (*p))
+      p++;
+  }
+  *pp = p;
+  return NULL;
+}
+
+static gboolean
+strict_syntax (const gchar * data, gsize len, GError ** error)
+{
+  const guchar *start = (const guchar *) data, *p = start, *end = start + len;
+  gchar stack[MAX_DEPTH];
+  guint depth = 0;
+  enum
+  { VALUE, KEY, AFTER } state = VALUE;
+  const gchar *why = NULL;
+
+  for (;;) {
+    while (p < end && json_ws (*p))
+      p++;
+    if (state == AFTER && depth == 0)
+      break;
+    if (p >= end) {
+      why = "unexpected end";
+      goto bad;
+    }
+    if (state == VALUE) {
+      if (*p == '{' || *p == '[') {
+        if (depth == MAX_DEPTH) {
+          g_set_error (error, EDGEFAAS_EVENT_ERROR, EDGEFAAS_EVENT_ERROR_SYNTAX,
+              "document: nested deeper than %d levels", MAX_DEPTH);
+          return FALSE;
+        }
+        stack[depth++] = (gchar) * p++;
+        while (p < end && json_ws (*p))
+          p++;
+        if (p < end && ((stack[depth - 1] == '{' && *p == '}') ||
+                (stack[depth - 1] == '[' && *p == ']'))) {
+          p++;
+          depth--;
+          state = AFTER;
+        } else {
+          state = stack[depth - 1] == '{' ? KEY : VALUE;
+        }
+      } else if (*p == '"') {
+        if ((why = lex_string (&p, end)))
+          goto bad;
+        state = AFTER;
+      } else if (*p == '-' || g_ascii_isdigit (*p)) {
+        if ((why = lex_number (&p, end)))
+          goto bad;
+        state = AFTER;
+      } else if ((gsize) (end - p) >= 4 && memcmp (p, "true", 4) == 0) {
+        p += 4;
+        state = AFTER;
+      } else if ((gsize) (end - p) >= 5 && memcmp (p, "false", 5) == 0) {
+        p += 5;
+        state = AFTER;
+      } else if ((gsize) (end - p) >= 4 && memcmp (p, "null", 4) == 0) {
+        p += 4;
+        state = AFTER;
+      } else {
+        why = "unexpected character";
+        goto bad;
+      }
+    } else if (state == KEY) {
+      if (*p != '"') {
+        why = "expected a member name";
+        goto bad;
+      }
+      if ((why = lex_string (&p, end)))
+        goto bad;
+      while (p < end && json_ws (*p))
+        p++;
+      if (p >= end || *p != ':') {
+        why = "expected ':'";
+        goto bad;
+      }
+      p++;
+      state = VALUE;
+    } else {                    /* AFTER, inside a container */
+      gchar top = stack[depth - 1];
+      if (*p == ',') {
+        p++;
+        state = top == '{' ? KEY : VALUE;
+      } else if ((top == '{' && *p == '}') || (top == '[' && *p == ']')) {
+        p++;
+        depth--;
+        state = AFTER;
+      } else {
+        why = top == '{' ? "expected ',' or '}'" : "expected ',' or ']'";
+        goto bad;
+      }
+    }
+  }
+  if (p != end) {
+    why = "data after the JSON value";
+    goto bad;
+  }
+  return TRUE;
+
+bad:
+  g_set_error (error, EDGEFAAS_EVENT_ERROR, EDGEFAAS_EVENT_ERROR_SYNTAX,
+      "document: not valid JSON at byte %" G_GSIZE_FORMAT ": %s", (gsize) (p - start), why);
+  return FALSE;
+}
+
+/* Checks before json-glib sees the bytes: size, NUL, UTF-8, strict syntax, depth. */
 static gboolean
 precheck (const gchar * data, gssize length, gsize * out_len, GError ** error)
 {
-  gsize len, i;
-  guint depth = 0;
-  gboolean in_string = FALSE, escaped = FALSE;
+  gsize len;
 
   if (!data) {
     g_set_error (error, EDGEFAAS_EVENT_ERROR, EDGEFAAS_EVENT_ERROR_SYNTAX,
@@ -1097,30 +1268,36 @@ precheck (const gchar * data, gssize length, gsize * out_len, GError ** error)
         "document: not valid UTF-8");
     return FALSE;
   }
-  for (i = 0; i < len; i++) {
-    gchar ch = data[i];
-    if (in_string) {
-      if (escaped)
-        escaped = FALSE;
-      else if (ch == '\\')
-        escaped = TRUE;
-      else if (ch == '"')
-        in_string = FALSE;
-    } else if (ch == '"') {
-      in_string = TRUE;
-    } else if (ch == '{' || ch == '[') {
-      if (++depth > MAX_DEPTH) {
-        g_set_error (error, EDGEFAAS_EVENT_ERROR, EDGEFAAS_EVENT_ERROR_SYNTAX,
-            "document: nested deeper than %d levels", MAX_DEPTH);
-        return FALSE;
-      }
-    } else if (ch == '}' || ch == ']') {
-      if (depth > 0)
-        depth--;
-    }
-  }
+  if (!strict_syntax (data, len, error))
+    return FALSE;
   *out_len = len;
   return TRUE;
+}
+
+/* Duplicate member names: json-glib keeps the last one silently, another
+ * parser may keep the first. Refuse them. */
+typedef struct
+{
+  GHashTable *seen;             /* JsonObject* → GHashTable of names */
+  gchar *duplicate;
+} DupCheck;
+
+static void
+on_object_member (JsonParser * parser, JsonObject * object, const gchar * name, DupCheck * dc)
+{
+  GHashTable *names;
+
+  if (dc->duplicate)
+    return;
+  names = g_hash_table_lookup (dc->seen, object);
+  if (!names) {
+    names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    g_hash_table_insert (dc->seen, object, names);
+  }
+  if (g_hash_table_contains (names, name))
+    dc->duplicate = g_strdup (name);
+  else
+    g_hash_table_add (names, g_strdup (name));
 }
 
 /* Parses into a root object; the parser owns it (unref the parser after use). */
@@ -1132,19 +1309,37 @@ parse_document (const gchar * data, gssize length, JsonObject ** root, GError **
   gsize len;
   gchar *copy;
   gboolean loaded;
+  DupCheck dc = { NULL, NULL };
 
   if (!precheck (data, length, &len, error))
     return NULL;
 
   parser = json_parser_new_immutable ();
+  dc.seen = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+      (GDestroyNotify) g_hash_table_unref);
+  g_signal_connect (parser, "object-member", G_CALLBACK (on_object_member), &dc);
   /* json-glib wants a NUL-terminated buffer in some paths; hand it one. */
   copy = g_strndup (data, len);
   loaded = json_parser_load_from_data (parser, copy, (gssize) len, &err);
   g_free (copy);
+  g_signal_handlers_disconnect_by_func (parser, on_object_member, &dc);
+  g_hash_table_unref (dc.seen);
   if (!loaded) {
     g_set_error (error, EDGEFAAS_EVENT_ERROR, EDGEFAAS_EVENT_ERROR_SYNTAX,
         "document: not valid JSON: %s", err ? err->message : "unknown error");
     g_clear_error (&err);
+    g_free (dc.duplicate);
+    g_object_unref (parser);
+    return NULL;
+  }
+  if (dc.duplicate) {
+    gchar *p = g_strescape (dc.duplicate, NULL);
+    if (strlen (p) > 64)
+      p[64] = '\0';
+    g_set_error (error, EDGEFAAS_EVENT_ERROR, EDGEFAAS_EVENT_ERROR_SYNTAX,
+        "document: duplicate member \"%s\"", p);
+    g_free (p);
+    g_free (dc.duplicate);
     g_object_unref (parser);
     return NULL;
   }

@@ -649,6 +649,66 @@ test_non_finite_written_as_zero (void)
   edgefaas_frame_event_free (ev);
 }
 
+
+/* json-glib's extensions and lenient corners must not leak through. */
+static void
+test_strict_json_syntax (void)
+{
+  EdgefaasFrameEvent *ev = make_frame_event (FALSE, 1);
+  gchar *json = edgefaas_frame_event_to_json (ev, NULL);
+  gchar *body = g_strndup (json + 1, strlen (json) - 2);        /* without { } */
+  struct
+  {
+    gchar *doc;
+    const gchar *start;
+  } cases[] = {
+    {g_strdup_printf ("var x = %s;", json), "document: not valid JSON at byte 0"},
+    {g_strdup_printf ("%s %s", json, json), "document: not valid JSON"},
+    {g_strdup_printf ("%s x", json), "document: not valid JSON"},
+    {g_strdup_printf ("/* c */ %s", json), "document: not valid JSON at byte 0"},
+    {g_strdup_printf ("{/* c */%s}", body), "document: not valid JSON at byte 1"},
+    {g_strdup_printf ("{%s,}", body), "document: not valid JSON"},
+    {g_strdup_printf ("{%s,\"x\":'single'}", body), "document: not valid JSON"},
+    {g_strdup_printf ("{%s,\"x\":0x1F}", body), "document: not valid JSON"},
+    {g_strdup_printf ("{%s,\"x\":007}", body), "document: not valid JSON"},
+    {g_strdup_printf ("{%s,\"x\":+1}", body), "document: not valid JSON"},
+    {g_strdup_printf ("{%s,\"x\":NaN}", body), "document: not valid JSON"},
+    {g_strdup_printf ("{%s,\"x\":1.}", body), "document: not valid JSON"},
+    {g_strdup_printf ("{%s,\"x\":\"a\\qb\"}", body), "document: not valid JSON"},
+    {g_strdup_printf ("{%s,\"x\":\"tab\there\"}", body), "document: not valid JSON"},
+    {g_strdup_printf ("{%s,x:1}", body), "document: not valid JSON"},
+    {g_strdup_printf ("{%s,\"sequence\":1}", body), "document: duplicate member \"sequence\""},
+    {g_strdup_printf ("{%s,\"\\u0073equence\":1}", body), "document: duplicate member \"sequence\""},
+    {g_strdup_printf ("{%s,\"x\":{\"a\":1,\"a\":2}}", body), "document: duplicate member \"a\""},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GError *error = NULL;
+    g_test_message ("%s", cases[i].doc);
+    g_assert_null (edgefaas_frame_event_from_json (cases[i].doc, -1, &error));
+    g_assert_error (error, EDGEFAAS_EVENT_ERROR, EDGEFAAS_EVENT_ERROR_SYNTAX);
+    if (!g_str_has_prefix (error->message, cases[i].start))
+      g_error ("message \"%s\" does not start with \"%s\"", error->message, cases[i].start);
+    g_error_free (error);
+    g_free (cases[i].doc);
+  }
+
+  /* strict but complete: whitespace, escapes, exponents, unknown members are fine */
+  {
+    gchar *doc = g_strdup_printf (" \r\n\t{%s , \"x\" : [ 1e5 , -0.5E-3 , \"\\u00e9\\n\\/\" , "
+        "true , false , null , { } , [ ] ] } \n", body);
+    GError *error = NULL;
+    EdgefaasFrameEvent *back = edgefaas_frame_event_from_json (doc, -1, &error);
+    g_assert_no_error (error);
+    g_assert_true (edgefaas_frame_event_equal (ev, back));
+    edgefaas_frame_event_free (back);
+    g_free (doc);
+  }
+  g_free (body);
+  g_free (json);
+  edgefaas_frame_event_free (ev);
+}
+
 /* ------------------------------------------------------------ docs/examples */
 
 static void
@@ -725,6 +785,7 @@ main (int argc, char **argv)
   g_test_add_func ("/event/frame/too-many-boxes", test_too_many_boxes);
   g_test_add_func ("/event/frame/non-finite-written-as-zero", test_non_finite_written_as_zero);
   g_test_add_func ("/event/syntax-errors", test_syntax_errors);
+  g_test_add_func ("/event/strict-json-syntax", test_strict_json_syntax);
   g_test_add_func ("/event/size-limit", test_size_limit);
   g_test_add_func ("/event/doc-examples", test_doc_examples_parse);
   return g_test_run ();
