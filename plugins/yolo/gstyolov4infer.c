@@ -111,6 +111,9 @@ typedef enum {
 
 #define MAX_BATCH_SIZE 64
 #define MAX_REGIONS 16
+/* Candidates kept per frame before NMS (real weights give tens; random or
+ * untrained weights can give 10^5, and NMS is quadratic per class). */
+#define MAX_CANDIDATES 1000
 #define REGION_FACTOR 1.35
 
 enum
@@ -811,6 +814,11 @@ finish_frame (GstYolov4Infer * self, State * st, const Settings * s,
   GstSegment *seg = &GST_BASE_TRANSFORM (self)->segment;
   GstClockTime ts = GST_BUFFER_PTS (buf);
 
+  if (dets->len > MAX_CANDIDATES) {
+    GST_DEBUG_OBJECT (self, "%u candidates, keeping the %u most confident",
+        dets->len, MAX_CANDIDATES);
+    yolo_keep_top (dets, MAX_CANDIDATES);
+  }
   yolo_nms_per_class (dets, fw, fh, s->nms_threshold);
   buf = gst_buffer_make_writable (buf);
   if (s->post_messages)

@@ -68,4 +68,7 @@ gdouble yolo_detection_iou (const YoloDetection * a, const YoloDetection * b,
 void yolo_nms_per_class (GArray * detections, gint frame_w, gint frame_h,
     gdouble iou_threshold);
 
+/* Keep the @max most confident detections (no-op when there are fewer). */
+void yolo_keep_top (GArray * detections, guint max);
+
 G_END_DECLS

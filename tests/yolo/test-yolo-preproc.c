@@ -312,6 +312,34 @@ test_nms_per_class (void)
   yolo_nms_per_class (a, 640, 480, 0.15);
   g_assert_cmpuint (a->len, ==, 3);
   g_array_unref (a);
+
+  /* many candidates: capped to the most confident, then NMS per class gives
+   * the same as NMS without the cap when the cap is not reached */
+  GArray *many = g_array_new (FALSE, FALSE, sizeof (YoloDetection));
+  for (guint i = 0; i < 3000; i++) {
+    YoloDetection d = { i % 7, (gfloat) ((i * 7919) % 3001) / 3001.0f,
+      (i % 50) / 60.0, (i / 50 % 50) / 60.0, (i % 50) / 60.0 + 0.05, (i / 50 % 50) / 60.0 + 0.05 };
+    g_array_append_val (many, d);
+  }
+  GArray *copy = g_array_copy (many);
+  yolo_keep_top (many, 1000);
+  g_assert_cmpuint (many->len, ==, 1000);
+  gfloat lowest_kept = 1.0f;
+  for (guint i = 0; i < many->len; i++)
+    lowest_kept = MIN (lowest_kept, g_array_index (many, YoloDetection, i).confidence);
+  guint above = 0;
+  for (guint i = 0; i < copy->len; i++)
+    above += g_array_index (copy, YoloDetection, i).confidence > lowest_kept;
+  g_assert_cmpuint (above, <, 1000);
+  yolo_keep_top (copy, 5000);
+  g_assert_cmpuint (copy->len, ==, 3000);
+  yolo_nms_per_class (copy, 640, 480, 0.45);
+  g_assert_cmpuint (copy->len, <, 3000);
+  for (guint i = 1; i < copy->len; i++)
+    g_assert_cmpfloat (g_array_index (copy, YoloDetection, i - 1).confidence, >=,
+        g_array_index (copy, YoloDetection, i).confidence);
+  g_array_unref (many);
+  g_array_unref (copy);
 }
 
 int
