@@ -1101,16 +1101,34 @@ static const gchar *
 lex_number (const guchar ** pp, const guchar * end)
 {
   const guchar *p = *pp;
+  gboolean negative = FALSE, integer = TRUE;
+  guint64 value = 0, limit;
+  gboolean overflow = FALSE;
 
-  if (p < end && *p == '-')
+  if (p < end && *p == '-') {
+    negative = TRUE;
     p++;
+  }
   if (p < end && *p == '0')
     p++;
   else if (p < end && *p >= '1' && *p <= '9')
-    while (p < end && g_ascii_isdigit (*p))
+    while (p < end && g_ascii_isdigit (*p)) {
+      guint d = (guint) (*p - '0');
+      if (value > (G_MAXUINT64 - d) / 10)
+        overflow = TRUE;
+      else
+        value = value * 10 + d;
       p++;
+    }
   else
     return "bad number";
+  if (p < end && (*p == '.' || *p == 'e' || *p == 'E'))
+    integer = FALSE;
+  /* json-glib silently wraps integers beyond 64 bits (2^64 + 42 reads as 42):
+   * refuse them here. */
+  limit = negative ? (guint64) G_MAXINT64 + 1 : (guint64) G_MAXINT64;
+  if (integer && (overflow || value > limit))
+    return "integer does not fit in 64 bits";
   if (p < end && *p == '.') {
     p++;
     if (p >= end || !g_ascii_isdigit (*p))

@@ -150,7 +150,7 @@ check("%d random events from the C writer validate" % len(docs), not bad and len
       "\n".join(bad[:3]))
 
 # 4. schema and parser agree on mutations
-VALUES = [None, -1, 0, 0.5, 10 ** 12, 2 ** 53, True, "s", "", [], {},
+VALUES = [None, -1, 0, 0.5, 10 ** 12, 2 ** 53, 2 ** 64 + 42, True, "s", "", [], {},
           "2026-01-01T00:00:00.000Z", "file:///x/y.jpg", "image/png", "0" * 64, "A" * 64,
           "edgefaas.frame/v1", "edgefaas.detection/v1", "edgefaas.frame/v2", "x" * 200]
 REMOVE = object()

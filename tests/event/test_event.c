@@ -677,6 +677,11 @@ test_strict_json_syntax (void)
     {g_strdup_printf ("{%s,\"x\":\"a\\qb\"}", body), "document: not valid JSON"},
     {g_strdup_printf ("{%s,\"x\":\"tab\there\"}", body), "document: not valid JSON"},
     {g_strdup_printf ("{%s,x:1}", body), "document: not valid JSON"},
+    /* json-glib would wrap these to 42 and -1 */
+    {g_strdup_printf ("{%s,\"x\":18446744073709551658}", body), "document: not valid JSON"},
+    {g_strdup_printf ("{%s,\"x\":9223372036854775808}", body), "document: not valid JSON"},
+    {g_strdup_printf ("{%s,\"x\":-9223372036854775809}", body), "document: not valid JSON"},
+    {g_strdup_printf ("{%s,\"x\":123456789012345678901234567890}", body), "document: not valid JSON"},
     {g_strdup_printf ("{%s,\"sequence\":1}", body), "document: duplicate member \"sequence\""},
     {g_strdup_printf ("{%s,\"\\u0073equence\":1}", body), "document: duplicate member \"sequence\""},
     {g_strdup_printf ("{%s,\"x\":{\"a\":1,\"a\":2}}", body), "document: duplicate member \"a\""},
@@ -705,6 +710,42 @@ test_strict_json_syntax (void)
     g_free (doc);
   }
   g_free (body);
+  g_free (json);
+  edgefaas_frame_event_free (ev);
+}
+
+
+static void
+test_integer_wrap_refused (void)
+{
+  EdgefaasFrameEvent *ev = make_frame_event (FALSE, 0);
+  gchar *json = edgefaas_frame_event_to_json (ev, NULL);
+  gchar *id = g_strdup_printf ("\"event_id\":%" G_GUINT64_FORMAT ",", ev->event_id);
+  gchar *at = strstr (json, id);
+  GError *error = NULL;
+  GString *bad = g_string_new (NULL);
+
+  g_assert_nonnull (at);
+  g_string_append_len (bad, json, at - json);
+  /* 2^64 + (event_id % 1000): json-glib alone would read a small valid id */
+  g_string_append_printf (bad, "\"event_id\":1844674407370955%04" G_GUINT64_FORMAT ",",
+      (guint64) 1616 + ev->event_id % 1000);
+  g_string_append (bad, at + strlen (id));
+  g_assert_null (edgefaas_frame_event_from_json (bad->str, -1, &error));
+  g_assert_error (error, EDGEFAAS_EVENT_ERROR, EDGEFAAS_EVENT_ERROR_SYNTAX);
+  g_assert_nonnull (strstr (error->message, "integer does not fit in 64 bits"));
+  g_clear_error (&error);
+  /* the largest int64 is still JSON, and refused as out of range for an id */
+  g_string_truncate (bad, 0);
+  g_string_append_len (bad, json, at - json);
+  g_string_append (bad, "\"event_id\":9223372036854775807,");
+  g_string_append (bad, at + strlen (id));
+  g_assert_null (edgefaas_frame_event_from_json (bad->str, -1, &error));
+  g_assert_error (error, EDGEFAAS_EVENT_ERROR, EDGEFAAS_EVENT_ERROR_FIELD);
+  g_assert_true (g_str_has_prefix (error->message, "event_id: 9223372036854775807 is out of range"));
+  g_error_free (error);
+  g_string_free (bad, TRUE);
+  g_free (id);
   g_free (json);
   edgefaas_frame_event_free (ev);
 }
@@ -786,6 +827,7 @@ main (int argc, char **argv)
   g_test_add_func ("/event/frame/non-finite-written-as-zero", test_non_finite_written_as_zero);
   g_test_add_func ("/event/syntax-errors", test_syntax_errors);
   g_test_add_func ("/event/strict-json-syntax", test_strict_json_syntax);
+  g_test_add_func ("/event/integer-wrap-refused", test_integer_wrap_refused);
   g_test_add_func ("/event/size-limit", test_size_limit);
   g_test_add_func ("/event/doc-examples", test_doc_examples_parse);
   return g_test_run ();
