@@ -551,6 +551,10 @@ def run_gated(a, env, clip, truth, logdir, nvml):
                 "first_inferred_s": (fi[0] - m[0]) if fi else None,
                 "first_detection_s": (d[0] - m[0]) if d else None,
             })
+        else:
+            # no new motion event since the last scale-in: the scaler stopped the replica
+            # while the event was still going on (queue momentarily empty) and restarts it
+            cold.append({"mid_event": True, "activate_ts": ta})
         nxt = scaler.find("scale", lambda o: o.get("action") == "deactivate" and ts(o) > ta)
         prev_deact = ts(nxt[0]) if nxt else float("inf")
 
