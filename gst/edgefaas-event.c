@@ -1086,9 +1086,31 @@ lex_string (const guchar ** pp, const guchar * end)
         break;
       c = *p++;
       if (c == 'u') {
-        for (gint i = 0; i < 4; i++, p++)
+        guint cp = 0;
+        for (gint i = 0; i < 4; i++, p++) {
           if (p >= end || !g_ascii_isxdigit (*p))
             return "bad \\u escape";
+          cp = cp * 16 + (guint) g_ascii_xdigit_value (*p);
+        }
+        /* json-glib truncates at \u0000 and turns lone surrogates into
+         * invalid UTF-8 (dropping what follows): refuse both. */
+        if (cp == 0)
+          return "\\u0000 is not allowed";
+        if (cp >= 0xdc00 && cp <= 0xdfff)
+          return "lone low surrogate";
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+          guint lo = 0;
+          if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
+            return "lone high surrogate";
+          for (gint i = 2; i < 6; i++) {
+            if (!g_ascii_isxdigit (p[i]))
+              return "bad \\u escape";
+            lo = lo * 16 + (guint) g_ascii_xdigit_value (p[i]);
+          }
+          if (lo < 0xdc00 || lo > 0xdfff)
+            return "lone high surrogate";
+          p += 6;
+        }
       } else if (!strchr ("\"\\/bfnrt", c) || c == '\0') {
         return "bad escape";
       }

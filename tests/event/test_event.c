@@ -677,6 +677,11 @@ test_strict_json_syntax (void)
     {g_strdup_printf ("{%s,\"x\":\"a\\qb\"}", body), "document: not valid JSON"},
     {g_strdup_printf ("{%s,\"x\":\"tab\there\"}", body), "document: not valid JSON"},
     {g_strdup_printf ("{%s,x:1}", body), "document: not valid JSON"},
+    /* json-glib would truncate at the NUL / emit invalid UTF-8 and drop the rest */
+    {g_strdup_printf ("{%s,\"x\":\"a\\u0000b\"}", body), "document: not valid JSON"},
+    {g_strdup_printf ("{%s,\"x\":\"a\\ud800b\"}", body), "document: not valid JSON"},
+    {g_strdup_printf ("{%s,\"x\":\"a\\ud800\\u0041\"}", body), "document: not valid JSON"},
+    {g_strdup_printf ("{%s,\"x\":\"a\\udc00\"}", body), "document: not valid JSON"},
     /* json-glib would wrap these to 42 and -1 */
     {g_strdup_printf ("{%s,\"x\":18446744073709551658}", body), "document: not valid JSON"},
     {g_strdup_printf ("{%s,\"x\":9223372036854775808}", body), "document: not valid JSON"},
@@ -700,7 +705,7 @@ test_strict_json_syntax (void)
 
   /* strict but complete: whitespace, escapes, exponents, unknown members are fine */
   {
-    gchar *doc = g_strdup_printf (" \r\n\t{%s , \"x\" : [ 1e5 , -0.5E-3 , \"\\u00e9\\n\\/\" , "
+    gchar *doc = g_strdup_printf (" \r\n\t{%s , \"x\" : [ 1e5 , -0.5E-3 , \"\\u00e9\\n\\/\\ud83d\\ude00\" , "
         "true , false , null , { } , [ ] ] } \n", body);
     GError *error = NULL;
     EdgefaasFrameEvent *back = edgefaas_frame_event_from_json (doc, -1, &error);
