@@ -49,18 +49,32 @@ edgefaas_sha256_hex (const guint8 * data, gsize size)
   return g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, size);
 }
 
-/* A printable, bounded form of hostile input for error messages. */
+/* A printable, bounded form of hostile input for error messages. A user-info
+ * part ("scheme://user:password@host/...") is masked: error messages end up in
+ * bus warnings and logs. */
 static gchar *
 printable (const gchar * s)
 {
-  gchar *cut, *esc;
+  gchar *masked = NULL, *cut, *esc;
+  const gchar *auth, *slash, *at;
+  gsize full;
 
   if (!s)
     return g_strdup ("(null)");
+  auth = strstr (s, "://");
+  if (auth) {
+    auth += 3;
+    slash = strchr (auth, '/');
+    at = memchr (auth, '@', slash ? (gsize) (slash - auth) : strlen (auth));
+    if (at)
+      s = masked = g_strdup_printf ("%.*s***%s", (int) (auth - s), s, at);
+  }
+  full = strlen (s);
   cut = g_strndup (s, 200);
   esc = g_strescape (cut, NULL);
   g_free (cut);
-  if (strlen (s) > 200) {
+  g_free (masked);
+  if (full > 200) {
     gchar *t = g_strconcat (esc, "...", NULL);
     g_free (esc);
     esc = t;
@@ -154,7 +168,9 @@ uri_to_path (const gchar * uri, GError ** error)
   path = g_filename_from_uri (uri, &host, &err);
   if (!path) {
     g_set_error (error, EDGEFAAS_FRAMEREF_ERROR, EDGEFAAS_FRAMEREF_ERROR_BAD_URI,
-        "frame uri \"%s\": %s", p, err->message);
+        "frame uri \"%s\": %s", p, err->code == G_CONVERT_ERROR_NOT_ABSOLUTE_PATH ?
+        "not an absolute path" : "invalid file URI (bad escape, encoded '/' or NUL, or bad host)");
+    /* (GLib's own message repeats the URI unmasked: not used) */
     g_error_free (err);
     g_free (host);              /* GLib may have set it before failing on the path */
     g_free (p);

@@ -436,6 +436,20 @@ test_refuse_other_schemes (Fx * fx, gconstpointer data)
     expect_refused (uri, fx->root, 0, 0, NULL, EDGEFAAS_FRAMEREF_ERROR_BAD_URI);
     g_free (uri);
   }
+  /* a password in a URI never reaches the error message */
+  {
+    const gchar *secret_uris[] = { "http://user:hunter2@example.com/a.jpg",
+      "file://user:hunter2@localhost/etc/passwd", "amqp://guest:hunter2@broker/x" };
+    for (guint i = 0; i < G_N_ELEMENTS (secret_uris); i++) {
+      GError *error = NULL;
+      g_assert_null (edgefaas_frameref_load (secret_uris[i], fx->root, 0, 0, NULL, &error));
+      g_assert_error (error, EDGEFAAS_FRAMEREF_ERROR, EDGEFAAS_FRAMEREF_ERROR_BAD_URI);
+      g_test_message ("%s", error->message);
+      g_assert_null (strstr (error->message, "hunter2"));
+      g_assert_nonnull (strstr (error->message, "***@"));
+      g_error_free (error);
+    }
+  }
   /* overlong */
   {
     GString *s = g_string_new ("file://");
