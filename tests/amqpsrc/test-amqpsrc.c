@@ -939,7 +939,7 @@ test_config_errors (void)
 static void
 run_chain (gboolean by_reference)
 {
-  const guint n = 30;
+  const guint n = 1000;
   gchar *queue = queue_name (by_reference ? "chainref" : "chaininline");
   gchar *store = ef_test_mkdtemp ("amqpsrc-store");
   Collector *c = collector_new ();
@@ -952,7 +952,7 @@ run_chain (gboolean by_reference)
       "jpegenc ! amqpsink url=%s queue=%s routing-key=%s declare=true camera-id=cam-chain %s%s",
       n, ef_broker_url (broker), queue, queue, by_reference ? "frame-store=" : "",
       by_reference ? store : "");
-  if (!ef_test_run_pipeline (desc, 60, &err))
+  if (!ef_test_run_pipeline (desc, 180, &err))
     g_error ("amqpsink pipeline failed: %s", err ? err->message : "timeout");
   g_free (desc);
 
