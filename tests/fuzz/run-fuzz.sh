@@ -22,11 +22,18 @@ TARGETS="frame_event detection_event frameref"
 
 command -v clang >/dev/null 2>&1 || { echo "fuzz: FAILED, clang not found (scripts/deps.txt)" >&2; exit 1; }
 
+OPTS="-Dfuzzing=enabled -Dtests=enabled -Damqp=disabled -Dopencv=disabled -Ddarknet=disabled -Db_lundef=false"
 if [ ! -f "$BUILD/build.ninja" ]; then
-  CC=clang meson setup "$BUILD" "$SRC" \
-    -Dfuzzing=enabled -Dtests=enabled -Damqp=disabled -Dopencv=disabled -Ddarknet=disabled \
-    -Db_lundef=false >"$BUILD.setup.log" 2>&1 || {
+  # shellcheck disable=SC2086
+  CC=clang meson setup "$BUILD" "$SRC" $OPTS >"$BUILD.setup.log" 2>&1 || {
       echo "fuzz: FAILED to configure $BUILD (see $BUILD.setup.log)" >&2; exit 1; }
+else
+  # an existing dir: make sure the options are ours (it must have been set up with clang)
+  # shellcheck disable=SC2086
+  meson configure "$BUILD" $OPTS >"$BUILD.setup.log" 2>&1 || {
+      echo "fuzz: FAILED to reconfigure $BUILD (see $BUILD.setup.log)" >&2; exit 1; }
+  grep -q "\"clang " "$BUILD/compile_commands.json" || {
+      echo "fuzz: FAILED, $BUILD was not configured with clang (remove it)" >&2; exit 1; }
 fi
 
 exes=""
