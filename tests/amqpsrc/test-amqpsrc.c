@@ -1357,6 +1357,73 @@ test_sigkill_consumer (void)
   g_free (queue);
 }
 
+/* ------------------------------------------- restart in mid-stream ---- */
+
+/* The broker stops while deliveries are in flight: acks for the old
+ * connection are dropped (the broker requeued those deliveries), the consumer
+ * reconnects, and every message is processed at least once. */
+static void
+test_broker_restart_mid_stream (void)
+{
+  const guint n = 200;
+  gchar *queue = queue_name ("midstream");
+  Collector *c = collector_new ();
+  EdgefaasAmqpConn *conn;
+  GstElement *p, *src;
+  GError *err = NULL;
+  gint64 end;
+  guint dups = 0;
+
+  declare_queue (queue);
+  conn = pub_open ();
+  for (guint i = 0; i < n; i++) {
+    GBytes *payload = make_payload (i, 900);
+    gchar *json = frame_event_json (i, TRUE, NULL, 900, NULL);
+    publish (conn, queue, g_bytes_get_data (payload, NULL), 900, "image/jpeg", json);
+    g_free (json);
+    g_bytes_unref (payload);
+  }
+  g_assert_cmpuint (wait_ready (conn, queue, n), ==, n);
+  edgefaas_amqp_conn_close (conn);
+
+  p = make_pipeline (queue, "prefetch=5", "identity sleep-time=20000 ! " COLLECT_SINK);
+  g_signal_connect (get_el (p, "sink"), "handoff", G_CALLBACK (on_handoff), c);
+  src = get_el (p, "src");
+  set_state_sync (p, GST_STATE_PLAYING);
+  collector_wait_total (c, n / 4, 30);
+  g_assert_true (ef_broker_stop (broker, &err));
+  g_assert_no_error (err);
+  g_usleep (G_USEC_PER_SEC);
+  g_assert_true (ef_broker_restart (broker, &err));
+  g_assert_no_error (err);
+
+  end = g_get_monotonic_time () + 90 * G_USEC_PER_SEC;
+  for (;;) {
+    guint seen;
+    g_mutex_lock (&c->lock);
+    seen = g_hash_table_size (c->seen);
+    g_mutex_unlock (&c->lock);
+    if (seen == n)
+      break;
+    if (g_get_monotonic_time () > end)
+      g_error ("only %u of %u messages seen after the restart", seen, n);
+    g_usleep (100 * 1000);
+  }
+  wait_counts (queue, 0, 0, 20);
+  assert_no_error (p);
+  for (guint i = 0; i < n; i++)
+    dups += GPOINTER_TO_UINT (g_hash_table_lookup (c->seen, GUINT_TO_POINTER (i))) - 1;
+  g_test_message ("restart mid-stream: %u buffers for %u messages (%u duplicates), "
+      "%" G_GUINT64_FORMAT " acks dropped, %" G_GUINT64_FORMAT " reconnects", c->total, n, dups,
+      stat_u64 (src, "dropped-acks"), stat_u64 (src, "reconnects"));
+  g_assert_cmpuint (c->total, ==, n + dups);
+  g_assert_cmpuint (stat_u64 (src, "reconnects"), >=, 1);
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  collector_free (c);
+  g_free (queue);
+}
+
 /* ----------------------------------------------- broker down / restart ---- */
 
 static void
@@ -1474,6 +1541,7 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsrc/credentials-not-logged", test_credentials_not_logged);
   g_test_add_func ("/amqpsrc/tls", test_tls);
   g_test_add_func ("/amqpsrc/sigkill-consumer", test_sigkill_consumer);
+  g_test_add_func ("/amqpsrc/broker-restart-mid-stream", test_broker_restart_mid_stream);
   g_test_add_func ("/amqpsrc/broker-restart-and-prompt-stop",
       test_broker_restart_and_prompt_stop);
   ret = g_test_run ();
