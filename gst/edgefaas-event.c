@@ -457,7 +457,7 @@ build_frame_event (JsonBuilder * b, const EdgefaasFrameEvent * ev)
   add_int (b, "sequence", (gint64) ev->sequence);
   add_time (b, "capture_time", ev->capture_time_us);
   json_builder_set_member_name (b, "running_time_ns");
-  if (GST_CLOCK_TIME_IS_VALID (ev->running_time))
+  if (GST_CLOCK_TIME_IS_VALID (ev->running_time) && ev->running_time <= (GstClockTime) G_MAXINT64)
     json_builder_add_int_value (b, (gint64) ev->running_time);
   else
     json_builder_add_null_value (b);
@@ -1519,4 +1519,36 @@ edgefaas_detection_event_from_json (const gchar * data, gssize length, GError **
     g_clear_pointer (&ev, edgefaas_detection_event_free);
   g_object_unref (parser);
   return ev;
+}
+
+/* Checks an event against every rule the parser applies, by writing and reading
+ * it back: a producer can refuse (and report) what every consumer would refuse. */
+gboolean
+edgefaas_frame_event_validate (const EdgefaasFrameEvent * ev, GError ** error)
+{
+  gsize len = 0;
+  gchar *json;
+  EdgefaasFrameEvent *back;
+
+  g_return_val_if_fail (ev != NULL, FALSE);
+  json = edgefaas_frame_event_to_json (ev, &len);
+  back = edgefaas_frame_event_from_json (json, (gssize) len, error);
+  g_free (json);
+  edgefaas_frame_event_free (back);
+  return back != NULL;
+}
+
+gboolean
+edgefaas_detection_event_validate (const EdgefaasDetectionEvent * ev, GError ** error)
+{
+  gsize len = 0;
+  gchar *json;
+  EdgefaasDetectionEvent *back;
+
+  g_return_val_if_fail (ev != NULL, FALSE);
+  json = edgefaas_detection_event_to_json (ev, &len);
+  back = edgefaas_detection_event_from_json (json, (gssize) len, error);
+  g_free (json);
+  edgefaas_detection_event_free (back);
+  return back != NULL;
 }

@@ -127,6 +127,12 @@ EDGEFAAS_API gboolean edgefaas_frame_event_equal (const EdgefaasFrameEvent * a,
 EDGEFAAS_API EdgefaasDetectionEvent *edgefaas_detection_event_copy (const EdgefaasDetectionEvent * ev);
 EDGEFAAS_API gboolean edgefaas_detection_event_equal (const EdgefaasDetectionEvent * a,
     const EdgefaasDetectionEvent * b);
+/* Added: would a consumer accept this event? Same GError as the parser's (the
+ * event is written and read back). For producers, before publishing. */
+EDGEFAAS_API gboolean edgefaas_frame_event_validate (const EdgefaasFrameEvent * ev,
+    GError ** error);
+EDGEFAAS_API gboolean edgefaas_detection_event_validate (const EdgefaasDetectionEvent * ev,
+    GError ** error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EdgefaasFrameEvent, edgefaas_frame_event_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EdgefaasDetectionEvent, edgefaas_detection_event_free)

@@ -755,6 +755,50 @@ test_integer_wrap_refused (void)
   edgefaas_frame_event_free (ev);
 }
 
+
+static void
+test_validate (void)
+{
+  EdgefaasFrameEvent *ev = make_frame_event (FALSE, 2);
+  EdgefaasDetectionEvent *det = make_detection_event (TRUE);
+  GError *error = NULL;
+
+  g_assert_true (edgefaas_frame_event_validate (ev, &error));
+  g_assert_no_error (error);
+  g_assert_true (edgefaas_detection_event_validate (det, &error));
+  g_assert_no_error (error);
+
+  /* a box sticking out of the frame: what every consumer would say */
+  g_array_index (ev->motion_boxes, EdgefaasBox, 1).x = 1900;
+  g_array_index (ev->motion_boxes, EdgefaasBox, 1).w = 100;
+  g_assert_false (edgefaas_frame_event_validate (ev, &error));
+  g_assert_error (error, EDGEFAAS_EVENT_ERROR, EDGEFAAS_EVENT_ERROR_FIELD);
+  g_assert_true (g_str_has_prefix (error->message, "motion.boxes[1].w: 100 is out of range [1, 20]"));
+  g_clear_error (&error);
+
+  /* a running time beyond int64 (not NONE) is written as unknown */
+  g_array_set_size (ev->motion_boxes, 0);
+  ev->running_time = G_MAXUINT64 - 1;
+  g_assert_true (edgefaas_frame_event_validate (ev, &error));
+
+  /* the source event inside a detection is checked too */
+  g_free (det->source->frame.sha256);
+  det->source->frame.sha256 = g_strdup ("nothex");
+  g_assert_false (edgefaas_detection_event_validate (det, &error));
+  g_assert_true (g_str_has_prefix (error->message, "source.frame.sha256: expected 64"));
+  g_clear_error (&error);
+  g_free (det->source->frame.sha256);
+  det->source->frame.sha256 = NULL;
+  g_free (det->camera_id);
+  det->camera_id = NULL;        /* written as "", refused */
+  g_assert_false (edgefaas_detection_event_validate (det, &error));
+  g_assert_true (g_str_has_prefix (error->message, "camera_id: expected a string of 1.."));
+  g_clear_error (&error);
+
+  edgefaas_detection_event_free (det);
+  edgefaas_frame_event_free (ev);
+}
+
 /* ------------------------------------------------------------ docs/examples */
 
 static void
@@ -833,6 +877,7 @@ main (int argc, char **argv)
   g_test_add_func ("/event/syntax-errors", test_syntax_errors);
   g_test_add_func ("/event/strict-json-syntax", test_strict_json_syntax);
   g_test_add_func ("/event/integer-wrap-refused", test_integer_wrap_refused);
+  g_test_add_func ("/event/validate", test_validate);
   g_test_add_func ("/event/size-limit", test_size_limit);
   g_test_add_func ("/event/doc-examples", test_doc_examples_parse);
   return g_test_run ();
