@@ -1226,6 +1226,16 @@ append_defaults (GString * out, const CfgSection * s)
       emit_default (out, s, "stride", "1");
       break;
     case SEC_YOLO:
+      /* darknet: no mask= means every anchor; OpenCV insists on a mask */
+      if (!find_opt (s, "mask")) {
+        const CfgOption *num = find_opt (s, "num");
+        gint n = num ? atoi (num->value) : 1;
+        g_string_append (out, "mask=");
+        for (gint k = 0; k < n; k++)
+          g_string_append_printf (out, k ? ",%d" : "%d", k);
+        g_string_append_c (out, '\n');
+      }
+      /* fall through */
     case SEC_REGION:
       emit_default (out, s, "classes", "20");
       emit_default (out, s, "num", "1");

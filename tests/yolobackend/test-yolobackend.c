@@ -750,7 +750,8 @@ out:
 
 /* A cfg that leaves out options whose defaults differ between darknet and
  * OpenCV (maxpool stride 1 vs 2, upsample stride 2 vs 1, convolutional
- * activation logistic vs linear). Both backends must build darknet's network:
+ * activation logistic vs linear, [yolo] without mask=: all anchors vs an
+ * assertion). Both backends must build darknet's network:
  * same output grid as our shape inference, and every raw candidate (threshold
  * 0, so all of them) matched by the other backend. */
 static void
@@ -765,7 +766,7 @@ test_defaults_agree (void)
       "[upsample]\n\n"
       "[route]\nlayers=-1,-3\n\n"
       "[convolutional]\nfilters=21\nsize=1\nactivation=linear\n\n"
-      "[yolo]\nmask=0,1,2\nanchors=3,4,6,8,12,10\nclasses=2\nnum=3\n";
+      "[yolo]\nanchors=3,4,6,8,12,10\nclasses=2\nnum=3\n";
   const YoloBackendVTable *ocv = require_backend (YOLO_BACKEND_KIND_OPENCV);
   const YoloBackendVTable *dn = require_backend (YOLO_BACKEND_KIND_DARKNET);
   gchar *dir = ef_test_mkdtemp ("yolo-defaults");
