@@ -1066,7 +1066,7 @@ yolo_cfg_check_backend (const YoloCfg * cfg, YoloBackendKind kind,
       if (known->neutral && value_is_neutral (o->value, known->neutral))
         continue;
       FAIL (YOLO_CFG_ERROR_UNSUPPORTED, "%s:%d: [%s] %s=%s is not supported "
-          "by %s (%s)", cfg->path, o->line, s->name, o->key, o->value,
+          "by %s: %s", cfg->path, o->line, s->name, o->key, o->value,
           backend_label (kind), known->why);
     }
     /* downsampling [upsample] (negative stride): darknet only */
