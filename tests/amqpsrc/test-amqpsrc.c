@@ -1239,7 +1239,7 @@ static GPid
 spawn_consumer (const gchar * queue, const gchar * outdir, const gchar * extra)
 {
   gchar *cmd = g_strdup_printf ("exec gst-launch-1.0 -q amqpsrc url=%s queue=%s prefetch=4 %s ! "
-      "identity sleep-time=5000 ! multifilesink location=%s/out-%%05d.bin",
+      "identity sleep-time=10000 ! multifilesink location=%s/out-%%05d.bin",
       ef_broker_url (broker), queue, extra, outdir);
   gchar *argv[] = { (gchar *) "/bin/sh", (gchar *) "-c", cmd, NULL };
   GError *err = NULL;
@@ -1305,7 +1305,7 @@ test_sigkill_consumer (void)
   }
   g_assert_cmpuint (wait_ready (conn, queue, n), ==, n);
 
-  /* ~5 ms per frame: kill it once it has written a good part but not all. */
+  /* ~10 ms per frame: kill it once it has written a good part but not all. */
   pid = spawn_consumer (queue, dir1, "");
   end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
   for (;;) {
