@@ -128,9 +128,10 @@ for run in res["runs"]:
                 f"| {tag} | {mode} | {p.replace('_', '-')} | {wall:.1f} | {x['cpu_s']:.2f}"
                 f"{'' if x['cpu_exact'] else ' (s)'} | {100 * x['cpu_s'] / wall if wall else 0:.1f} "
                 f"| {x['vmhwm_max_mib']:.0f} | {x['rss_avg_mib']:.0f} | {x['rss_avg_alive_mib']:.0f} |")
-    cs = [c for c in g["cold_starts"] if not c.get("mid_event")]
-    mid = len(g["cold_starts"]) - len(cs)
+    cs = [c for c in g["cold_starts"] if not c.get("no_frames")]
+    mid = sum(1 for c in cs if c.get("mid_event"))
     cold = "; ".join(
+        ("*" if c.get("mid_event") else "") +
         f"{f2(c.get('queue_seen_s'))} → {f2(c['activate_s'])} → {f2(c['playing_s'])} → {f2(c['first_inferred_s'])} → "
         f"{f2(c['first_detection_s'])}" for c in cs) or "none"
     rows_life.append(
@@ -235,7 +236,9 @@ print("|---|---|---|---|---|---|---|---|---|")
 print("\n".join(rows_parts))
 print()
 print("Event-driven lifecycle. *cold starts*, one per activation from zero replicas, seconds "
-      "from the motion-start event: the scaler first sees messages in the queue (management API) → activation → replica PLAYING (model loaded) → first "
+      "from the capture of the oldest frame that replica inferred (the first frame of a new motion "
+      "event; * = a scale-in happened while motion went on): the scaler first sees messages in the "
+      "queue (management API) → activation → replica PLAYING (model loaded) → first "
       "frame inferred → first detection.")
 print()
 print("| motion | clip frames | motion frames (truth) | motion events | frames sent | replicas "

@@ -522,41 +522,43 @@ def run_gated(a, env, clip, truth, logdir, nvml):
         f = frame_of(rt, truth["fps"])
         inferred_frames.add(f)
         labels.setdefault(f, set()).update(d["label"] for d in ev.get("detections", []))
-        inf = (ev.get("trace") or {}).get("inferred")
-        if inf:
-            infer_times.append(ts({"ts": inf}))
+        tr = ev.get("trace") or {}
+        if tr.get("inferred") and tr.get("captured"):
+            infer_times.append((ts({"ts": tr["inferred"]}), ts({"ts": tr["captured"]}),
+                                len(ev.get("detections", []))))
 
-    # cold starts: each activation from zero
+    # cold starts: each activation from zero replicas. The wait starts at the capture of the
+    # oldest frame this activation's replica inferred (for an activation that follows a new
+    # motion event, that is the event's first frame).
     motions = sorted(ts(o) for o in edge.find("motion-start"))
-    dets = sorted(ts(o) for o in scaler.find("detections"))
     infer_times.sort()
+    acts = [ts(o) for o in scaler.find("scale", lambda o: o.get("action") == "activate")]
+    deacts = [ts(o) for o in scaler.find("scale", lambda o: o.get("action") == "deactivate")]
     cold = []
-    prev_deact = 0.0
-    for act in scaler.find("scale", lambda o: o.get("action") == "activate"):
-        ta = ts(act)
-        m = [x for x in motions if prev_deact <= x <= ta]
-        rs = [ts(o) for o in scaler.find("replica-start") if ts(o) >= ta - 0.01]
+    for ta in acts:
+        prev_d = max([d for d in deacts if d < ta], default=0.0)
+        next_d = min([d for d in deacts if d > ta], default=float("inf"))
+        mine = [x for x in infer_times if ta <= x[0] <= next_d + 30]
+        if not mine:
+            cold.append({"activate_ts": ta, "no_frames": True})
+            continue
+        c0 = min(x[1] for x in mine)
+        last_motion = max([m for m in motions if m <= ta], default=None)
+        seen = [ts(o) for o in scaler.find("poll", lambda o: o.get("messages", 0) > 0)
+                if c0 - 0.5 <= ts(o) <= ta]
         pl = [ts(o) for o in scaler.find("state", lambda o: o.get("to") == "PLAYING"
                                          and "replica" in o) if ts(o) >= ta]
-        d = [x for x in dets if x >= ta]
-        fi = [x for x in infer_times if x >= ta]
-        seen = [ts(o) for o in scaler.find("poll", lambda o: o.get("messages", 0) > 0)
-                if m and m[0] <= ts(o) <= ta]
-        if m:
-            cold.append({
-                "motion_ts": m[0], "activate_s": ta - m[0],
-                "queue_seen_s": (seen[0] - m[0]) if seen else None,
-                "replica_start_s": (rs[0] - m[0]) if rs else None,
-                "playing_s": (pl[0] - m[0]) if pl else None,
-                "first_inferred_s": (fi[0] - m[0]) if fi else None,
-                "first_detection_s": (d[0] - m[0]) if d else None,
-            })
-        else:
-            # no new motion event since the last scale-in: the scaler stopped the replica
-            # while the event was still going on (queue momentarily empty) and restarts it
-            cold.append({"mid_event": True, "activate_ts": ta})
-        nxt = scaler.find("scale", lambda o: o.get("action") == "deactivate" and ts(o) > ta)
-        prev_deact = ts(nxt[0]) if nxt else float("inf")
+        dets = [x[0] for x in mine if x[2] > 0]
+        cold.append({
+            "activate_ts": ta,
+            # motion went on across the previous scale-in (no new event since it)
+            "mid_event": bool(prev_d and last_motion is not None and last_motion < prev_d),
+            "queue_seen_s": (seen[0] - c0) if seen else None,
+            "activate_s": ta - c0,
+            "playing_s": (pl[0] - c0) if pl else None,
+            "first_inferred_s": mine[0][0] - c0,
+            "first_detection_s": (dets[0] - c0) if dets else None,
+        })
 
     rexits = scaler.find("replica-exit")
     wall_scaler = scaler.ended - scaler.started
