@@ -955,6 +955,14 @@ run_chain (gboolean by_reference)
   if (!ef_test_run_pipeline (desc, 180, &err))
     g_error ("amqpsink pipeline failed: %s", err ? err->message : "timeout");
   g_free (desc);
+  {
+    /* amqpsink's EOS waited for the confirms: all n must be in the queue. */
+    EdgefaasAmqpConn *conn = pub_open ();
+    guint have = wait_ready (conn, queue, n);
+    edgefaas_amqp_conn_close (conn);
+    if (have != n)
+      g_error ("amqpsink reached EOS but the queue holds %u of %u messages", have, n);
+  }
 
   props = g_strdup_printf ("frame-root=%s max-messages=%u prefetch=4", store, n);
   desc = g_strdup_printf ("jpegdec ! " COLLECT_SINK);
