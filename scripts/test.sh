@@ -46,15 +46,13 @@ if [ "${EDGEFAAS_SKIP_ASAN:-0}" != 1 ]; then
   echo "== sanitizer build and tests (build-asan/)"
   if configure build-asan "${features[@]}" -Db_sanitize=address,undefined \
         -Db_lundef=false -Dbuildtype=debug -Doptimization=1 && ninja -C build-asan -j "$jobs"; then
-    libasan=$(gcc -print-file-name=libasan.so)
-    libubsan=$(gcc -print-file-name=libubsan.so)
     # Programs we spawn (gst-launch-1.0, gst-inspect-1.0) are not instrumented but
-    # load our instrumented plugins: preload the runtimes into them. Plugins are
-    # scanned in-process (no uninstrumented gst-plugin-scanner).
+    # load our instrumented plugins, which pull in the sanitizer runtimes: the
+    # link-order check is off for them. Plugins are scanned in-process (no
+    # uninstrumented gst-plugin-scanner).
     ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=0:abort_on_error=1:verify_asan_link_order=0:detect_odr_violation=0" \
     LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-    EDGEFAAS_ASAN_PRELOAD="$libasan:$libubsan" \
     GST_REGISTRY_FORK=no \
       meson test -C build-asan --suite unit --suite integration \
         --print-errorlogs --num-processes 2 --timeout-multiplier 3 || status=1
