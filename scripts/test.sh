@@ -45,7 +45,7 @@ fi
 if [ "${EDGEFAAS_SKIP_ASAN:-0}" != 1 ]; then
   echo "== sanitizer build and tests (build-asan/)"
   if configure build-asan "${features[@]}" -Db_sanitize=address,undefined \
-        -Db_lundef=false -Dbuildtype=debug -Doptimization=1 && ninja -C build-asan -j "$jobs"; then
+        -Db_lundef=false -Dbuildtype=debugoptimized && ninja -C build-asan -j "$jobs"; then
     # Programs we spawn (gst-launch-1.0, gst-inspect-1.0) are not instrumented but
     # load our instrumented plugins, which pull in the sanitizer runtimes: the
     # link-order check is off for them. Plugins are scanned in-process (no
