@@ -75,6 +75,54 @@ function parseAmqpUrl(url) {
   return { user: m[1], password: m[2], host: m[3], port: Number(m[4] ?? 5672), vhost: decodeURIComponent(m[5]), query: q };
 }
 
+// ---- frame mode ------------------------------------------------------------
+// FRAME_STORE set: frames by reference through a shared directory (amqpsink
+// frame-store, amqpsrc frame-root). Unset or empty: inline frames (the pipelines
+// use ${FRAME_STORE:-NULL}). One launcher container's view of it:
+function frameStoreOf(c, env, volumes, labels, cw, errs, out) {
+  const fs_ = env.get('FRAME_STORE');
+  if (fs_?.valueFrom) { errs.push(`${cw}: FRAME_STORE from valueFrom is not checked; set it as a value or in a ConfigMap`); return; }
+  const value = fs_?.value ?? '';
+  const entry = { cw, component: labels['app.kubernetes.io/component'], value, claim: null };
+  out.push(entry);
+  if (!value) return;
+  if (!value.startsWith('/')) { errs.push(`${cw}: FRAME_STORE '${value}' is not an absolute path`); return; }
+  const m = (c.volumeMounts ?? []).find((x) => x.mountPath.replace(/\/+$/, '') === value.replace(/\/+$/, ''));
+  if (!m) { errs.push(`${cw}: FRAME_STORE ${value} is not a mounted volume (the root filesystem is read-only, and the other side could not see it)`); return; }
+  const v = volumes.get(m.name);
+  if (!v?.persistentVolumeClaim) { errs.push(`${cw}: FRAME_STORE ${value} is mounted from volume ${m.name}, not a PersistentVolumeClaim (edge and inference pods must share it)`); return; }
+  entry.claim = v.persistentVolumeClaim.claimName;
+  if (entry.component === 'edge' && (m.readOnly || v.persistentVolumeClaim.readOnly)) errs.push(`${cw}: the edge writes frames to FRAME_STORE ${value}, but it is mounted read-only`);
+}
+
+function checkFrameStores(entries, objs, pods, ctx, errs) {
+  const edge = entries.filter((e) => e.component === 'edge');
+  const inf = entries.filter((e) => e.component === 'inference');
+  const stores = entries.filter((e) => e.value);
+  // Every edge stores and every inference reads from the same place, or none does.
+  if (stores.length && stores.length !== entries.length) {
+    const storing = stores.map((e) => e.cw).join(', ');
+    const inline = entries.filter((e) => !e.value).map((e) => e.cw).join(', ');
+    const hint = edge.some((e) => e.value) && inf.some((e) => !e.value)
+      ? ' — the inference side would dead-letter every frame reference (no-frame-root)' : '';
+    errs.push(`frame mode differs: FRAME_STORE set on ${storing} but not on ${inline}${hint}`);
+  }
+  const paths = new Set(stores.map((e) => e.value.replace(/\/+$/, '')));
+  if (paths.size > 1) errs.push(`FRAME_STORE differs between launchers: ${stores.map((e) => `${e.cw}=${e.value}`).join(', ')} (amqpsrc frame-root must be the directory amqpsink writes)`);
+  const claims = new Set(stores.map((e) => e.claim).filter(Boolean));
+  if (claims.size > 1) errs.push(`FRAME_STORE is mounted from different claims: ${[...claims].join(', ')}`);
+  for (const name of claims) {
+    const pvc = objs.find((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name === name);
+    if (!pvc) continue; // reported with the volume
+    const modes = pvc.spec?.accessModes ?? [];
+    // Edge and inference on different nodes (a GPU pool) need ReadWriteMany.
+    if (ctx.gpu && !modes.includes('ReadWriteMany')) errs.push(`PersistentVolumeClaim ${name} (frame store) is ${modes.join(',')}: edge and GPU inference nodes differ, it must be ReadWriteMany`);
+  }
+  // Claims nobody mounts (e.g. a frame store left behind in an inline overlay).
+  const used = new Set(pods.flatMap(({ spec }) => (spec.volumes ?? []).map((v) => v.persistentVolumeClaim?.claimName).filter(Boolean)));
+  for (const o of objs) if (o.kind === 'PersistentVolumeClaim' && !used.has(o.metadata.name)) errs.push(`PersistentVolumeClaim ${o.metadata.name} is used by no pod`);
+}
+
 // ---- the checks ------------------------------------------------------------
 // ctx: { root, secrets: Map(name -> Set(keys)), overlay }
 export function checkOverlay(objs, ctx) {
@@ -112,6 +160,7 @@ export function checkOverlay(objs, ctx) {
     else if (key !== undefined && !(key in (cm.data ?? {}))) errs.push(`${where}: ConfigMap ${name} has no key '${key}'`);
   };
 
+  const frameStores = [];
   for (const { owner, spec, labels, where } of pods) {
     // ServiceAccount: own one, no token.
     const saName = spec.serviceAccountName;
@@ -165,6 +214,7 @@ export function checkOverlay(objs, ctx) {
       const vars = pipelines.get(pname);
       if (!vars) { errs.push(`${cw}: pipeline ${pname} does not exist in pipelines/`); continue; }
       const env = containerEnv(c, objs, errs, cw);
+      frameStoreOf(c, env, volumes, labels, cw, errs, frameStores);
       for (const v of vars.required) {
         if (v === 'MODELS_DIR' && ['MODEL_CFG', 'MODEL_WEIGHTS', 'MODEL_LABELS'].every((x) => env.has(x))) continue;
         if (!env.has(v)) errs.push(`${cw}: ${pname} needs \${${v}} but the container does not set it`);
@@ -201,6 +251,8 @@ export function checkOverlay(objs, ctx) {
       if (!['edge', 'inference'].includes(labels['app.kubernetes.io/component'])) errs.push(`${cw}: pod is not labelled component edge or inference (NetworkPolicies)`);
     }
   }
+
+  checkFrameStores(frameStores, objs, pods, ctx, errs);
 
   // ---- KEDA -------------------------------------------------------------
   const scalers = objs.filter((o) => o.kind === 'ScaledObject' || o.kind === 'ScaledJob');

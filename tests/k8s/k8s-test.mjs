@@ -200,7 +200,15 @@ const suites = {
       ['protocol amqp', 'production', (o) => { find(o, 'ScaledObject').spec.triggers[0].metadata.protocol = 'amqp'; }, /protocol must be http/],
       ['missing secret key', 'production', (o) => { find(o, 'TriggerAuthentication').spec.secretTargetRef[1].key = 'pasword'; }, /has no key 'pasword'/],
       ['env var typo the pipeline never reads', 'dev', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.EDGEFAAS_FRAMES_QUEUE = 'frames'; }, /sets EDGEFAAS_FRAMES_QUEUE \(from configmap edgefaas-amqp\), but no pipeline file reads it/],
-      ['pipeline variable not provided', 'dev', (o) => { delete find(o, 'ConfigMap', 'edgefaas-amqp').data.FRAME_STORE; }, /needs \$\{FRAME_STORE\}/],
+      ['pipeline variable not provided', 'dev', (o) => { const c = find(o, 'DaemonSet').spec.template.spec.containers[0]; c.env = c.env.filter((e) => e.name !== 'CAMERA_ID'); }, /needs \$\{CAMERA_ID\}/],
+      ['edge stores frames, inference has no FRAME_STORE', 'production', (o) => { find(o, 'Deployment').spec.template.spec.containers[0].env.push({ name: 'FRAME_STORE', value: '' }); }, /frame mode differs: .*DaemonSet\/edgefaas-edge.* but not on Deployment\/edgefaas-inference.*no-frame-root/],
+      ['FRAME_STORE paths differ', 'production', (o) => { const c = find(o, 'Deployment').spec.template.spec.containers[0]; c.env.push({ name: 'FRAME_STORE', value: '/frames' }); c.volumeMounts.find((m) => m.name === 'frames').mountPath = '/frames'; }, /FRAME_STORE differs between launchers/],
+      ['FRAME_STORE not mounted on inference', 'production', (o) => { const c = find(o, 'Deployment').spec.template.spec.containers[0]; c.volumeMounts = c.volumeMounts.filter((m) => m.name !== 'frames'); }, /Deployment\/edgefaas-inference container inference: FRAME_STORE \/var\/lib\/edgefaas\/frames is not a mounted volume/],
+      ['frame store on an emptyDir', 'production', (o) => { find(o, 'DaemonSet').spec.template.spec.volumes.find((v) => v.name === 'frames').persistentVolumeClaim = undefined; find(o, 'DaemonSet').spec.template.spec.volumes.find((v) => v.name === 'frames').emptyDir = {}; }, /mounted from volume frames, not a PersistentVolumeClaim/],
+      ['edge frame store read-only', 'production', (o) => { find(o, 'DaemonSet').spec.template.spec.containers[0].volumeMounts.find((m) => m.name === 'frames').readOnly = true; }, /edge writes frames to FRAME_STORE .* read-only/],
+      ['frame store ReadWriteOnce across GPU nodes', 'production', (o) => { find(o, 'PersistentVolumeClaim', 'edgefaas-frames').spec.accessModes = ['ReadWriteOnce']; }, /edgefaas-frames \(frame store\) is ReadWriteOnce: .* must be ReadWriteMany/],
+      ['dev sets FRAME_STORE without a volume', 'dev', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.FRAME_STORE = '/var/lib/edgefaas/frames'; }, /DaemonSet\/edgefaas-edge container camera-01: FRAME_STORE \/var\/lib\/edgefaas\/frames is not a mounted volume/],
+      ['frame-store claim left in an inline overlay', 'dev', (o) => { o.push({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'edgefaas-frames', namespace: 'edgefaas' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } } }); }, /PersistentVolumeClaim edgefaas-frames is used by no pod/],
       ['password as a literal env value', 'dev', (o) => { find(o, 'DaemonSet').spec.template.spec.containers[0].env.find((e) => e.name === 'EDGEFAAS_AMQP_PASSWORD').valueFrom = undefined; find(o, 'DaemonSet').spec.template.spec.containers[0].env.find((e) => e.name === 'EDGEFAAS_AMQP_PASSWORD').value = 'x'; }, /literal value/],
       ['writable root filesystem', 'dev', (o) => { find(o, 'StatefulSet').spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false; }, /readOnlyRootFilesystem is not true/],
       ['capabilities not dropped', 'production', (o) => { find(o, 'Deployment').spec.template.spec.containers[0].securityContext.capabilities.drop = ['NET_RAW']; }, /capabilities\.drop does not include ALL/],
@@ -233,10 +241,58 @@ const suites = {
     test('pipeline files parsed: required variables found (guards the parser)', () => {
       const edge = mods.consistency.pipelineVariables(fs.readFileSync(path.join(root, 'pipelines/edge.pipeline'), 'utf8'));
       const inf = mods.consistency.pipelineVariables(fs.readFileSync(path.join(root, 'pipelines/inference.pipeline'), 'utf8'));
-      for (const v of ['CAMERA_ID', 'CAMERA_URI', 'EDGEFAAS_AMQP_URL', 'FRAME_STORE']) assert(edge.required.has(v), `edge: ${v} not required`);
-      for (const v of ['EDGEFAAS_AMQP_URL', 'FRAME_STORE']) assert(inf.required.has(v), `inference: ${v} not required`);
+      for (const v of ['CAMERA_ID', 'CAMERA_URI', 'EDGEFAAS_AMQP_URL']) assert(edge.required.has(v), `edge: ${v} not required`);
+      for (const v of ['EDGEFAAS_AMQP_URL']) assert(inf.required.has(v), `inference: ${v} not required`);
       assert(inf.optional.has('EDGEFAAS_PREFETCH'), 'inference: EDGEFAAS_PREFETCH not seen');
+      // FRAME_STORE selects the frame mode: optional on both sides (unset = inline).
+      assert(edge.optional.has('FRAME_STORE') && !edge.required.has('FRAME_STORE'), 'edge: FRAME_STORE not optional');
+      assert(inf.optional.has('FRAME_STORE') && !inf.required.has('FRAME_STORE'), 'inference: FRAME_STORE not optional');
     });
+    // The frame mode of each overlay (issue 7): dev sends frames inline, production
+    // and its variants share a ReadWriteMany frame store between edge and inference.
+    const launchers = (objs) => mods.consistency.podSpecs(objs).flatMap(({ spec, labels, where }) =>
+      spec.containers.filter((c) => (c.args ?? []).some((a) => a.endsWith('.pipeline'))).map((c) => {
+        const env = new Map();
+        for (const ef of c.envFrom ?? []) Object.entries(objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === ef.configMapRef.name).data).forEach(([k, v]) => env.set(k, v));
+        for (const e of c.env ?? []) env.set(e.name, e.value);
+        const vols = new Map((spec.volumes ?? []).map((v) => [v.name, v]));
+        return { where: `${where}/${c.name}`, component: labels['app.kubernetes.io/component'], env, c, vols };
+      }));
+    test('frame mode dev: inline — no FRAME_STORE, no frame-store volume or claim, on edge and inference', () => {
+      const objs = rendered.get('dev');
+      const ls = launchers(objs);
+      assert(ls.some((l) => l.component === 'edge') && ls.some((l) => l.component === 'inference'), 'edge and inference launchers not found');
+      for (const l of ls) {
+        assert(!l.env.has('FRAME_STORE'), `${l.where} sets FRAME_STORE=${l.env.get('FRAME_STORE')}`);
+        for (const m of l.c.volumeMounts ?? []) assert(m.name !== 'frames' && !m.mountPath.includes('frames'), `${l.where} mounts ${m.mountPath}`);
+        for (const v of l.vols.values()) assert(v.persistentVolumeClaim?.claimName !== 'edgefaas-frames', `${l.where} has volume ${v.name} from edgefaas-frames`);
+      }
+      assert(!objs.some((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name === 'edgefaas-frames'), 'PVC edgefaas-frames still in dev');
+    });
+    for (const ov of OVERLAYS.filter((o) => o !== 'dev')) {
+      test(`frame mode ${ov}: shared store — FRAME_STORE on edge and inference, equal, mounted from one RWX claim`, () => {
+        const objs = rendered.get(ov);
+        const ls = launchers(objs);
+        const edge = ls.filter((l) => l.component === 'edge'), inf = ls.filter((l) => l.component === 'inference');
+        assert(edge.length >= 1 && inf.length >= 1, 'edge and inference launchers not found');
+        const paths = new Set(), claims = new Set();
+        for (const l of ls) {
+          const p = l.env.get('FRAME_STORE');
+          assert(p && p.startsWith('/'), `${l.where}: FRAME_STORE '${p}'`);
+          paths.add(p);
+          const m = (l.c.volumeMounts ?? []).find((x) => x.mountPath === p);
+          assert(m, `${l.where}: nothing mounted at ${p}`);
+          const claim = l.vols.get(m.name)?.persistentVolumeClaim?.claimName;
+          assert(claim, `${l.where}: ${p} is not a PVC`);
+          claims.add(claim);
+          if (l.component === 'edge') assert(!m.readOnly, `${l.where}: edge mount read-only`);
+        }
+        assert(paths.size === 1, `FRAME_STORE differs: ${[...paths].join(' ')}`);
+        assert(claims.size === 1, `claims differ: ${[...claims].join(' ')}`);
+        const pvc = objs.find((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name === [...claims][0]);
+        assert(pvc?.spec.accessModes.includes('ReadWriteMany'), `${[...claims][0]} not ReadWriteMany`);
+      });
+    }
     test('make-secrets.sh: fresh random passwords, RabbitMQ SHA-256 hashes that verify', async () => {
       const a = makeSecrets(), b = makeSecrets();
       const pw = (ss) => ss.find((s) => s.metadata.name === 'edgefaas-amqp-credentials').stringData.password;

@@ -91,6 +91,79 @@ run_free (Run * r)
   g_free (r);
 }
 
+/* r->env plus @extra ("NAME=VALUE", later entries override earlier ones), NULL-terminated. */
+static GPtrArray *
+env_with (Run * r, const gchar * extra1, const gchar * extra2)
+{
+  GPtrArray *e = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < r->env->len && g_ptr_array_index (r->env, i); i++)
+    g_ptr_array_add (e, g_strdup (g_ptr_array_index (r->env, i)));
+  if (extra1)
+    g_ptr_array_add (e, g_strdup (extra1));
+  if (extra2)
+    g_ptr_array_add (e, g_strdup (extra2));
+  g_ptr_array_add (e, NULL);
+  return e;
+}
+
+/* Run the edge pipeline over the whole clip (as fast as it decodes) and return the
+ * number of frame messages it sent. */
+static guint64
+run_edge_to_end (Run * r, const gchar * frame_store_setting)
+{
+  g_autoptr (GPtrArray) env = env_with (r, frame_store_setting, "EDGEFAAS_SYNC=false");
+  g_autofree gchar *launch = prog ("edgefaas-launch");
+  g_autofree gchar *edge = src_path ("pipelines", "edge.pipeline");
+  const gchar *argv[] = { launch, edge, NULL };
+  EfProc *p = ef_proc_start (argv, (const gchar * const *) env->pdata);
+  g_assert_true (ef_proc_wait_exit (p, 120));
+  if (ef_proc_exit_status (p) != 0) {
+    g_autofree gchar *e = ef_proc_stderr (p);
+    g_test_message ("edge stderr: %s", e);
+  }
+  g_assert_cmpint (ef_proc_exit_status (p), ==, 0);
+  JsonObject *ex = ef_proc_wait_line (p, "exit", NULL, NULL, 0, 0, NULL);
+  g_assert_nonnull (ex);
+  guint64 sent = json_object_get_int_member (ex, "sink_buffers");
+  ef_proc_free (p);
+  return sent;
+}
+
+static EfProc *
+start_inference (Run * r, const gchar * frame_store_setting)
+{
+  g_autoptr (GPtrArray) env = env_with (r, frame_store_setting, NULL);
+  g_autofree gchar *launch = prog ("edgefaas-launch");
+  g_autofree gchar *inf = src_path ("pipelines", "inference.pipeline");
+  const gchar *argv[] = { launch, "--drain-timeout", "30", inf, NULL };
+  return ef_proc_start (argv, (const gchar * const *) env->pdata);
+}
+
+/* Warning lines posted by element @source (the launcher logs every bus warning). */
+static guint
+count_warnings_from (EfProc * p, const gchar * source)
+{
+  ef_proc_update (p);
+  guint n = 0;
+  for (guint i = 0; i < p->lines->len; i++) {
+    JsonObject *o = g_ptr_array_index (p->lines, i);
+    if (g_str_equal (json_object_get_string_member_with_default (o, "type", ""), "warning")
+        && g_str_equal (json_object_get_string_member_with_default (o, "source", ""), source))
+      n++;
+  }
+  return n;
+}
+
+static guint
+queue_total (const gchar * queue)
+{
+  GError *err = NULL;
+  guint ready = 0, unacked = 0;
+  g_assert_true (ef_broker_queue_counts (broker, queue, &ready, &unacked, &err));
+  g_assert_no_error (err);
+  return ready + unacked;
+}
+
 static EfProc *
 start_scaler (Run * r, const gchar * max_replicas)
 {
@@ -315,6 +388,123 @@ test_sigterm_mid_burst_loses_nothing (void)
   run_free (r);
 }
 
+/* Inline frames, the dev overlay's mode: FRAME_STORE unset on both sides. The edge sends
+ * each JPEG as the message body (nothing written to disk), the inference pipeline (amqpsrc
+ * without frame-root) turns every one of them into a detection event whose source frame
+ * is marked inline, and nothing is dead-lettered. */
+static void
+test_inline_frames (void)
+{
+  Run *r = run_new ("quiet:2,dog:3,quiet:1");
+  g_assert_cmpuint (queue_total ("frames"), ==, 0);
+  g_assert_cmpuint (queue_total ("frames.dead"), ==, 0);
+  /* empty counts as unset (and overrides a FRAME_STORE inherited from the test's env) */
+  guint64 sent = run_edge_to_end (r, "FRAME_STORE=");
+  g_test_message ("inline: edge sent %" G_GUINT64_FORMAT " frames", sent);
+  g_assert_cmpuint (sent, >, 0);
+  g_assert_false (g_file_test (r->frames, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (queue_total ("frames"), ==, sent);
+
+  EfProc *inf = start_inference (r, "FRAME_STORE=");
+  gint64 deadline = g_get_monotonic_time () + 90 * G_USEC_PER_SEC;
+  while (queue_total ("detections") < sent && g_get_monotonic_time () < deadline)
+    g_usleep (200000);
+  g_assert_cmpuint (queue_total ("detections"), ==, sent);
+  ef_proc_signal (inf, SIGTERM);
+  g_assert_true (ef_proc_wait_exit (inf, 40));
+  g_assert_cmpint (ef_proc_exit_status (inf), ==, 0);
+  g_assert_cmpuint (count_warnings_from (inf, "consume"), ==, 0);   /* nothing refused */
+  JsonObject *ex = ef_proc_wait_line (inf, "exit", NULL, NULL, 0, 0, NULL);
+  g_assert_nonnull (ex);
+  g_assert_cmpuint (json_object_get_int_member (ex, "frames_consumed"), ==, sent);
+  /* the description really had the inline settings */
+  JsonObject *st = ef_proc_wait_line (inf, "start", NULL, NULL, 0, 0, NULL);
+  g_assert_nonnull (st);
+  g_assert_nonnull (strstr (json_object_get_string_member (st, "pipeline"), "frame-root=NULL"));
+
+  /* every detection event names an inline source frame; the dog was seen */
+  gboolean dog = FALSE;
+  guint n = 0;
+  GHashTable *seqs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  for (;;) {
+    GError *err = NULL;
+    GBytes *b = ef_broker_get (broker, "detections", NULL, &err);
+    g_assert_no_error (err);
+    if (!b)
+      break;
+    gsize len;
+    const gchar *data = g_bytes_get_data (b, &len);
+    EdgefaasDetectionEvent *ev = edgefaas_detection_event_from_json (data, len, &err);
+    g_assert_no_error (err);
+    g_assert_cmpstr (ev->camera_id, ==, "cam-e2e");
+    g_assert_nonnull (ev->source);
+    g_assert_true (ev->source->frame.is_inline);
+    g_assert_null (ev->source->frame.uri);
+    gint64 *k = g_new (gint64, 1);
+    *k = ev->source->sequence;
+    g_hash_table_add (seqs, k);
+    for (guint j = 0; j < ev->detections->len; j++)
+      dog |= g_str_equal (g_array_index (ev->detections, EdgefaasDetection, j).label, "dog");
+    edgefaas_detection_event_free (ev);
+    g_bytes_unref (b);
+    n++;
+  }
+  g_assert_cmpuint (n, ==, sent);
+  g_assert_cmpuint (g_hash_table_size (seqs), ==, sent);
+  g_assert_true (dog);
+  g_hash_table_unref (seqs);
+  g_assert_cmpuint (queue_total ("frames"), ==, 0);
+  g_assert_cmpuint (queue_total ("frames.dead"), ==, 0);
+  ef_proc_free (inf);
+  while (ef_broker_get (broker, "alerts", NULL, NULL));
+  run_free (r);
+}
+
+/* Mixed configuration: the edge stores frames (FRAME_STORE set) but the inference side
+ * has no FRAME_STORE. amqpsrc refuses every by-reference event with a clear warning and
+ * the broker dead-letters it to frames.dead: no detections, nothing silently lost. */
+static void
+test_reference_frames_without_frame_root_dead_letter (void)
+{
+  Run *r = run_new ("quiet:1,dog:1,quiet:1");
+  g_assert_cmpuint (queue_total ("frames.dead"), ==, 0);
+  guint64 sent = run_edge_to_end (r, NULL);      /* FRAME_STORE from run_new */
+  g_assert_cmpuint (sent, >, 0);
+  g_assert_true (g_file_test (r->frames, G_FILE_TEST_IS_DIR));
+  g_assert_cmpuint (queue_total ("frames"), ==, sent);
+
+  EfProc *inf = start_inference (r, "FRAME_STORE=");
+  gint64 deadline = g_get_monotonic_time () + 90 * G_USEC_PER_SEC;
+  while (queue_total ("frames.dead") < sent && g_get_monotonic_time () < deadline)
+    g_usleep (200000);
+  g_assert_cmpuint (queue_total ("frames.dead"), ==, sent);
+  g_assert_cmpuint (queue_total ("frames"), ==, 0);
+  g_assert_cmpuint (queue_total ("detections"), ==, 0);
+  /* one warning per refused message, naming the cause, never the password */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (count_warnings_from (inf, "consume") < sent && g_get_monotonic_time () < deadline)
+    g_usleep (100000);
+  g_assert_cmpuint (count_warnings_from (inf, "consume"), ==, sent);
+  for (guint i = 0; i < inf->lines->len; i++) {
+    JsonObject *o = g_ptr_array_index (inf->lines, i);
+    if (!g_str_equal (json_object_get_string_member_with_default (o, "type", ""), "warning")
+        || !g_str_equal (json_object_get_string_member_with_default (o, "source", ""),
+            "consume"))
+      continue;
+    const gchar *m = json_object_get_string_member (o, "message");
+    g_assert_nonnull (strstr (m, "dead-lettered"));
+    g_assert_nonnull (strstr (m, "no frame-root is configured"));
+    g_assert_null (strstr (m, ef_broker_password (broker)));
+  }
+  ef_proc_signal (inf, SIGTERM);
+  g_assert_true (ef_proc_wait_exit (inf, 40));
+  g_assert_cmpint (ef_proc_exit_status (inf), ==, 0);
+  g_assert_cmpuint (ef_proc_count (inf, "detections"), ==, 0);
+  ef_proc_free (inf);
+  while (ef_broker_get (broker, "frames.dead", NULL, NULL));
+  run_free (r);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -326,6 +516,9 @@ main (int argc, char **argv)
     g_error ("cannot start the RabbitMQ fixture: %s", err->message);
   g_test_add_func ("/e2e/scale-from-zero-and-back", test_scale_from_zero_and_back);
   g_test_add_func ("/e2e/sigterm-mid-burst-loses-nothing", test_sigterm_mid_burst_loses_nothing);
+  g_test_add_func ("/e2e/inline-frames", test_inline_frames);
+  g_test_add_func ("/e2e/reference-frames-without-frame-root-dead-letter",
+      test_reference_frames_without_frame_root_dead_letter);
   int rc = g_test_run ();
   ef_broker_free (broker);
   return rc;

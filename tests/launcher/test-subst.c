@@ -160,10 +160,9 @@ check_required (gconstpointer data)
   g_autofree gchar *path = pipeline_path (name);
   g_autofree gchar *text = NULL;
   g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
-  /* Remove each required variable in turn: the error must name it. */
-  const gchar *required[] = { "CAMERA_ID", "CAMERA_URI", "EDGEFAAS_AMQP_URL", "FRAME_STORE",
-    "MODELS_DIR"
-  };
+  /* Remove each required variable in turn: the error must name it. FRAME_STORE is not
+   * in this list: unset, it selects inline frames (test_frame_mode_* below). */
+  const gchar *required[] = { "CAMERA_ID", "CAMERA_URI", "EDGEFAAS_AMQP_URL", "MODELS_DIR" };
   g_autoptr (GPtrArray) used = ef_pipeline_variables (text);
   guint checked = 0;
   for (guint i = 0; i < G_N_ELEMENTS (required); i++) {
@@ -186,16 +185,12 @@ check_required (gconstpointer data)
   g_assert_cmpuint (checked, >=, 1);
 }
 
-static void
-check_parses (gconstpointer data)
+/* gst-launch-1.0 gets the words of $(edgefaas-launch --print FILE): parse them the same
+ * way, every error fatal. */
+static GstElement *
+parse_words (const gchar * desc)
 {
-  const gchar *name = data;
-  g_autofree gchar *path = pipeline_path (name);
-  g_autoptr (GHashTable) t = full_env ();
   g_autoptr (GError) err = NULL;
-  g_autofree gchar *desc = ef_pipeline_load (path, table_lookup, t, &err);
-  g_assert_no_error (err);
-  /* gst-launch-1.0 gets the words of $(edgefaas-launch --print FILE) */
   g_auto (GStrv) words = g_strsplit_set (desc, " ", -1);
   GstParseContext *ctx = gst_parse_context_new ();
   GstElement *p = gst_parse_launchv_full ((const gchar **) words, ctx,
@@ -207,7 +202,114 @@ check_parses (gconstpointer data)
   gst_parse_context_free (ctx);
   g_assert_no_error (err);
   g_assert_nonnull (p);
+  return p;
+}
+
+static void
+check_parses (gconstpointer data)
+{
+  const gchar *name = data;
+  g_autofree gchar *path = pipeline_path (name);
+  g_autoptr (GHashTable) t = full_env ();
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *desc = ef_pipeline_load (path, table_lookup, t, &err);
+  g_assert_no_error (err);
+  GstElement *p = parse_words (desc);
   gst_object_unref (p);
+}
+
+/* ---- frame mode: FRAME_STORE set = frames by reference, unset/empty = inline ---- */
+
+typedef struct {
+  const gchar *file;            /* pipeline file */
+  const gchar *element;         /* element name in it */
+  const gchar *property;        /* the property FRAME_STORE sets */
+  const gchar *after_property;  /* a property set after it on the same element ... */
+  const gchar *after_value;     /* ... and its value (proves no word was swallowed) */
+} FrameModeCase;
+
+static const FrameModeCase frame_mode_cases[] = {
+  {"edge.pipeline", "publish", "frame-store", "camera-id", "cam1"},
+  {"inference.pipeline", "consume", "frame-root", "exchange", "edgefaas"},
+};
+
+static gchar *
+load_with (const gchar * file, GHashTable * t)
+{
+  g_autofree gchar *path = pipeline_path (file);
+  g_autoptr (GError) err = NULL;
+  gchar *desc = ef_pipeline_load (path, table_lookup, t, &err);
+  g_assert_no_error (err);
+  g_assert_nonnull (desc);
+  return desc;
+}
+
+static gchar *
+element_string (GstElement * pipeline, const gchar * element, const gchar * property)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), element);
+  g_assert_nonnull (e);
+  gchar *v = NULL;
+  g_object_get (e, property, &v, NULL);
+  gst_object_unref (e);
+  return v;
+}
+
+static void
+test_frame_mode_store (gconstpointer data)
+{
+  const FrameModeCase *c = data;
+  g_autoptr (GHashTable) t = full_env ();
+  g_autofree gchar *desc = load_with (c->file, t);
+  g_autofree gchar *word = g_strdup_printf ("%s=/tmp/frames", c->property);
+  g_auto (GStrv) words = g_strsplit (desc, " ", -1);
+  g_assert_true (g_strv_contains ((const gchar * const *) words, word));
+  GstElement *p = parse_words (desc);
+  g_autofree gchar *v = element_string (p, c->element, c->property);
+  g_assert_cmpstr (v, ==, "/tmp/frames");
+  g_autofree gchar *after = element_string (p, c->element, c->after_property);
+  g_assert_cmpstr (after, ==, c->after_value);
+  gst_object_unref (p);
+}
+
+static void
+test_frame_mode_inline (gconstpointer data)
+{
+  const FrameModeCase *c = data;
+  g_autoptr (GHashTable) store_env = full_env ();
+  g_autofree gchar *store_desc = load_with (c->file, store_env);
+  g_auto (GStrv) store_words = g_strsplit (store_desc, " ", -1);
+  /* FRAME_STORE unset, then set but empty: both are inline mode, not an error */
+  for (guint round = 0; round < 2; round++) {
+    g_autoptr (GHashTable) t = full_env ();
+    if (round == 0)
+      g_hash_table_remove (t, "FRAME_STORE");
+    else
+      g_hash_table_insert (t, (gpointer) "FRAME_STORE", (gpointer) "");
+    g_autofree gchar *desc = load_with (c->file, t);
+    /* the same words as in store mode but exactly one: PROPERTY=NULL */
+    g_auto (GStrv) words = g_strsplit (desc, " ", -1);
+    g_assert_cmpuint (g_strv_length (words), ==, g_strv_length (store_words));
+    guint differ = 0;
+    for (guint i = 0; words[i]; i++) {
+      if (g_str_equal (words[i], store_words[i]))
+        continue;
+      differ++;
+      g_autofree gchar *want = g_strdup_printf ("%s=NULL", c->property);
+      g_autofree gchar *was = g_strdup_printf ("%s=/tmp/frames", c->property);
+      g_assert_cmpstr (words[i], ==, want);
+      g_assert_cmpstr (store_words[i], ==, was);
+    }
+    g_assert_cmpuint (differ, ==, 1);
+    /* gst_parse turns NULL into an unset property: amqpsink's inline mode, amqpsrc
+     * without a frame root (inline frames only) */
+    GstElement *p = parse_words (desc);
+    g_autofree gchar *v = element_string (p, c->element, c->property);
+    g_assert_null (v);
+    g_autofree gchar *after = element_string (p, c->element, c->after_property);
+    g_assert_cmpstr (after, ==, c->after_value);
+    gst_object_unref (p);
+  }
 }
 
 int
@@ -227,6 +329,14 @@ main (int argc, char **argv)
     gchar *n2 = g_strdup_printf ("/pipelines/%s/parses-as-gst-launch-words", files[i]);
     g_test_add_data_func (n1, files[i], check_required);
     g_test_add_data_func (n2, files[i], check_parses);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (frame_mode_cases); i++) {
+    gchar *n1 = g_strdup_printf ("/pipelines/%s/frame-mode-store", frame_mode_cases[i].file);
+    gchar *n2 = g_strdup_printf ("/pipelines/%s/frame-mode-inline", frame_mode_cases[i].file);
+    g_test_add_data_func (n1, &frame_mode_cases[i], test_frame_mode_store);
+    g_test_add_data_func (n2, &frame_mode_cases[i], test_frame_mode_inline);
+    g_free (n1);
+    g_free (n2);
   }
   return g_test_run ();
 }
