@@ -154,6 +154,28 @@ count_warnings_from (EfProc * p, const gchar * source)
   return n;
 }
 
+/* Body bytes of the messages in @queue (rabbitmqctl message_bytes: bodies only, not the
+ * properties/headers). */
+static guint64
+queue_body_bytes (const gchar * queue)
+{
+  GError *err = NULL;
+  g_autofree gchar *out = ef_broker_ctl (broker, &err, "list_queues", "-q",
+      "--no-table-headers", "name", "message_bytes", NULL);
+  g_assert_no_error (err);
+  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+  for (gchar ** l = lines; *l; l++) {
+    g_auto (GStrv) f = g_strsplit_set (*l, "\t ", -1);
+    if (g_strv_length (f) >= 2 && g_str_equal (f[0], queue))
+      return g_ascii_strtoull (f[1], NULL, 10);
+  }
+  g_error ("queue %s not listed by rabbitmqctl", queue);
+  return 0;
+}
+
+/* Mean body size of a frame message, inline (set by the inline test, 0 if it did not run). */
+static gdouble inline_mean_bytes;
+
 static guint
 queue_total (const gchar * queue)
 {
@@ -404,6 +426,8 @@ test_inline_frames (void)
   g_assert_cmpuint (sent, >, 0);
   g_assert_false (g_file_test (r->frames, G_FILE_TEST_EXISTS));
   g_assert_cmpuint (queue_total ("frames"), ==, sent);
+  inline_mean_bytes = (gdouble) queue_body_bytes ("frames") / sent;
+  g_test_message ("inline: mean frame message body %.0f bytes", inline_mean_bytes);
 
   EfProc *inf = start_inference (r, "FRAME_STORE=");
   gint64 deadline = g_get_monotonic_time () + 90 * G_USEC_PER_SEC;
@@ -472,6 +496,13 @@ test_reference_frames_without_frame_root_dead_letter (void)
   g_assert_cmpuint (sent, >, 0);
   g_assert_true (g_file_test (r->frames, G_FILE_TEST_IS_DIR));
   g_assert_cmpuint (queue_total ("frames"), ==, sent);
+  gdouble ref_mean = (gdouble) queue_body_bytes ("frames") / sent;
+  g_test_message ("by reference: mean frame message body %.0f bytes", ref_mean);
+  if (inline_mean_bytes > 0) {
+    /* same clip generator, same JPEG settings: the reference event is far smaller */
+    g_test_message ("inline / by-reference message size: %.1f", inline_mean_bytes / ref_mean);
+    g_assert_cmpfloat (ref_mean, <, inline_mean_bytes);
+  }
 
   EfProc *inf = start_inference (r, "FRAME_STORE=");
   gint64 deadline = g_get_monotonic_time () + 90 * G_USEC_PER_SEC;
