@@ -329,6 +329,8 @@ main (int argc, char **argv)
     gchar *n2 = g_strdup_printf ("/pipelines/%s/parses-as-gst-launch-words", files[i]);
     g_test_add_data_func (n1, files[i], check_required);
     g_test_add_data_func (n2, files[i], check_parses);
+    g_free (n1);                /* the test path is copied */
+    g_free (n2);
   }
   for (guint i = 0; i < G_N_ELEMENTS (frame_mode_cases); i++) {
     gchar *n1 = g_strdup_printf ("/pipelines/%s/frame-mode-store", frame_mode_cases[i].file);
