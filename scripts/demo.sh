@@ -64,16 +64,17 @@ scaler=$!
 tail -n +1 -f "$log" | awk '
   function f(k,   r) { if (match($0, "\"" k "\":\"[^\"]*\"")) { r = substr($0, RSTART, RLENGTH); sub("^\"" k "\":\"", "", r); sub("\"$", "", r); return r }
                         if (match($0, "\"" k "\":[-0-9.eE+a-z]*")) { r = substr($0, RSTART, RLENGTH); sub("^\"" k "\":", "", r); return r } return "" }
+  function r1(v) { return v == "" ? "?" : sprintf("%.1f", v) }
   { t = substr(f("ts"), 12, 12); type = f("type") }
   type == "motion-start" { printf "%s  motion   start  event %s\n", t, f("event-id"); fflush() }
   type == "motion-end"   { printf "%s  motion   end    event %s\n", t, f("event-id"); fflush() }
   type == "scale"        { printf "%s  scaler   %s %s -> %s (%s)\n", t, f("action"), f("from"), f("to"), f("reason"); fflush() }
   type == "replica-start"{ printf "%s  scaler   started inference replica %s (pid %s)\n", t, f("replica"), f("pid"); fflush() }
   type == "replica-stop" { printf "%s  scaler   SIGTERM to replica %s\n", t, f("replica"); fflush() }
-  type == "replica-exit" { printf "%s  scaler   replica %s exited code %s after %s s\n", t, f("replica"), f("code"), f("lifetime_s"); fflush() }
-  type == "state" && f("to") == "PLAYING" && f("replica") != "" { printf "%s  infer    replica %s PLAYING (model loaded) after %s s\n", t, f("replica"), f("since_start_s"); fflush() }
+  type == "replica-exit" { printf "%s  scaler   replica %s exited code %s after %s s\n", t, f("replica"), f("code"), r1(f("lifetime_s")); fflush() }
+  type == "state" && f("to") == "PLAYING" && f("replica") != "" { printf "%s  infer    replica %s PLAYING (model loaded) after %s s\n", t, f("replica"), r1(f("since_start_s")); fflush() }
   type == "detections"   { s = $0; out = ""; while (match(s, /"label":"[^"]*"/)) { out = out " " substr(s, RSTART + 9, RLENGTH - 10); s = substr(s, RSTART + RLENGTH) }
-                           printf "%s  detect   camera %s event %s:%s (latency %s ms)\n", t, f("camera_id"), f("event_id"), out, f("latency_ms"); fflush() }
+                           printf "%s  detect   camera %s event %s:%s (latency %s ms)\n", t, f("camera_id"), f("event_id"), out, r1(f("latency_ms")); fflush() }
   type == "situation"    { printf "%s  ALERT    %s\n", t, f("situation") f("name"); fflush() }
   type == "error" || type == "warning" { printf "%s  %s  %s\n", t, type, f("message"); fflush() }
 ' &
@@ -92,13 +93,14 @@ sleep 0.5; kill "$viewer" 2>/dev/null || true; wait "$viewer" 2>/dev/null || tru
 # ---- summary ----
 edge_exit=$(grep '"type":"exit"' "$log" | grep -v '"replica"' | tail -1)
 num() { echo "$1" | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p"; }
+r1() { [ -n "$1" ] && printf '%.1f' "$1" || printf '?'; }
 say "== summary"
 echo "frames seen:               $(num "$edge_exit" frames_in)"
 echo "frames with motion:        $(num "$edge_exit" motion_frames)"
 echo "frames sent:               $(num "$edge_exit" sink_buffers)"
 echo "inference replicas:        $(grep -c '"type":"replica-start"' "$log")"
 grep '"type":"replica-exit"' "$log" | while read -r l; do
-  echo "  replica $(num "$l" replica): lifetime $(num "$l" lifetime_s) s, exit code $(num "$l" code)"; done
+  echo "  replica $(num "$l" replica): lifetime $(r1 "$(num "$l" lifetime_s)") s, exit code $(num "$l" code)"; done
 echo "frames inferred:           $(grep '"type":"exit"' "$log" | grep '"replica"' | sed -n 's/.*"frames_inferred":\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')"
 echo "detections by label:"
 grep '"type":"detections"' "$log" | grep -o '"label":"[^"]*"' | cut -d'"' -f4 | sort | uniq -c | sort -rn | sed 's/^/  /'
@@ -107,7 +109,11 @@ lat=$(grep '"type":"detections"' "$log" | sed -n 's/.*"latency_ms":\([0-9.]*\).*
 if [ -n "$lat" ]; then
   n=$(echo "$lat" | wc -l)
   p50=$(echo "$lat" | sed -n "$(( (n * 50 + 99) / 100 ))p"); p99=$(echo "$lat" | sed -n "$(( (n * 99 + 99) / 100 ))p")
-  echo "end-to-end latency:        p50 ${p50} ms, p99 ${p99} ms (capture -> detection, $n frames with detections)"
+  echo "end-to-end latency:        p50 $(r1 "$p50") ms, p99 $(r1 "$p99") ms (capture -> detection, $n frames with detections)"
 fi
 echo "truth (clip):              $(grep -o '"label" : "[^"]*"' "$work/truth.json" | cut -d'"' -f4 | tr '\n' ' ')"
-echo "event log:                 $log"
+if [ "${DEMO_KEEP:-0}" = 1 ]; then
+  echo "event log:                 $log"
+else
+  echo "event log:                 removed with the work dir (DEMO_KEEP=1 keeps it)"
+fi
