@@ -49,6 +49,29 @@ parse_uint (const gchar * s, guint max, guint * out)
   return TRUE;
 }
 
+/* "scheme://user:password@host...": a ':' in the user info of the authority. */
+static gboolean
+url_has_password (const gchar * url)
+{
+  const gchar *authority, *end, *at;
+
+  if (url == NULL || (authority = strstr (url, "://")) == NULL)
+    return FALSE;
+  authority += 3;
+  end = authority + strcspn (authority, "/?#");
+  at = g_strstr_len (authority, end - authority, "@");
+  return at != NULL && memchr (authority, ':', at - authority) != NULL;
+}
+
+static void
+set_password_in_url_error (GError ** error)
+{
+  g_set_error (error, EDGEFAAS_AMQP_ERROR, EDGEFAAS_AMQP_ERROR_URL,
+      "the AMQP URL must not contain a password: give it in the environment "
+      "variable (password-env, default " EDGEFAAS_AMQP_DEFAULT_PASSWORD_ENV
+      ") or in a credentials-file");
+}
+
 gboolean
 edgefaas_amqp_params_parse_url (EdgefaasAmqpParams * params, const gchar * url, GError ** error)
 {
@@ -73,21 +96,9 @@ edgefaas_amqp_params_parse_url (EdgefaasAmqpParams * params, const gchar * url, 
 
   /* Refuse a password before handing the string to anything that might echo
    * it back in an error message. */
-  {
-    const gchar *authority = strstr (url, "://");
-    if (authority) {
-      const gchar *end_auth;
-      authority += 3;
-      end_auth = authority + strcspn (authority, "/?#");
-      const gchar *at = g_strstr_len (authority, end_auth - authority, "@");
-      if (at && memchr (authority, ':', at - authority)) {
-        g_set_error (error, EDGEFAAS_AMQP_ERROR, EDGEFAAS_AMQP_ERROR_URL,
-            "the AMQP URL must not contain a password: give it in the environment "
-            "variable (password-env, default " EDGEFAAS_AMQP_DEFAULT_PASSWORD_ENV
-            ") or in a credentials-file");
-        return FALSE;
-      }
-    }
+  if (url_has_password (url)) {
+    set_password_in_url_error (error);
+    return FALSE;
   }
 
   uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED_PATH
@@ -304,6 +315,257 @@ edgefaas_amqp_params_clear (EdgefaasAmqpParams * params)
   memset (params, 0, sizeof (*params));
 }
 
+/* ----------------------------------------------------------- settings ---- */
+
+enum
+{
+  SETTING_URL,
+  SETTING_PASSWORD_ENV,
+  SETTING_CREDENTIALS_FILE,
+  SETTING_TLS_CA,
+  SETTING_TLS_CERT,
+  SETTING_TLS_KEY,
+  SETTING_TLS_VERIFY,
+  SETTING_COUNT
+};
+G_STATIC_ASSERT (SETTING_COUNT == EDGEFAAS_AMQP_SETTINGS_N_PROPS);
+
+#define DEFAULT_TLS_VERIFY TRUE
+
+void
+edgefaas_amqp_settings_init (EdgefaasAmqpSettings * settings)
+{
+  g_return_if_fail (settings != NULL);
+  memset (settings, 0, sizeof (*settings));
+  settings->password_env = g_strdup (EDGEFAAS_AMQP_DEFAULT_PASSWORD_ENV);
+  settings->tls_verify = DEFAULT_TLS_VERIFY;
+}
+
+void
+edgefaas_amqp_settings_copy (EdgefaasAmqpSettings * dest, const EdgefaasAmqpSettings * src)
+{
+  g_return_if_fail (dest != NULL && src != NULL);
+  if (dest == src)
+    return;
+  edgefaas_amqp_settings_clear (dest);
+  *dest = *src;
+  dest->url = g_strdup (src->url);
+  dest->password_env = g_strdup (src->password_env);
+  dest->credentials_file = g_strdup (src->credentials_file);
+  dest->tls_ca = g_strdup (src->tls_ca);
+  dest->tls_cert = g_strdup (src->tls_cert);
+  dest->tls_key = g_strdup (src->tls_key);
+}
+
+void
+edgefaas_amqp_settings_clear (EdgefaasAmqpSettings * settings)
+{
+  if (settings == NULL)
+    return;
+  g_free (settings->url);
+  g_free (settings->password_env);
+  g_free (settings->credentials_file);
+  g_free (settings->tls_ca);
+  g_free (settings->tls_cert);
+  g_free (settings->tls_key);
+  memset (settings, 0, sizeof (*settings));
+}
+
+guint
+edgefaas_amqp_settings_install_properties (GObjectClass * klass, guint first_prop_id)
+{
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY;
+
+  /**
+   * GstAmqpSink:url / GstAmqpSrc:url:
+   *
+   * Broker URL `amqp[s]://user@host:port/vhost?heartbeat=N` (also
+   * `connection_timeout=MS`, `queue_type=classic|quorum`). A password in the
+   * URL is refused (the URL is not kept, start() fails): it comes from
+   * `password-env` or `credentials-file`.
+   */
+  g_object_class_install_property (klass, first_prop_id + SETTING_URL,
+      g_param_spec_string ("url", "URL",
+          "Broker URL amqp[s]://user@host:port/vhost?heartbeat=N (no password: it comes "
+          "from password-env or credentials-file)", NULL, rw));
+  /**
+   * GstAmqpSink:password-env / GstAmqpSrc:password-env:
+   *
+   * Name of the environment variable that holds the password (unset or empty =
+   * EDGEFAAS_AMQP_PASSWORD). Without it, user `guest` gets password `guest`.
+   */
+  g_object_class_install_property (klass, first_prop_id + SETTING_PASSWORD_ENV,
+      g_param_spec_string ("password-env", "Password environment variable",
+          "Environment variable holding the broker password (used when credentials-file "
+          "is not set)", EDGEFAAS_AMQP_DEFAULT_PASSWORD_ENV, rw));
+  /**
+   * GstAmqpSink:credentials-file / GstAmqpSrc:credentials-file:
+   *
+   * A file whose first line is the password (e.g. a mounted Kubernetes
+   * Secret); takes precedence over the environment.
+   */
+  g_object_class_install_property (klass, first_prop_id + SETTING_CREDENTIALS_FILE,
+      g_param_spec_string ("credentials-file", "Credentials file",
+          "File whose first line is the broker password (takes precedence over password-env)",
+          NULL, rw));
+  /**
+   * GstAmqpSink:tls-ca / GstAmqpSrc:tls-ca:
+   *
+   * PEM file of the CA that signed the broker's certificate (amqps://); needed
+   * for a private CA.
+   */
+  g_object_class_install_property (klass, first_prop_id + SETTING_TLS_CA,
+      g_param_spec_string ("tls-ca", "TLS CA", "PEM file of the CA that signed the broker's "
+          "certificate (amqps://)", NULL, rw));
+  /**
+   * GstAmqpSink:tls-cert / GstAmqpSrc:tls-cert:
+   *
+   * PEM client certificate (with `tls-key`) for mutual TLS.
+   */
+  g_object_class_install_property (klass, first_prop_id + SETTING_TLS_CERT,
+      g_param_spec_string ("tls-cert", "TLS client certificate",
+          "PEM client certificate for mutual TLS (needs tls-key)", NULL, rw));
+  /**
+   * GstAmqpSink:tls-key / GstAmqpSrc:tls-key:
+   *
+   * PEM private key of `tls-cert`.
+   */
+  g_object_class_install_property (klass, first_prop_id + SETTING_TLS_KEY,
+      g_param_spec_string ("tls-key", "TLS client key", "PEM client private key (with tls-cert)",
+          NULL, rw));
+  /**
+   * GstAmqpSink:tls-verify / GstAmqpSrc:tls-verify:
+   *
+   * Verify the broker certificate and host name.
+   */
+  g_object_class_install_property (klass, first_prop_id + SETTING_TLS_VERIFY,
+      g_param_spec_boolean ("tls-verify", "TLS verify",
+          "Verify the broker's certificate and host name", DEFAULT_TLS_VERIFY, rw));
+  return first_prop_id + SETTING_COUNT;
+}
+
+static void
+set_string (gchar ** field, const GValue * value)
+{
+  g_free (*field);
+  *field = g_value_dup_string (value);
+}
+
+gboolean
+edgefaas_amqp_settings_set_property (EdgefaasAmqpSettings * settings, GObject * object,
+    guint first_prop_id, guint prop_id, const GValue * value)
+{
+  if (prop_id < first_prop_id || prop_id >= first_prop_id + SETTING_COUNT)
+    return FALSE;
+  switch (prop_id - first_prop_id) {
+    case SETTING_URL:{
+      const gchar *url = g_value_get_string (value);
+      g_free (settings->url);
+      settings->url_has_password = url_has_password (url);
+      /* Never keep (or later report) a password given in the URL. */
+      settings->url = settings->url_has_password ? NULL : g_strdup (url);
+      if (settings->url_has_password)
+        GST_WARNING_OBJECT (object, "refusing an url with a password in it");
+      break;
+    }
+    case SETTING_PASSWORD_ENV:
+      set_string (&settings->password_env, value);
+      break;
+    case SETTING_CREDENTIALS_FILE:
+      set_string (&settings->credentials_file, value);
+      break;
+    case SETTING_TLS_CA:
+      set_string (&settings->tls_ca, value);
+      break;
+    case SETTING_TLS_CERT:
+      set_string (&settings->tls_cert, value);
+      break;
+    case SETTING_TLS_KEY:
+      set_string (&settings->tls_key, value);
+      break;
+    case SETTING_TLS_VERIFY:
+      settings->tls_verify = g_value_get_boolean (value);
+      break;
+  }
+  return TRUE;
+}
+
+gboolean
+edgefaas_amqp_settings_get_property (const EdgefaasAmqpSettings * settings,
+    guint first_prop_id, guint prop_id, GValue * value)
+{
+  if (prop_id < first_prop_id || prop_id >= first_prop_id + SETTING_COUNT)
+    return FALSE;
+  switch (prop_id - first_prop_id) {
+    case SETTING_URL:
+      g_value_set_string (value, settings->url);
+      break;
+    case SETTING_PASSWORD_ENV:
+      g_value_set_string (value, settings->password_env);
+      break;
+    case SETTING_CREDENTIALS_FILE:
+      g_value_set_string (value, settings->credentials_file);
+      break;
+    case SETTING_TLS_CA:
+      g_value_set_string (value, settings->tls_ca);
+      break;
+    case SETTING_TLS_CERT:
+      g_value_set_string (value, settings->tls_cert);
+      break;
+    case SETTING_TLS_KEY:
+      g_value_set_string (value, settings->tls_key);
+      break;
+    case SETTING_TLS_VERIFY:
+      g_value_set_boolean (value, settings->tls_verify);
+      break;
+  }
+  return TRUE;
+}
+
+gboolean
+edgefaas_amqp_settings_to_params (const EdgefaasAmqpSettings * settings,
+    EdgefaasAmqpParams * params, GError ** error)
+{
+  g_return_val_if_fail (settings != NULL && params != NULL, FALSE);
+
+  if (settings->url_has_password) {
+    edgefaas_amqp_params_clear (params);
+    set_password_in_url_error (error);
+    return FALSE;
+  }
+  if (!edgefaas_amqp_params_parse_url (params, settings->url, error))
+    return FALSE;
+  g_free (params->tls_ca);
+  g_free (params->tls_cert);
+  g_free (params->tls_key);
+  params->tls_ca = g_strdup (settings->tls_ca);
+  params->tls_cert = g_strdup (settings->tls_cert);
+  params->tls_key = g_strdup (settings->tls_key);
+  params->tls_verify = settings->tls_verify;
+  return edgefaas_amqp_params_load_password (params, settings->credentials_file,
+      settings->password_env, error);
+}
+
+void
+edgefaas_amqp_settings_post_error (GstElement * element, const EdgefaasAmqpSettings * settings,
+    const EdgefaasAmqpParams * params, const GError * error)
+{
+  g_return_if_fail (GST_IS_ELEMENT (element) && settings != NULL && error != NULL);
+
+  if (error->domain == EDGEFAAS_AMQP_ERROR && error->code == EDGEFAAS_AMQP_ERROR_CREDENTIALS) {
+    gchar *url = params ? edgefaas_amqp_params_redacted_url (params) : g_strdup ("");
+    GST_ELEMENT_ERROR (element, RESOURCE, NOT_AUTHORIZED,
+        ("No password for the AMQP broker"), ("%s: %s", url, error->message));
+    g_free (url);
+  } else if (settings->url_has_password) {
+    GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+        ("The AMQP url must not contain a password"), ("%s", error->message));
+  } else {
+    GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS, ("Invalid AMQP url"), ("%s",
+            error->message));
+  }
+}
+
 /* ------------------------------------------------------------ replies ---- */
 
 gboolean
@@ -353,6 +615,33 @@ edgefaas_amqp_check_reply (amqp_rpc_reply_t reply, const gchar * what, GError **
   }
   g_set_error (error, EDGEFAAS_AMQP_ERROR, EDGEFAAS_AMQP_ERROR_PROTOCOL,
       "%s: unknown reply type %d", what, reply.reply_type);
+  return FALSE;
+}
+
+gboolean
+edgefaas_amqp_answer_close (amqp_connection_state_t state, const amqp_frame_t * frame,
+    gchar ** why)
+{
+  g_return_val_if_fail (frame != NULL && why != NULL, FALSE);
+
+  if (frame->frame_type != AMQP_FRAME_METHOD)
+    return FALSE;
+  if (frame->payload.method.id == AMQP_CHANNEL_CLOSE_METHOD) {
+    const amqp_channel_close_t *m = frame->payload.method.decoded;
+    amqp_channel_close_ok_t ok = { 0 };
+    *why = g_strdup_printf ("the broker closed the channel: %u %.*s", m->reply_code,
+        (int) m->reply_text.len, (const char *) m->reply_text.bytes);
+    amqp_send_method (state, frame->channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+    return TRUE;
+  }
+  if (frame->payload.method.id == AMQP_CONNECTION_CLOSE_METHOD) {
+    const amqp_connection_close_t *m = frame->payload.method.decoded;
+    amqp_connection_close_ok_t ok = { 0 };
+    *why = g_strdup_printf ("the broker closed the connection: %u %.*s", m->reply_code,
+        (int) m->reply_text.len, (const char *) m->reply_text.bytes);
+    amqp_send_method (state, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+    return TRUE;
+  }
   return FALSE;
 }
 

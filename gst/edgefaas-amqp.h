@@ -14,6 +14,7 @@
 #pragma once
 
 #include <glib.h>
+#include <gst/gst.h>
 #include <amqp.h>
 #include "edgefaas-prelude.h"
 
@@ -59,6 +60,50 @@ EDGEFAAS_API void edgefaas_amqp_params_copy (EdgefaasAmqpParams * dest,
     const EdgefaasAmqpParams * src);
 EDGEFAAS_API void edgefaas_amqp_params_clear (EdgefaasAmqpParams * params);
 
+/* The connection properties amqpsink and amqpsrc share (one implementation,
+ * like gstsrtobject.c for srtsrc/srtsink): url, password-env,
+ * credentials-file, tls-ca, tls-cert, tls-key, tls-verify. The element keeps
+ * one of these in its settings (under GST_OBJECT_LOCK), installs the
+ * properties from @first_prop_id on, forwards set/get_property, and in
+ * start() turns its copy into EdgefaasAmqpParams with _to_params(). */
+#define EDGEFAAS_AMQP_SETTINGS_N_PROPS 7
+
+typedef struct {
+  gchar *url;                   /* never holds a password: such a URL is refused */
+  gboolean url_has_password;    /* the last url set had one (start() must fail) */
+  gchar *password_env;
+  gchar *credentials_file;
+  gchar *tls_ca, *tls_cert, *tls_key;
+  gboolean tls_verify;
+} EdgefaasAmqpSettings;
+
+/* Defaults: no url, password-env EDGEFAAS_AMQP_DEFAULT_PASSWORD_ENV, no
+ * credentials file, no TLS files, tls-verify TRUE. */
+EDGEFAAS_API void edgefaas_amqp_settings_init (EdgefaasAmqpSettings * settings);
+EDGEFAAS_API void edgefaas_amqp_settings_copy (EdgefaasAmqpSettings * dest,
+    const EdgefaasAmqpSettings * src);
+EDGEFAAS_API void edgefaas_amqp_settings_clear (EdgefaasAmqpSettings * settings);
+/* Installs the 7 properties with ids first_prop_id .. first_prop_id + 6
+ * (GST_PARAM_MUTABLE_READY); returns the next free id. */
+EDGEFAAS_API guint edgefaas_amqp_settings_install_properties (GObjectClass * klass,
+    guint first_prop_id);
+/* TRUE when @prop_id is one of ours (handled); the caller holds the object lock.
+ * A url with a password is not stored: url becomes NULL, url_has_password TRUE. */
+EDGEFAAS_API gboolean edgefaas_amqp_settings_set_property (EdgefaasAmqpSettings * settings,
+    GObject * object, guint first_prop_id, guint prop_id, const GValue * value);
+EDGEFAAS_API gboolean edgefaas_amqp_settings_get_property (const EdgefaasAmqpSettings * settings,
+    guint first_prop_id, guint prop_id, GValue * value);
+/* Parse the url, take the TLS files, load the password. On failure @error is
+ * EDGEFAAS_AMQP_ERROR_URL or _CREDENTIALS (no secret in its text); @params may
+ * then be partly filled (host and user once the url parsed) and must be cleared. */
+EDGEFAAS_API gboolean edgefaas_amqp_settings_to_params (const EdgefaasAmqpSettings * settings,
+    EdgefaasAmqpParams * params, GError ** error);
+/* Post the GST_ELEMENT_ERROR for a failed _to_params(): RESOURCE/SETTINGS for
+ * the url, RESOURCE/NOT_AUTHORIZED for the password (with the redacted url). */
+EDGEFAAS_API void edgefaas_amqp_settings_post_error (GstElement * element,
+    const EdgefaasAmqpSettings * settings, const EdgefaasAmqpParams * params,
+    const GError * error);
+
 typedef struct _EdgefaasAmqpConn EdgefaasAmqpConn;
 
 /* Connect (TCP or TLS), log in, open channel 1. Bounded by connect_timeout_ms. */
@@ -74,6 +119,23 @@ EDGEFAAS_API void edgefaas_amqp_conn_close (EdgefaasAmqpConn * conn);
 EDGEFAAS_API gboolean edgefaas_amqp_declare_topology (EdgefaasAmqpConn * conn,
     const gchar * exchange, const gchar * exchange_type, const gchar * queue,
     const gchar * routing_key, const gchar * queue_type, GError ** error);
+
+/* A channel.close or connection.close method frame from the broker: send the
+ * close-ok it asks for, set *why ("the broker closed the channel: 406
+ * PRECONDITION_FAILED - ...") and return TRUE. Any other frame: FALSE, nothing
+ * sent. The caller must then drop the connection. */
+EDGEFAAS_API gboolean edgefaas_amqp_answer_close (amqp_connection_state_t state,
+    const amqp_frame_t * frame, gchar ** why);
+
+/* Reconnect backoff shared by the elements: the first retry after
+ * EDGEFAAS_AMQP_BACKOFF_MIN_MS, doubling up to EDGEFAAS_AMQP_BACKOFF_MAX_MS. */
+#define EDGEFAAS_AMQP_BACKOFF_MIN_MS 100
+#define EDGEFAAS_AMQP_BACKOFF_MAX_MS 5000
+static inline guint
+edgefaas_amqp_backoff_next (guint backoff_ms)
+{
+  return MIN (backoff_ms * 2, EDGEFAAS_AMQP_BACKOFF_MAX_MS);
+}
 
 /* Turn an rpc reply into a GError naming @what; returns TRUE on success. */
 EDGEFAAS_API gboolean edgefaas_amqp_check_reply (amqp_rpc_reply_t reply, const gchar * what,

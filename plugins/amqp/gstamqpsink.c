@@ -94,13 +94,6 @@ typedef enum
   GST_AMQP_SINK_EXCHANGE_HEADERS,
 } GstAmqpSinkExchangeType;
 
-#define DEFAULT_URL NULL
-#define DEFAULT_PASSWORD_ENV NULL
-#define DEFAULT_CREDENTIALS_FILE NULL
-#define DEFAULT_TLS_CA NULL
-#define DEFAULT_TLS_CERT NULL
-#define DEFAULT_TLS_KEY NULL
-#define DEFAULT_TLS_VERIFY TRUE
 #define DEFAULT_EXCHANGE ""
 #define DEFAULT_EXCHANGE_TYPE GST_AMQP_SINK_EXCHANGE_DIRECT
 #define DEFAULT_ROUTING_KEY "frames"
@@ -117,8 +110,6 @@ typedef enum
 #define DEFAULT_FLUSH_TIMEOUT 10000
 #define DEFAULT_MAX_QUEUE 256
 
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
 /* How long stop() lets the publishing thread finish a blocking write before
  * shutting its socket down. */
 #define STOP_GRACE_MS 1000
@@ -126,14 +117,9 @@ typedef enum
 enum
 {
   PROP_0,
-  PROP_URL,
-  PROP_PASSWORD_ENV,
-  PROP_CREDENTIALS_FILE,
-  PROP_TLS_CA,
-  PROP_TLS_CERT,
-  PROP_TLS_KEY,
-  PROP_TLS_VERIFY,
-  PROP_EXCHANGE,
+  /* url, password-env, credentials-file, tls-*: EdgefaasAmqpSettings */
+  PROP_AMQP_FIRST,
+  PROP_EXCHANGE = PROP_AMQP_FIRST + EDGEFAAS_AMQP_SETTINGS_N_PROPS,
   PROP_EXCHANGE_TYPE,
   PROP_ROUTING_KEY,
   PROP_QUEUE,
@@ -208,12 +194,7 @@ exchange_type_name (GstAmqpSinkExchangeType t)
 /* Property values. Written under GST_OBJECT_LOCK; start() copies them. */
 typedef struct
 {
-  gchar *url;
-  gboolean url_has_password;
-  gchar *password_env;
-  gchar *credentials_file;
-  gchar *tls_ca, *tls_cert, *tls_key;
-  gboolean tls_verify;
+  EdgefaasAmqpSettings amqp;    /* connection: url, credentials, TLS */
   gchar *exchange;
   GstAmqpSinkExchangeType exchange_type;
   gchar *routing_key;
@@ -339,12 +320,7 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (amqpsink, "amqpsink", GST_RANK_NONE,
 static void
 settings_clear (Settings * s)
 {
-  g_free (s->url);
-  g_free (s->password_env);
-  g_free (s->credentials_file);
-  g_free (s->tls_ca);
-  g_free (s->tls_cert);
-  g_free (s->tls_key);
+  edgefaas_amqp_settings_clear (&s->amqp);
   g_free (s->exchange);
   g_free (s->routing_key);
   g_free (s->queue);
@@ -359,12 +335,8 @@ settings_copy (Settings * d, const Settings * s)
 {
   settings_clear (d);
   *d = *s;
-  d->url = g_strdup (s->url);
-  d->password_env = g_strdup (s->password_env);
-  d->credentials_file = g_strdup (s->credentials_file);
-  d->tls_ca = g_strdup (s->tls_ca);
-  d->tls_cert = g_strdup (s->tls_cert);
-  d->tls_key = g_strdup (s->tls_key);
+  memset (&d->amqp, 0, sizeof (d->amqp));
+  edgefaas_amqp_settings_copy (&d->amqp, &s->amqp);
   d->exchange = g_strdup (s->exchange);
   d->routing_key = g_strdup (s->routing_key);
   d->queue = g_strdup (s->queue);
@@ -855,33 +827,19 @@ read_frames (GstAmqpSink * self, guint timeout_ms)
                     r->reply_code, (int) r->reply_text.len, (const char *) r->reply_text.bytes));
           break;
         }
-        case AMQP_CHANNEL_CLOSE_METHOD:{
-          amqp_channel_close_t *c = frame.payload.method.decoded;
-          amqp_channel_close_ok_t ok = { 0 };
-          gchar *why = g_strdup_printf ("broker closed the channel: %u %.*s", c->reply_code,
-              (int) c->reply_text.len, (const char *) c->reply_text.bytes);
-          amqp_send_method (st, frame.channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
-          disconnect (self, why);
-          POST_WARNING (self, ("The AMQP broker closed the channel, reconnecting"), ("%s",
-                  why));
-          g_free (why);
-          return FALSE;
-        }
-        case AMQP_CONNECTION_CLOSE_METHOD:{
-          amqp_connection_close_t *c = frame.payload.method.decoded;
-          amqp_connection_close_ok_t ok = { 0 };
-          gchar *why = g_strdup_printf ("broker closed the connection: %u %.*s",
-              c->reply_code, (int) c->reply_text.len, (const char *) c->reply_text.bytes);
-          amqp_send_method (st, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
-          disconnect (self, why);
-          POST_WARNING (self, ("The AMQP broker closed the connection, reconnecting"),
-              ("%s", why));
-          g_free (why);
-          return FALSE;
-        }
-        default:
+        default:{
+          gchar *why = NULL;
+          if (edgefaas_amqp_answer_close (st, &frame, &why)) {
+            disconnect (self, why);
+            POST_WARNING (self, ("The AMQP broker closed the %s, reconnecting",
+                    frame.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD ? "channel" :
+                    "connection"), ("%s", why));
+            g_free (why);
+            return FALSE;
+          }
           GST_DEBUG_OBJECT (self, "ignoring method 0x%08x", frame.payload.method.id);
           break;
+        }
       }
     }
     /* Drain whatever else is already buffered, without waiting. */
@@ -965,7 +923,7 @@ static gpointer
 publisher_thread (gpointer data)
 {
   GstAmqpSink *self = data;
-  guint backoff_ms = BACKOFF_MIN_MS;
+  guint backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
   gboolean outage_warned = FALSE;
 
   for (;;) {
@@ -991,7 +949,7 @@ publisher_thread (gpointer data)
         }
         self->ever_connected = TRUE;
         outage_warned = FALSE;
-        backoff_ms = BACKOFF_MIN_MS;
+        backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
         continue;
       }
 
@@ -1043,7 +1001,7 @@ publisher_thread (gpointer data)
         while (!self->stopping && g_cond_wait_until (&self->qcond, &self->qlock, until));
       }
       g_mutex_unlock (&self->qlock);
-      backoff_ms = MIN (backoff_ms * 2, BACKOFF_MAX_MS);
+      backoff_ms = edgefaas_amqp_backoff_next (backoff_ms);
       continue;
     }
 
@@ -1610,32 +1568,12 @@ gst_amqp_sink_start (GstBaseSink * sink)
   settings_copy (&self->run, &self->settings);
   GST_OBJECT_UNLOCK (self);
 
-  if (self->run.url_has_password) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("The AMQP url must not contain a password"),
-        ("give it in the environment (password-env, default %s) or in credentials-file",
-            EDGEFAAS_AMQP_DEFAULT_PASSWORD_ENV));
-    return FALSE;
-  }
-  if (!edgefaas_amqp_params_parse_url (&self->params, self->run.url, &err)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Invalid AMQP url"), ("%s", err->message));
+  if (!edgefaas_amqp_settings_to_params (&self->run.amqp, &self->params, &err)) {
+    edgefaas_amqp_settings_post_error (GST_ELEMENT (self), &self->run.amqp, &self->params, err);
     g_error_free (err);
     return FALSE;
   }
-  g_free (self->params.tls_ca);
-  g_free (self->params.tls_cert);
-  g_free (self->params.tls_key);
-  self->params.tls_ca = g_strdup (self->run.tls_ca);
-  self->params.tls_cert = g_strdup (self->run.tls_cert);
-  self->params.tls_key = g_strdup (self->run.tls_key);
-  self->params.tls_verify = self->run.tls_verify;
   self->redacted_url = edgefaas_amqp_params_redacted_url (&self->params);
-  if (!edgefaas_amqp_params_load_password (&self->params, self->run.credentials_file,
-          self->run.password_env, &err)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED, ("No password for the AMQP broker"),
-        ("%s: %s", self->redacted_url, err->message));
-    g_error_free (err);
-    return FALSE;
-  }
   if (self->run.declare && (self->run.queue == NULL || *self->run.queue == '\0')
       && (self->run.exchange == NULL || *self->run.exchange == '\0')) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("declare=true needs an exchange or a queue"),
@@ -1839,18 +1777,6 @@ make_stats (GstAmqpSink * self)
 
 /* ---------------------------------------------------------- properties ---- */
 
-static gboolean
-url_has_password (const gchar * url)
-{
-  const gchar *a, *end, *at;
-  if (url == NULL || (a = strstr (url, "://")) == NULL)
-    return FALSE;
-  a += 3;
-  end = a + strcspn (a, "/?#");
-  at = g_strstr_len (a, end - a, "@");
-  return at != NULL && memchr (a, ':', at - a) != NULL;
-}
-
 static void
 set_string (gchar ** field, const GValue * value)
 {
@@ -1871,35 +1797,11 @@ gst_amqp_sink_set_property (GObject * object, guint prop_id, const GValue * valu
     GST_WARNING_OBJECT (self, "cannot change property '%s' while running", pspec->name);
     return;
   }
+  if (edgefaas_amqp_settings_set_property (&s->amqp, object, PROP_AMQP_FIRST, prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_URL:{
-      const gchar *url = g_value_get_string (value);
-      g_free (s->url);
-      s->url_has_password = url_has_password (url);
-      /* Never keep (or later report) a password given in the URL. */
-      s->url = s->url_has_password ? NULL : g_strdup (url);
-      if (s->url_has_password)
-        GST_WARNING_OBJECT (self, "refusing an url with a password in it");
-      break;
-    }
-    case PROP_PASSWORD_ENV:
-      set_string (&s->password_env, value);
-      break;
-    case PROP_CREDENTIALS_FILE:
-      set_string (&s->credentials_file, value);
-      break;
-    case PROP_TLS_CA:
-      set_string (&s->tls_ca, value);
-      break;
-    case PROP_TLS_CERT:
-      set_string (&s->tls_cert, value);
-      break;
-    case PROP_TLS_KEY:
-      set_string (&s->tls_key, value);
-      break;
-    case PROP_TLS_VERIFY:
-      s->tls_verify = g_value_get_boolean (value);
-      break;
     case PROP_EXCHANGE:
       g_free (s->exchange);
       s->exchange = g_strdup (g_value_get_string (value) ? g_value_get_string (value) : "");
@@ -1968,28 +1870,11 @@ gst_amqp_sink_get_property (GObject * object, guint prop_id, GValue * value,
     return;
   }
   GST_OBJECT_LOCK (self);
+  if (edgefaas_amqp_settings_get_property (&s->amqp, PROP_AMQP_FIRST, prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_URL:
-      g_value_set_string (value, s->url);
-      break;
-    case PROP_PASSWORD_ENV:
-      g_value_set_string (value, s->password_env);
-      break;
-    case PROP_CREDENTIALS_FILE:
-      g_value_set_string (value, s->credentials_file);
-      break;
-    case PROP_TLS_CA:
-      g_value_set_string (value, s->tls_ca);
-      break;
-    case PROP_TLS_CERT:
-      g_value_set_string (value, s->tls_cert);
-      break;
-    case PROP_TLS_KEY:
-      g_value_set_string (value, s->tls_key);
-      break;
-    case PROP_TLS_VERIFY:
-      g_value_set_boolean (value, s->tls_verify);
-      break;
     case PROP_EXCHANGE:
       g_value_set_string (value, s->exchange);
       break;
@@ -2066,70 +1951,8 @@ gst_amqp_sink_class_init (GstAmqpSinkClass * klass)
   gobject_class->get_property = gst_amqp_sink_get_property;
   gobject_class->finalize = gst_amqp_sink_finalize;
 
-  /**
-   * GstAmqpSink:url:
-   *
-   * Broker URL `amqp[s]://user@host:port/vhost?heartbeat=N`. A password in the
-   * URL is refused: see #GstAmqpSink:password-env and
-   * #GstAmqpSink:credentials-file.
-   */
-  g_object_class_install_property (gobject_class, PROP_URL,
-      g_param_spec_string ("url", "URL",
-          "Broker URL amqp[s]://user@host:port/vhost?heartbeat=N (no password: it comes "
-          "from password-env or credentials-file)", DEFAULT_URL, PARAM_READY));
-  /**
-   * GstAmqpSink:password-env:
-   *
-   * Name of the environment variable holding the password (unset =
-   * EDGEFAAS_AMQP_PASSWORD).
-   */
-  g_object_class_install_property (gobject_class, PROP_PASSWORD_ENV,
-      g_param_spec_string ("password-env", "Password environment variable",
-          "Environment variable holding the broker password (NULL = EDGEFAAS_AMQP_PASSWORD)",
-          DEFAULT_PASSWORD_ENV, PARAM_READY));
-  /**
-   * GstAmqpSink:credentials-file:
-   *
-   * File whose first line is the password; takes precedence over the
-   * environment.
-   */
-  g_object_class_install_property (gobject_class, PROP_CREDENTIALS_FILE,
-      g_param_spec_string ("credentials-file", "Credentials file",
-          "File whose first line is the broker password (takes precedence over password-env)",
-          DEFAULT_CREDENTIALS_FILE, PARAM_READY));
-  /**
-   * GstAmqpSink:tls-ca:
-   *
-   * PEM file of the CA that signed the broker's certificate (amqps://).
-   */
-  g_object_class_install_property (gobject_class, PROP_TLS_CA,
-      g_param_spec_string ("tls-ca", "TLS CA", "PEM CA certificate to verify the broker "
-          "with (amqps://)", DEFAULT_TLS_CA, PARAM_READY));
-  /**
-   * GstAmqpSink:tls-cert:
-   *
-   * PEM client certificate (with #GstAmqpSink:tls-key) for mutual TLS.
-   */
-  g_object_class_install_property (gobject_class, PROP_TLS_CERT,
-      g_param_spec_string ("tls-cert", "TLS client certificate",
-          "PEM client certificate for mutual TLS (needs tls-key)", DEFAULT_TLS_CERT,
-          PARAM_READY));
-  /**
-   * GstAmqpSink:tls-key:
-   *
-   * PEM private key of #GstAmqpSink:tls-cert.
-   */
-  g_object_class_install_property (gobject_class, PROP_TLS_KEY,
-      g_param_spec_string ("tls-key", "TLS client key", "PEM private key of tls-cert",
-          DEFAULT_TLS_KEY, PARAM_READY));
-  /**
-   * GstAmqpSink:tls-verify:
-   *
-   * Verify the broker certificate and host name.
-   */
-  g_object_class_install_property (gobject_class, PROP_TLS_VERIFY,
-      g_param_spec_boolean ("tls-verify", "TLS verify",
-          "Verify the broker's certificate and host name", DEFAULT_TLS_VERIFY, PARAM_READY));
+  /* url, password-env, credentials-file, tls-ca, tls-cert, tls-key, tls-verify */
+  edgefaas_amqp_settings_install_properties (gobject_class, PROP_AMQP_FIRST);
   /**
    * GstAmqpSink:exchange:
    *
@@ -2308,8 +2131,7 @@ gst_amqp_sink_init (GstAmqpSink * self)
 {
   Settings *s = &self->settings;
 
-  s->url = DEFAULT_URL;
-  s->tls_verify = DEFAULT_TLS_VERIFY;
+  edgefaas_amqp_settings_init (&s->amqp);
   s->exchange = g_strdup (DEFAULT_EXCHANGE);
   s->exchange_type = DEFAULT_EXCHANGE_TYPE;
   s->routing_key = g_strdup (DEFAULT_ROUTING_KEY);

@@ -107,13 +107,6 @@ gst_amqp_src_ack_mode_get_type (void)
   return type;
 }
 
-#define DEFAULT_URL NULL
-#define DEFAULT_PASSWORD_ENV EDGEFAAS_AMQP_DEFAULT_PASSWORD_ENV
-#define DEFAULT_CREDENTIALS_FILE NULL
-#define DEFAULT_TLS_CA NULL
-#define DEFAULT_TLS_CERT NULL
-#define DEFAULT_TLS_KEY NULL
-#define DEFAULT_TLS_VERIFY TRUE
 #define DEFAULT_QUEUE NULL
 #define DEFAULT_PREFETCH 1
 #define DEFAULT_DECLARE FALSE
@@ -130,20 +123,13 @@ gst_amqp_src_ack_mode_get_type (void)
 #define DEFAULT_DRAIN_TIMEOUT 30
 
 #define POLL_INTERVAL_MS 100
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
 
 enum
 {
   PROP_0,
-  PROP_URL,
-  PROP_PASSWORD_ENV,
-  PROP_CREDENTIALS_FILE,
-  PROP_TLS_CA,
-  PROP_TLS_CERT,
-  PROP_TLS_KEY,
-  PROP_TLS_VERIFY,
-  PROP_QUEUE,
+  /* url, password-env, credentials-file, tls-*: EdgefaasAmqpSettings */
+  PROP_AMQP_FIRST,
+  PROP_QUEUE = PROP_AMQP_FIRST + EDGEFAAS_AMQP_SETTINGS_N_PROPS,
   PROP_PREFETCH,
   PROP_DECLARE,
   PROP_EXCHANGE,
@@ -162,11 +148,7 @@ enum
 
 typedef struct
 {
-  gchar *url;
-  gchar *password_env;
-  gchar *credentials_file;
-  gchar *tls_ca, *tls_cert, *tls_key;
-  gboolean tls_verify;
+  EdgefaasAmqpSettings amqp;    /* connection: url, credentials, TLS */
   gchar *queue;
   guint prefetch;
   gboolean declare;
@@ -365,12 +347,7 @@ token_data_free (gpointer user_data)
 static void
 settings_clear (Settings * s)
 {
-  g_free (s->url);
-  g_free (s->password_env);
-  g_free (s->credentials_file);
-  g_free (s->tls_ca);
-  g_free (s->tls_cert);
-  g_free (s->tls_key);
+  edgefaas_amqp_settings_clear (&s->amqp);
   g_free (s->queue);
   g_free (s->exchange);
   g_free (s->exchange_type);
@@ -383,12 +360,8 @@ static void
 settings_copy (Settings * dst, const Settings * src)
 {
   *dst = *src;
-  dst->url = g_strdup (src->url);
-  dst->password_env = g_strdup (src->password_env);
-  dst->credentials_file = g_strdup (src->credentials_file);
-  dst->tls_ca = g_strdup (src->tls_ca);
-  dst->tls_cert = g_strdup (src->tls_cert);
-  dst->tls_key = g_strdup (src->tls_key);
+  memset (&dst->amqp, 0, sizeof (dst->amqp));
+  edgefaas_amqp_settings_copy (&dst->amqp, &src->amqp);
   dst->queue = g_strdup (src->queue);
   dst->exchange = g_strdup (src->exchange);
   dst->exchange_type = g_strdup (src->exchange_type);
@@ -410,34 +383,11 @@ gst_amqp_src_set_property (GObject * object, guint prop_id, const GValue * value
         pspec->name);
     return;
   }
+  if (edgefaas_amqp_settings_set_property (&s->amqp, object, PROP_AMQP_FIRST, prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_URL:
-      g_free (s->url);
-      s->url = g_value_dup_string (value);
-      break;
-    case PROP_PASSWORD_ENV:
-      g_free (s->password_env);
-      s->password_env = g_value_dup_string (value);
-      break;
-    case PROP_CREDENTIALS_FILE:
-      g_free (s->credentials_file);
-      s->credentials_file = g_value_dup_string (value);
-      break;
-    case PROP_TLS_CA:
-      g_free (s->tls_ca);
-      s->tls_ca = g_value_dup_string (value);
-      break;
-    case PROP_TLS_CERT:
-      g_free (s->tls_cert);
-      s->tls_cert = g_value_dup_string (value);
-      break;
-    case PROP_TLS_KEY:
-      g_free (s->tls_key);
-      s->tls_key = g_value_dup_string (value);
-      break;
-    case PROP_TLS_VERIFY:
-      s->tls_verify = g_value_get_boolean (value);
-      break;
     case PROP_QUEUE:
       g_free (s->queue);
       s->queue = g_value_dup_string (value);
@@ -538,28 +488,11 @@ gst_amqp_src_get_property (GObject * object, guint prop_id, GValue * value,
   }
 
   GST_OBJECT_LOCK (self);
+  if (edgefaas_amqp_settings_get_property (&s->amqp, PROP_AMQP_FIRST, prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_URL:
-      g_value_set_string (value, s->url);
-      break;
-    case PROP_PASSWORD_ENV:
-      g_value_set_string (value, s->password_env);
-      break;
-    case PROP_CREDENTIALS_FILE:
-      g_value_set_string (value, s->credentials_file);
-      break;
-    case PROP_TLS_CA:
-      g_value_set_string (value, s->tls_ca);
-      break;
-    case PROP_TLS_CERT:
-      g_value_set_string (value, s->tls_cert);
-      break;
-    case PROP_TLS_KEY:
-      g_value_set_string (value, s->tls_key);
-      break;
-    case PROP_TLS_VERIFY:
-      g_value_set_boolean (value, s->tls_verify);
-      break;
     case PROP_QUEUE:
       g_value_set_string (value, s->queue);
       break;
@@ -694,7 +627,7 @@ connection_lost (GstAmqpSrc * self, const gchar * why)
       ("%s: %s; unacknowledged deliveries will be redelivered by the broker",
           st->redacted_url, why));
   drop_connection (self);
-  st->backoff_ms = BACKOFF_MIN_MS;
+  st->backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
   st->failed_attempts = 0;
   st->next_connect = g_get_monotonic_time ();
 }
@@ -777,7 +710,7 @@ gst_amqp_src_start (GstBaseSrc * bsrc)
   settings_copy (&st->s, &self->settings);
   GST_OBJECT_UNLOCK (self);
 
-  if (st->s.url == NULL || *st->s.url == '\0') {
+  if (!st->s.amqp.url_has_password && (st->s.amqp.url == NULL || *st->s.amqp.url == '\0')) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("No AMQP url set"),
         ("set url=amqp://user@host:5672/vhost"));
     goto fail;
@@ -786,28 +719,14 @@ gst_amqp_src_start (GstBaseSrc * bsrc)
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("No queue set"), ("set queue=NAME"));
     goto fail;
   }
-  if (!edgefaas_amqp_params_parse_url (&st->params, st->s.url, &err)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Invalid AMQP url"), ("%s", err->message));
+  if (!edgefaas_amqp_settings_to_params (&st->s.amqp, &st->params, &err)) {
+    edgefaas_amqp_settings_post_error (GST_ELEMENT (self), &st->s.amqp, &st->params, err);
     goto fail;
   }
-  g_free (st->params.tls_ca);
-  st->params.tls_ca = g_strdup (st->s.tls_ca);
-  g_free (st->params.tls_cert);
-  st->params.tls_cert = g_strdup (st->s.tls_cert);
-  g_free (st->params.tls_key);
-  st->params.tls_key = g_strdup (st->s.tls_key);
-  st->params.tls_verify = st->s.tls_verify;
   st->redacted_url = edgefaas_amqp_params_redacted_url (&st->params);
 
-  if (!edgefaas_amqp_params_load_password (&st->params, st->s.credentials_file,
-          st->s.password_env, &err)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED, ("No AMQP credentials"),
-        ("%s", err->message));
-    goto fail;
-  }
-
   st->last_activity = g_get_monotonic_time ();
-  st->backoff_ms = BACKOFF_MIN_MS;
+  st->backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
   self->state = st;
 
   GST_OBJECT_LOCK (self);
@@ -1432,23 +1351,9 @@ handle_other_frame (GstAmqpSrc * self, gchar ** why)
       *why = g_strdup_printf ("the broker cancelled the consumer (queue '%s' deleted?)",
           st->s.queue);
       return FALSE;
-    case AMQP_CHANNEL_CLOSE_METHOD:{
-      amqp_channel_close_t *m = frame.payload.method.decoded;
-      amqp_channel_close_ok_t ok = { 0 };
-      *why = g_strdup_printf ("the broker closed the channel: %u %.*s", m->reply_code,
-          (int) m->reply_text.len, (const char *) m->reply_text.bytes);
-      amqp_send_method (cs, frame.channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
-      return FALSE;
-    }
-    case AMQP_CONNECTION_CLOSE_METHOD:{
-      amqp_connection_close_t *m = frame.payload.method.decoded;
-      amqp_connection_close_ok_t ok = { 0 };
-      *why = g_strdup_printf ("the broker closed the connection: %u %.*s", m->reply_code,
-          (int) m->reply_text.len, (const char *) m->reply_text.bytes);
-      amqp_send_method (cs, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
-      return FALSE;
-    }
     default:
+      if (edgefaas_amqp_answer_close (cs, &frame, why))
+        return FALSE;
       GST_DEBUG_OBJECT (self, "ignoring method 0x%08x", frame.payload.method.id);
       return TRUE;
   }
@@ -1649,7 +1554,7 @@ gst_amqp_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
         GST_ELEMENT_INFO (self, RESOURCE, READ, ("Reconnected to the AMQP broker"),
             ("%s", st->redacted_url));
         st->failed_attempts = 0;
-        st->backoff_ms = BACKOFF_MIN_MS;
+        st->backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
         continue;
       }
       st->failed_attempts++;
@@ -1661,7 +1566,7 @@ gst_amqp_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
           err->message);
       g_clear_error (&err);
       st->next_connect = g_get_monotonic_time () + (gint64) st->backoff_ms * 1000;
-      st->backoff_ms = MIN (st->backoff_ms * 2, BACKOFF_MAX_MS);
+      st->backoff_ms = edgefaas_amqp_backoff_next (st->backoff_ms);
       continue;
     }
 
@@ -1746,46 +1651,8 @@ gst_amqp_src_class_init (GstAmqpSrcClass * klass)
   gobject_class->get_property = gst_amqp_src_get_property;
   gobject_class->finalize = gst_amqp_src_finalize;
 
-  /**
-   * GstAmqpSrc:url:
-   *
-   * `amqp://user@host:port/vhost?heartbeat=N` or `amqps://...`. A password in
-   * the URL is refused: see #GstAmqpSrc:password-env and #GstAmqpSrc:credentials-file.
-   */
-  g_object_class_install_property (gobject_class, PROP_URL,
-      g_param_spec_string ("url", "URL",
-          "Broker URL amqp[s]://user@host:port/vhost?heartbeat=N (no password in it)",
-          DEFAULT_URL, rw));
-  /**
-   * GstAmqpSrc:password-env:
-   *
-   * Name of the environment variable that holds the password.
-   */
-  g_object_class_install_property (gobject_class, PROP_PASSWORD_ENV,
-      g_param_spec_string ("password-env", "Password environment variable",
-          "Environment variable holding the broker password (used when credentials-file "
-          "is not set)", DEFAULT_PASSWORD_ENV, rw));
-  /**
-   * GstAmqpSrc:credentials-file:
-   *
-   * A file whose first line is the password (e.g. a mounted Kubernetes Secret).
-   */
-  g_object_class_install_property (gobject_class, PROP_CREDENTIALS_FILE,
-      g_param_spec_string ("credentials-file", "Credentials file",
-          "File whose first line is the broker password (takes precedence over password-env)",
-          DEFAULT_CREDENTIALS_FILE, rw));
-  g_object_class_install_property (gobject_class, PROP_TLS_CA,
-      g_param_spec_string ("tls-ca", "TLS CA", "PEM file of the CA that signed the broker's "
-          "certificate (amqps://)", DEFAULT_TLS_CA, rw));
-  g_object_class_install_property (gobject_class, PROP_TLS_CERT,
-      g_param_spec_string ("tls-cert", "TLS client certificate",
-          "PEM client certificate (with tls-key)", DEFAULT_TLS_CERT, rw));
-  g_object_class_install_property (gobject_class, PROP_TLS_KEY,
-      g_param_spec_string ("tls-key", "TLS client key", "PEM client private key (with tls-cert)",
-          DEFAULT_TLS_KEY, rw));
-  g_object_class_install_property (gobject_class, PROP_TLS_VERIFY,
-      g_param_spec_boolean ("tls-verify", "TLS verify",
-          "Verify the broker certificate and host name", DEFAULT_TLS_VERIFY, rw));
+  /* url, password-env, credentials-file, tls-ca, tls-cert, tls-key, tls-verify */
+  edgefaas_amqp_settings_install_properties (gobject_class, PROP_AMQP_FIRST);
   /**
    * GstAmqpSrc:queue:
    *
@@ -1903,8 +1770,7 @@ gst_amqp_src_init (GstAmqpSrc * self)
 {
   Settings *s = &self->settings;
 
-  s->password_env = g_strdup (DEFAULT_PASSWORD_ENV);
-  s->tls_verify = DEFAULT_TLS_VERIFY;
+  edgefaas_amqp_settings_init (&s->amqp);
   s->prefetch = DEFAULT_PREFETCH;
   s->declare = DEFAULT_DECLARE;
   s->exchange = g_strdup (DEFAULT_EXCHANGE);
