@@ -445,16 +445,24 @@ add_trace (JsonBuilder * b, const EdgefaasTrace * t)
   json_builder_end_object (b);
 }
 
+/* Opens the event object with the members both schemas start with. */
+static void
+begin_event (JsonBuilder * b, const gchar * schema, const gchar * camera_id, guint64 event_id,
+    guint64 sequence)
+{
+  json_builder_begin_object (b);
+  add_string (b, "schema", schema);
+  add_string (b, "camera_id", camera_id);
+  add_int (b, "event_id", (gint64) event_id);
+  add_int (b, "sequence", (gint64) sequence);
+}
+
 static void
 build_frame_event (JsonBuilder * b, const EdgefaasFrameEvent * ev)
 {
   guint i;
 
-  json_builder_begin_object (b);
-  add_string (b, "schema", EDGEFAAS_FRAME_SCHEMA);
-  add_string (b, "camera_id", ev->camera_id);
-  add_int (b, "event_id", (gint64) ev->event_id);
-  add_int (b, "sequence", (gint64) ev->sequence);
+  begin_event (b, EDGEFAAS_FRAME_SCHEMA, ev->camera_id, ev->event_id, ev->sequence);
   add_time (b, "capture_time", ev->capture_time_us);
   json_builder_set_member_name (b, "running_time_ns");
   if (GST_CLOCK_TIME_IS_VALID (ev->running_time) && ev->running_time <= (GstClockTime) G_MAXINT64)
@@ -537,11 +545,7 @@ edgefaas_detection_event_to_json (const EdgefaasDetectionEvent * ev, gsize * len
   g_return_val_if_fail (ev != NULL, NULL);
 
   b = json_builder_new ();
-  json_builder_begin_object (b);
-  add_string (b, "schema", EDGEFAAS_DETECTION_SCHEMA);
-  add_string (b, "camera_id", ev->camera_id);
-  add_int (b, "event_id", (gint64) ev->event_id);
-  add_int (b, "sequence", (gint64) ev->sequence);
+  begin_event (b, EDGEFAAS_DETECTION_SCHEMA, ev->camera_id, ev->event_id, ev->sequence);
   add_int (b, "width", ev->width);
   add_int (b, "height", ev->height);
   if (ev->model)
@@ -1024,27 +1028,40 @@ out:
   return ok;
 }
 
+/* The members both schemas start with: schema, camera_id, event_id, sequence. */
+static gboolean
+parse_event_head (const Ctx * c, const gchar * schema, gchar ** camera_id, guint64 * event_id,
+    guint64 * sequence, GError ** error)
+{
+  const gchar *camera;
+  gint64 v;
+
+  if (!check_schema (c, schema, error))
+    return FALSE;
+  if (!get_string (c, "camera_id", TRUE, 1, MAX_CAMERA_ID, &camera, error))
+    return FALSE;
+  *camera_id = g_strdup (camera);
+  if (!get_int (c, "event_id", TRUE, 0, MAX_JSON_INT, &v, NULL, error))
+    return FALSE;
+  *event_id = (guint64) v;
+  if (!get_int (c, "sequence", TRUE, 0, MAX_JSON_INT, &v, NULL, error))
+    return FALSE;
+  *sequence = (guint64) v;
+  return TRUE;
+}
+
 /* Fills @ev (initialised) from a frame event object. @prefix "" or "source". */
 static gboolean
 parse_frame_object (JsonObject * obj, const gchar * prefix, EdgefaasFrameEvent * ev,
     GError ** error)
 {
   Ctx c = { obj, prefix };
-  const gchar *camera;
   gint64 v;
   gboolean present;
 
-  if (!check_schema (&c, EDGEFAAS_FRAME_SCHEMA, error))
+  if (!parse_event_head (&c, EDGEFAAS_FRAME_SCHEMA, &ev->camera_id, &ev->event_id,
+          &ev->sequence, error))
     return FALSE;
-  if (!get_string (&c, "camera_id", TRUE, 1, MAX_CAMERA_ID, &camera, error))
-    return FALSE;
-  ev->camera_id = g_strdup (camera);
-  if (!get_int (&c, "event_id", TRUE, 0, MAX_JSON_INT, &v, NULL, error))
-    return FALSE;
-  ev->event_id = (guint64) v;
-  if (!get_int (&c, "sequence", TRUE, 0, MAX_JSON_INT, &v, NULL, error))
-    return FALSE;
-  ev->sequence = (guint64) v;
   if (!get_time (&c, "capture_time", TRUE, &ev->capture_time_us, error))
     return FALSE;
   if (!get_int (&c, "running_time_ns", FALSE, 0, G_MAXINT64, &v, &present, error))
@@ -1416,23 +1433,15 @@ static gboolean
 parse_detection_object (JsonObject * obj, EdgefaasDetectionEvent * ev, GError ** error)
 {
   Ctx c = { obj, "" };
-  const gchar *camera, *model;
+  const gchar *model;
   JsonObject *source;
   JsonArray *dets, *sits;
   gint64 v;
   guint i;
 
-  if (!check_schema (&c, EDGEFAAS_DETECTION_SCHEMA, error))
+  if (!parse_event_head (&c, EDGEFAAS_DETECTION_SCHEMA, &ev->camera_id, &ev->event_id,
+          &ev->sequence, error))
     return FALSE;
-  if (!get_string (&c, "camera_id", TRUE, 1, MAX_CAMERA_ID, &camera, error))
-    return FALSE;
-  ev->camera_id = g_strdup (camera);
-  if (!get_int (&c, "event_id", TRUE, 0, MAX_JSON_INT, &v, NULL, error))
-    return FALSE;
-  ev->event_id = (guint64) v;
-  if (!get_int (&c, "sequence", TRUE, 0, MAX_JSON_INT, &v, NULL, error))
-    return FALSE;
-  ev->sequence = (guint64) v;
   if (!get_int (&c, "width", TRUE, 1, MAX_DIMENSION, &v, NULL, error))
     return FALSE;
   ev->width = (guint) v;
