@@ -1,7 +1,10 @@
 #include "amqp-test-util.h"
 
 #include <string.h>
+#include <glib/gstdio.h>
 #include <gst/app/app.h>
+
+#include "ef-test.h"
 
 void
 at_msg_free (AtMsg * m)
@@ -155,4 +158,113 @@ at_stat (GstElement * sink, const gchar * field)
   }
   gst_structure_free (s);
   return v;
+}
+
+gboolean
+at_run_cmd (const gchar * dir, const gchar * cmd)
+{
+  gchar **argv = NULL;
+  gint status = 0;
+  gchar *errout = NULL;
+  gboolean ok;
+  g_assert_true (g_shell_parse_argv (cmd, NULL, &argv, NULL));
+  ok = g_spawn_sync (dir, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+      NULL, NULL, &errout, &status, NULL) && g_spawn_check_wait_status (status, NULL);
+  if (!ok)
+    g_test_message ("command failed: %s\n%s", cmd, errout ? errout : "");
+  g_free (errout);
+  g_strfreev (argv);
+  return ok;
+}
+
+void
+at_tls_bed_start (AtTlsBed * bed, const gchar * dir)
+{
+  EfBrokerOptions opts = { 0 };
+  gchar *ext, *cert, *key;
+  GError *err = NULL;
+
+  memset (bed, 0, sizeof (*bed));
+  g_assert_true (at_run_cmd (dir, "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+          "-subj /CN=ca -keyout ca.key -out ca.pem"));
+  g_assert_true (at_run_cmd (dir, "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+          "-subj /CN=wrong -keyout wrong.key -out wrong.pem"));
+  g_assert_true (at_run_cmd (dir, "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
+          "-keyout server.key -out server.csr"));
+  ext = g_build_filename (dir, "ext.cnf", NULL);
+  g_assert_true (g_file_set_contents (ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\n", -1,
+          NULL));
+  g_free (ext);
+  g_assert_true (at_run_cmd (dir, "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+          "-CAcreateserial -days 2 -extfile ext.cnf -out server.pem"));
+  bed->ca = g_build_filename (dir, "ca.pem", NULL);
+  bed->wrong_ca = g_build_filename (dir, "wrong.pem", NULL);
+  cert = g_build_filename (dir, "server.pem", NULL);
+  key = g_build_filename (dir, "server.key", NULL);
+  /* the broker may run as another user */
+  g_assert_cmpint (g_chmod (key, 0644), ==, 0);
+  opts.tls_ca = bed->ca;
+  opts.tls_cert = cert;
+  opts.tls_key = key;
+  bed->broker = ef_broker_start (&opts, &err);
+  g_assert_no_error (err);
+  g_assert_nonnull (bed->broker);
+  g_assert_cmpuint (ef_broker_amqps_port (bed->broker), >, 0);
+  g_assert_true (g_str_has_prefix (ef_broker_tls_url (bed->broker), "amqps://"));
+  g_free (cert);
+  g_free (key);
+  /* this broker's password through the credentials-file path */
+  bed->credentials_file = g_build_filename (dir, "amqp-password", NULL);
+  g_assert_true (g_file_set_contents (bed->credentials_file, ef_broker_password (bed->broker),
+          -1, NULL));
+}
+
+void
+at_tls_bed_stop (AtTlsBed * bed)
+{
+  g_clear_pointer (&bed->broker, ef_broker_free);
+  g_clear_pointer (&bed->ca, g_free);
+  g_clear_pointer (&bed->wrong_ca, g_free);
+  g_clear_pointer (&bed->credentials_file, g_free);
+}
+
+static gchar *
+without_filename_line (const gchar * text)
+{
+  gchar **lines = g_strsplit (text, "\n", -1);
+  GString *out = g_string_new (NULL);
+  for (gchar ** l = lines; *l; l++)
+    if (strstr (*l, "Filename") == NULL)
+      g_string_append_printf (out, "%s\n", *l);
+  g_strfreev (lines);
+  return g_string_free (out, FALSE);
+}
+
+void
+at_assert_inspect_matches_doc (const gchar * element)
+{
+  const gchar *argv[] = { "gst-inspect-1.0", element, NULL };
+  gchar *out = NULL, *doc = NULL, *name, *path, *a, *b;
+  gint status = 0;
+  GError *err = NULL;
+
+  g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH |
+          G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, &err));
+  g_assert_no_error (err);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  name = g_strdup_printf ("%s.txt", element);
+  path = g_build_filename (ef_test_source_root (), "docs", "elements", name, NULL);
+  g_assert_true (g_file_get_contents (path, &doc, NULL, &err));
+  g_assert_no_error (err);
+  a = without_filename_line (out);
+  b = without_filename_line (doc);
+  if (g_strcmp0 (a, b) != 0)
+    g_test_message ("%s is stale: regenerate it with gst-inspect-1.0 %s", path, element);
+  g_assert_cmpstr (a, ==, b);
+  g_free (a);
+  g_free (b);
+  g_free (out);
+  g_free (doc);
+  g_free (name);
+  g_free (path);
 }

@@ -4,6 +4,7 @@
 
 #include <gst/gst.h>
 #include "edgefaas-amqp.h"
+#include "ef-broker.h"
 
 G_BEGIN_DECLS
 
@@ -30,5 +31,28 @@ GstMessage *at_run_until_done (GstElement * pipeline, guint timeout_s);
 
 /* The stats structure of an element (amqpsink). */
 guint64 at_stat (GstElement * sink, const gchar * field);
+
+/* Run @cmd (shell words) in @dir; FALSE (and its stderr as a test message)
+ * if it cannot run or exits non-zero. */
+gboolean at_run_cmd (const gchar * dir, const gchar * cmd);
+
+/* A TLS test bed in @dir, every step asserted: a CA (ca), an unrelated second
+ * CA (wrong_ca), a server certificate for localhost/127.0.0.1 signed by the
+ * first, a private broker with a TLS listener using it, and a credentials file
+ * holding that broker's password. */
+typedef struct {
+  EfBroker *broker;
+  gchar *ca;
+  gchar *wrong_ca;
+  gchar *credentials_file;
+} AtTlsBed;
+
+void at_tls_bed_start (AtTlsBed * bed, const gchar * dir);
+/* Stops the broker and frees the paths (the files stay in dir). */
+void at_tls_bed_stop (AtTlsBed * bed);
+
+/* Asserts that docs/elements/ELEMENT.txt is what gst-inspect-1.0 ELEMENT
+ * prints, except the Filename line (it names the build dir). */
+void at_assert_inspect_matches_doc (const gchar * element);
 
 G_END_DECLS

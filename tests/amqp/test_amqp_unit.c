@@ -330,43 +330,96 @@ test_token_held_and_prompt_stop (void)
 
 /* docs/elements/amqpsink.txt is what gst-inspect-1.0 really says (except the
  * build-dependent Filename line). */
-static gchar *
-without_filename (const gchar * text)
-{
-  gchar **lines = g_strsplit (text, "\n", -1);
-  GString *out = g_string_new (NULL);
-  for (gchar ** l = lines; *l; l++)
-    if (strstr (*l, "Filename ") == NULL)
-      g_string_append_printf (out, "%s\n", *l);
-  g_strfreev (lines);
-  return g_string_free (out, FALSE);
-}
-
 static void
 test_inspect_doc (void)
 {
-  const gchar *argv[] = { "gst-inspect-1.0", "amqpsink", NULL };
-  gchar *out = NULL, *doc = NULL, *path, *a, *b;
-  gint status = 0;
-  GError *err = NULL;
+  at_assert_inspect_matches_doc ("amqpsink");
+}
 
-  g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH |
-          G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, &err));
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-  path = g_build_filename (ef_test_source_root (), "docs", "elements", "amqpsink.txt", NULL);
-  g_assert_true (g_file_get_contents (path, &doc, NULL, &err));
-  g_assert_no_error (err);
-  a = without_filename (out);
-  b = without_filename (doc);
-  if (g_strcmp0 (a, b) != 0)
-    g_test_message ("docs/elements/amqpsink.txt is stale: regenerate it with "
-        "gst-inspect-1.0 amqpsink");
-  g_assert_cmpstr (a, ==, b);
-  g_free (a);
-  g_free (b);
-  g_free (out);
-  g_free (doc);
-  g_free (path);
+/* The connection properties come from one definition (EdgefaasAmqpSettings):
+ * both elements have them with the same type, flags, blurb and default. */
+static void
+test_shared_properties (void)
+{
+  const gchar *names[] = { "url", "password-env", "credentials-file", "tls-ca", "tls-cert",
+    "tls-key", "tls-verify"
+  };
+  GstElement *sink = gst_element_factory_make ("amqpsink", NULL);
+  GstElement *src = gst_element_factory_make ("amqpsrc", NULL);
+  gchar *penv = NULL;
+
+  g_assert_nonnull (sink);
+  g_assert_nonnull (src);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+    GParamSpec *a = g_object_class_find_property (G_OBJECT_GET_CLASS (sink), names[i]);
+    GParamSpec *b = g_object_class_find_property (G_OBJECT_GET_CLASS (src), names[i]);
+    const GValue *da, *db;
+
+    g_assert_nonnull (a);
+    g_assert_nonnull (b);
+    g_assert_true (G_PARAM_SPEC_VALUE_TYPE (a) == G_PARAM_SPEC_VALUE_TYPE (b));
+    g_assert_cmpuint (a->flags, ==, b->flags);
+    g_assert_true (a->flags & GST_PARAM_MUTABLE_READY);
+    g_assert_cmpstr (g_param_spec_get_blurb (a), ==, g_param_spec_get_blurb (b));
+    da = g_param_spec_get_default_value (a);
+    db = g_param_spec_get_default_value (b);
+    if (G_VALUE_HOLDS_STRING (da))
+      g_assert_cmpstr (g_value_get_string (da), ==, g_value_get_string (db));
+    else
+      g_assert_cmpint (g_value_get_boolean (da), ==, g_value_get_boolean (db));
+  }
+  /* the documented default, on both */
+  g_object_get (sink, "password-env", &penv, NULL);
+  g_assert_cmpstr (penv, ==, EDGEFAAS_AMQP_DEFAULT_PASSWORD_ENV);
+  g_free (penv);
+  g_object_get (src, "password-env", &penv, NULL);
+  g_assert_cmpstr (penv, ==, EDGEFAAS_AMQP_DEFAULT_PASSWORD_ENV);
+  g_free (penv);
+  gst_object_unref (sink);
+  gst_object_unref (src);
+}
+
+/* Both elements forget a URL with a password at once (it is never read back),
+ * keep a good one, and refuse to start with the SETTINGS error. */
+static void
+test_url_password_not_kept (void)
+{
+  const gchar *factories[] = { "amqpsink", "amqpsrc" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (factories); i++) {
+    GstElement *e = gst_element_factory_make (factories[i], NULL);
+    GstBus *bus = gst_bus_new ();
+    GstMessage *msg;
+    GError *err = NULL;
+    gchar *url = NULL, *dbg = NULL;
+
+    g_assert_nonnull (e);
+    gst_element_set_bus (e, bus);
+    g_object_set (e, "url", "amqp://alice@127.0.0.1:1/", NULL);
+    g_object_get (e, "url", &url, NULL);
+    g_assert_cmpstr (url, ==, "amqp://alice@127.0.0.1:1/");
+    g_free (url);
+    g_object_set (e, "url", "amqp://alice:" SECRET "@127.0.0.1:1/", "queue", "q", NULL);
+    g_object_get (e, "url", &url, NULL);
+    g_assert_null (url);
+    g_assert_cmpint (gst_element_set_state (e, GST_STATE_PAUSED), ==,
+        GST_STATE_CHANGE_FAILURE);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    g_assert_nonnull (msg);
+    gst_message_parse_error (msg, &err, &dbg);
+    g_test_message ("%s: %s (%s)", factories[i], err->message, dbg);
+    g_assert_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS);
+    g_assert_nonnull (strstr (err->message, "password"));
+    g_assert_null (strstr (err->message, SECRET));
+    g_assert_null (strstr (dbg ? dbg : "", SECRET));
+    g_clear_error (&err);
+    g_free (dbg);
+    gst_message_unref (msg);
+    gst_element_set_state (e, GST_STATE_NULL);
+    gst_element_set_bus (e, NULL);
+    gst_object_unref (bus);
+    gst_object_unref (e);
+  }
 }
 
 int
@@ -384,5 +437,7 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsink/spool/full-drop-persist", test_spool_full_drop_and_persist);
   g_test_add_func ("/amqpsink/token-held-and-prompt-stop", test_token_held_and_prompt_stop);
   g_test_add_func ("/amqpsink/inspect-doc", test_inspect_doc);
+  g_test_add_func ("/amqp/settings/shared-properties", test_shared_properties);
+  g_test_add_func ("/amqp/settings/url-password-not-kept", test_url_password_not_kept);
   return g_test_run ();
 }

@@ -554,69 +554,22 @@ test_broker_outage_live (void)
 
 /* ------------------------------------------------------------ TLS ---- */
 
-static gboolean
-run_cmd (const gchar * dir, const gchar * cmd)
-{
-  gchar **argv = NULL;
-  gint status = 0;
-  gchar *errout = NULL;
-  gboolean ok;
-  g_assert_true (g_shell_parse_argv (cmd, NULL, &argv, NULL));
-  ok = g_spawn_sync (dir, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
-      NULL, NULL, &errout, &status, NULL) && g_spawn_check_wait_status (status, NULL);
-  if (!ok)
-    g_test_message ("command failed: %s\n%s", cmd, errout ? errout : "");
-  g_free (errout);
-  g_strfreev (argv);
-  return ok;
-}
-
-static void
-make_ca (const gchar * dir, const gchar * name)
-{
-  gchar *cmd = g_strdup_printf ("openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
-      "-subj /CN=%s -keyout %s.key -out %s.pem", name, name, name);
-  g_assert_true (run_cmd (dir, cmd));
-  g_free (cmd);
-}
-
 static void
 test_tls (void)
 {
   gchar *dir = ef_test_mkdtemp ("amqp-tls");
-  EfBrokerOptions opts = { 0 };
-  gchar *ca, *wrong, *cert, *key, *credfile, *extfile;
+  AtTlsBed bed;
+  const gchar *ca, *wrong, *credfile;
   EfBroker *tb;
   GError *err = NULL;
   GstMessage *msg;
   gchar *dbg = NULL;
 
-  make_ca (dir, "ca");
-  make_ca (dir, "wrong");
-  g_assert_true (run_cmd (dir, "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
-          "-keyout server.key -out server.csr"));
-  extfile = g_build_filename (dir, "ext.cnf", NULL);
-  g_assert_true (g_file_set_contents (extfile, "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
-          -1, NULL));
-  g_free (extfile);
-  g_assert_true (run_cmd (dir, "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
-          "-CAcreateserial -days 2 -extfile ext.cnf -out server.pem"));
-  ca = g_build_filename (dir, "ca.pem", NULL);
-  wrong = g_build_filename (dir, "wrong.pem", NULL);
-  cert = g_build_filename (dir, "server.pem", NULL);
-  key = g_build_filename (dir, "server.key", NULL);
-  g_assert_cmpint (g_chmod (key, 0644), ==, 0);
-  opts.tls_ca = ca;
-  opts.tls_cert = cert;
-  opts.tls_key = key;
-  tb = ef_broker_start (&opts, &err);
-  g_assert_no_error (err);
-  g_assert_nonnull (tb);
-  g_assert_cmpuint (ef_broker_amqps_port (tb), >, 0);
-  g_assert_true (g_str_has_prefix (ef_broker_tls_url (tb), "amqps://"));
-  /* this broker's password through the credentials-file path */
-  credfile = g_build_filename (dir, "amqp-password", NULL);
-  g_assert_true (g_file_set_contents (credfile, ef_broker_password (tb), -1, NULL));
+  at_tls_bed_start (&bed, dir);
+  tb = bed.broker;
+  ca = bed.ca;
+  wrong = bed.wrong_ca;
+  credfile = bed.credentials_file;
 
   /* right CA: published and confirmed over TLS */
   {
@@ -661,14 +614,9 @@ test_tls (void)
     g_free (desc);
     assert_queue_counts (tb, "tlsq", 8);
   }
-  ef_broker_free (tb);
+  at_tls_bed_stop (&bed);
   ef_test_rm_rf (dir);
   g_free (dir);
-  g_free (ca);
-  g_free (wrong);
-  g_free (cert);
-  g_free (key);
-  g_free (credfile);
 }
 
 /* A routing key no queue is bound to: the broker returns the messages; the

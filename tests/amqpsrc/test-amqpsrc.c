@@ -18,6 +18,7 @@
 
 #include "ef-test.h"
 #include "ef-broker.h"
+#include "amqp-test-util.h"
 #include "edgefaas.h"
 #include "edgefaas-amqp.h"
 
@@ -1102,23 +1103,6 @@ test_credentials_not_logged (void)
 
 /* ------------------------------------------------------------------ TLS ---- */
 
-static gboolean
-run_cmd (const gchar * dir, const gchar * cmd)
-{
-  gchar **argv = NULL;
-  gint status = 0;
-  gchar *errout = NULL;
-  gboolean ok;
-  g_assert_true (g_shell_parse_argv (cmd, NULL, &argv, NULL));
-  ok = g_spawn_sync (dir, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
-      NULL, NULL, &errout, &status, NULL) && g_spawn_check_wait_status (status, NULL);
-  if (!ok)
-    g_test_message ("command failed: %s\n%s", cmd, errout ? errout : "");
-  g_free (errout);
-  g_strfreev (argv);
-  return ok;
-}
-
 /* A second broker with a TLS listener; certificates made here with openssl.
  * Right CA: consumed over amqps:// with the password from credentials-file.
  * Wrong CA: a clear TLS error, nothing consumed. */
@@ -1126,8 +1110,9 @@ static void
 test_tls (void)
 {
   gchar *dir = ef_test_mkdtemp ("amqpsrc-tls");
-  EfBrokerOptions opts = { 0 };
-  gchar *ca, *wrong, *cert, *key, *credfile, *ext, *desc;
+  AtTlsBed bed;
+  const gchar *ca, *wrong, *credfile;
+  gchar *desc;
   EfBroker *tb;
   GError *err = NULL;
   GstElement *p;
@@ -1136,30 +1121,11 @@ test_tls (void)
   Collector *c = collector_new ();
   guint ready, unacked;
 
-  g_assert_true (run_cmd (dir, "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=ca "
-          "-keyout ca.key -out ca.pem"));
-  g_assert_true (run_cmd (dir, "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
-          "-subj /CN=wrong -keyout wrong.key -out wrong.pem"));
-  g_assert_true (run_cmd (dir, "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
-          "-keyout server.key -out server.csr"));
-  ext = g_build_filename (dir, "ext.cnf", NULL);
-  g_assert_true (g_file_set_contents (ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\n", -1,
-          NULL));
-  g_assert_true (run_cmd (dir, "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
-          "-CAcreateserial -days 2 -extfile ext.cnf -out server.pem"));
-  ca = g_build_filename (dir, "ca.pem", NULL);
-  wrong = g_build_filename (dir, "wrong.pem", NULL);
-  cert = g_build_filename (dir, "server.pem", NULL);
-  key = g_build_filename (dir, "server.key", NULL);
-  g_assert_cmpint (g_chmod (key, 0644), ==, 0);
-  opts.tls_ca = ca;
-  opts.tls_cert = cert;
-  opts.tls_key = key;
-  tb = ef_broker_start (&opts, &err);
-  g_assert_no_error (err);
-  g_assert_cmpuint (ef_broker_amqps_port (tb), >, 0);
-  credfile = g_build_filename (dir, "password", NULL);
-  g_assert_true (g_file_set_contents (credfile, ef_broker_password (tb), -1, NULL));
+  at_tls_bed_start (&bed, dir);
+  tb = bed.broker;
+  ca = bed.ca;
+  wrong = bed.wrong_ca;
+  credfile = bed.credentials_file;
   g_assert_true (ef_broker_declare_queue (tb, "tlsq", &err));
   g_assert_no_error (err);
   {
@@ -1229,16 +1195,10 @@ test_tls (void)
     g_assert_cmpuint (unacked, ==, 0);
     g_free (root);
   }
-  ef_broker_free (tb);
+  at_tls_bed_stop (&bed);
   collector_free (c);
   ef_test_rm_rf (dir);
   g_free (dir);
-  g_free (ca);
-  g_free (wrong);
-  g_free (cert);
-  g_free (key);
-  g_free (credfile);
-  g_free (ext);
 }
 
 /* ------------------------------------------------------------- SIGKILL ---- */
