@@ -564,6 +564,20 @@ spool_take_memq_locked (GstAmqpSink * self)
   return TRUE;
 }
 
+/* The spooled messages will never be confirmed: reject (requeue) the ack
+ * tokens still held for them. */
+static void
+spool_reject_tokens (GstAmqpSink * self, const gchar * reason)
+{
+  while (!g_queue_is_empty (&self->spool_tokens)) {
+    EdgefaasAckToken *t = g_queue_pop_head (&self->spool_tokens);
+    if (t) {
+      edgefaas_ack_token_reject (t, TRUE, reason);
+      edgefaas_ack_token_unref (t);
+    }
+  }
+}
+
 /* Pop the oldest spooled record. qlock held. */
 static Msg *
 spool_pop_locked (GstAmqpSink * self)
@@ -579,13 +593,7 @@ spool_pop_locked (GstAmqpSink * self)
     GST_ERROR_OBJECT (self, "spool corrupt at offset %" G_GUINT64_FORMAT
         ", discarding %u records", self->spool_read_off, self->spool_count);
     self->st_dropped += self->spool_count;
-    while (!g_queue_is_empty (&self->spool_tokens)) {
-      EdgefaasAckToken *t = g_queue_pop_head (&self->spool_tokens);
-      if (t) {
-        edgefaas_ack_token_reject (t, TRUE, "amqpsink spool corrupt");
-        edgefaas_ack_token_unref (t);
-      }
-    }
+    spool_reject_tokens (self, "amqpsink spool corrupt");
     self->spool_count = 0;
     self->spool_read_off = self->spool_write_off = 0;
     if (ftruncate (self->spool_fd, 0) != 0)
@@ -1732,13 +1740,7 @@ gst_amqp_sink_stop (GstBaseSink * sink)
               "broker and are lost (set spool-dir to keep them)", lost), (NULL));
     }
   }
-  while (!g_queue_is_empty (&self->spool_tokens)) {
-    EdgefaasAckToken *t = g_queue_pop_head (&self->spool_tokens);
-    if (t) {
-      edgefaas_ack_token_reject (t, TRUE, "amqpsink stopped");
-      edgefaas_ack_token_unref (t);
-    }
-  }
+  spool_reject_tokens (self, "amqpsink stopped");
   self->spool_count = 0;
   self->spool_read_off = self->spool_write_off = 0;
   g_clear_pointer (&self->spool_path, g_free);
