@@ -1836,7 +1836,11 @@ gst_amqp_sink_set_property (GObject * object, guint prop_id, const GValue * valu
           DEFAULT_CAMERA_ID);
       break;
     case PROP_FRAME_STORE:
+      /* "" means unset (inline frames), as an empty frame-root does on amqpsrc:
+       * lets pipeline files write frame-store="${FRAME_STORE:-}". */
       set_string (&s->frame_store, value);
+      if (s->frame_store && *s->frame_store == '\0')
+        g_clear_pointer (&s->frame_store, g_free);
       break;
     case PROP_SPOOL_DIR:
       set_string (&s->spool_dir, value);
@@ -2045,8 +2049,8 @@ gst_amqp_sink_class_init (GstAmqpSinkClass * klass)
   /**
    * GstAmqpSink:frame-store:
    *
-   * Directory where frames are stored (then published by reference); unset =
-   * frames travel inline in the message body.
+   * Directory where frames are stored (then published by reference); unset or
+   * empty = frames travel inline in the message body.
    */
   g_object_class_install_property (gobject_class, PROP_FRAME_STORE,
       g_param_spec_string ("frame-store", "Frame store",

@@ -422,6 +422,26 @@ test_url_password_not_kept (void)
   }
 }
 
+/* frame-store="" is the same as unset (inline frames), like amqpsrc's frame-root:
+ * a pipeline file can write frame-store="${FRAME_STORE:-}". A real directory
+ * stays as given. */
+static void
+test_empty_frame_store_is_inline (void)
+{
+  GstElement *sink = gst_element_factory_make ("amqpsink", NULL);
+  gchar *value = NULL;
+
+  g_assert_nonnull (sink);
+  g_object_set (sink, "frame-store", "/var/lib/edgefaas/frames", NULL);
+  g_object_get (sink, "frame-store", &value, NULL);
+  g_assert_cmpstr (value, ==, "/var/lib/edgefaas/frames");
+  g_free (value);
+  g_object_set (sink, "frame-store", "", NULL);
+  g_object_get (sink, "frame-store", &value, NULL);
+  g_assert_null (value);
+  gst_object_unref (sink);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -439,5 +459,6 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsink/inspect-doc", test_inspect_doc);
   g_test_add_func ("/amqp/settings/shared-properties", test_shared_properties);
   g_test_add_func ("/amqp/settings/url-password-not-kept", test_url_password_not_kept);
+  g_test_add_func ("/amqpsink/frame-store-empty-is-inline", test_empty_frame_store_is_inline);
   return g_test_run ();
 }
