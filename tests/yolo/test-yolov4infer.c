@@ -374,6 +374,121 @@ test_person_vs_darknet (void)
   check_against_darknet ("person.jpg", want, animal);
 }
 
+/* The `darknet detector test` command itself (Debian's darknet binary, which
+ * letterboxes): it prints "label: NN%" per detection, no boxes. The element with
+ * the darknet backend and letterbox=true on the same image must report the same
+ * labels with the same confidences, within 0.035: the command rounds to whole
+ * percent and decodes the JPEG with its own decoder (OpenCV imread) where the
+ * element gets jpegdec's pixels, which moves confidences by up to ~0.03.
+ * Detections near the threshold are left out: a rounding away from it is not a
+ * disagreement. */
+typedef struct {
+  gchar *label;
+  gdouble conf;
+} CmdDet;
+
+static GArray *
+darknet_command_detections (const Model * m, const gchar * image, gdouble thresh,
+    const gchar * dir)
+{
+  g_autofree gchar *data = g_build_filename (dir, "coco.data", NULL);
+  g_autofree gchar *data_text = g_strdup_printf ("classes=80\nnames=%s\n", m->names);
+  g_autofree gchar *out_base = g_build_filename (dir, "predictions", NULL);
+  g_autofree gchar *thresh_s = g_strdup_printf ("%.2f", thresh);
+  const gchar *argv[] = { "darknet", "detector", "test", data, m->cfg, m->weights, image,
+    "-thresh", thresh_s, "-out", out_base, NULL
+  };
+  g_autofree gchar *out = NULL, *err = NULL;
+  gint status = 0;
+  GArray *dets = g_array_new (FALSE, TRUE, sizeof (CmdDet));
+
+  g_assert_true (g_file_set_contents (data, data_text, -1, NULL));
+  g_assert_true (g_spawn_sync (dir, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+          &out, &err, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  gchar **lines = g_strsplit (out, "\n", -1);
+  for (gchar ** l = lines; *l; l++) {
+    gchar *colon = strrchr (*l, ':');
+    gchar *end = NULL;
+    if (colon == NULL || colon == *l || colon[1] != ' ')
+      continue;
+    gdouble pct = g_ascii_strtod (colon + 2, &end);
+    if (end == colon + 2 || *end != '%')
+      continue;
+    CmdDet d = { g_strndup (*l, colon - *l), pct / 100.0 };
+    g_array_append_val (dets, d);
+  }
+  g_strfreev (lines);
+  return dets;
+}
+
+static gboolean
+cmd_has (GArray * cmd, const gchar * label, gdouble conf, gdouble tol)
+{
+  for (guint i = 0; i < cmd->len; i++) {
+    const CmdDet *c = &g_array_index (cmd, CmdDet, i);
+    if (g_str_equal (c->label, label) && fabs (c->conf - conf) <= tol)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+test_darknet_command (void)
+{
+#ifndef HAVE_DARKNET
+  g_test_message ("libdarknet not found at configure time: no darknet backend");
+  g_test_fail ();
+#else
+  const gdouble thresh = 0.25, margin = 0.05, tol = 0.035;
+  Model m;
+  g_autofree gchar *path = yt_darknet_image ("dog.jpg");
+  g_autofree gchar *dir = ef_test_mkdtemp ("yolo-darknet-cmd");
+  if (!model_get (&m) || !path) {
+    model_clear (&m);
+    return;
+  }
+  GArray *cmd = darknet_command_detections (&m, path, thresh, dir);
+  GstSample *s = yt_decode_image (path, "RGB", 0, 0);
+  g_autofree gchar *props = model_props (&m, "backend=darknet letterbox=true threshold=0.25");
+  GArray *ours = infer_one (props, s);
+  g_autofree gchar *so = dets_to_string (ours);
+  guint compared = 0;
+
+  g_test_message ("element (darknet, letterbox): %s", so);
+  for (guint i = 0; i < cmd->len; i++) {
+    const CmdDet *c = &g_array_index (cmd, CmdDet, i);
+    gboolean found = FALSE;
+    g_test_message ("darknet detector test: %s %.0f%%", c->label, c->conf * 100);
+    if (c->conf < thresh + margin)
+      continue;
+    for (guint j = 0; j < ours->len && !found; j++) {
+      const Det *d = &g_array_index (ours, Det, j);
+      found = g_str_equal (d->label, c->label) && fabs (d->conf - c->conf) <= tol;
+    }
+    g_assert_true (found);
+    compared++;
+  }
+  for (guint j = 0; j < ours->len; j++) {
+    const Det *d = &g_array_index (ours, Det, j);
+    if (d->conf >= thresh + margin)
+      g_assert_true (cmd_has (cmd, d->label, d->conf, tol));
+  }
+  /* dog, bicycle and a car at least */
+  g_assert_cmpuint (compared, >=, 3);
+  g_assert_true (cmd_has (cmd, "dog", 0.5, 0.5));
+  g_assert_true (cmd_has (cmd, "bicycle", 0.5, 0.5));
+
+  for (guint i = 0; i < cmd->len; i++)
+    g_free (g_array_index (cmd, CmdDet, i).label);
+  g_array_unref (cmd);
+  g_array_unref (ours);
+  gst_sample_unref (s);
+  ef_test_rm_rf (dir);
+  model_clear (&m);
+#endif
+}
+
 /* Two detection sets agree: same labels (outside a band around the
  * threshold), IoU >= @min_iou, confidence within @dconf. */
 static void
@@ -1009,6 +1124,7 @@ main (int argc, char **argv)
   ef_test_init (&argc, &argv);
   g_test_add_func ("/yolov4infer/dog-vs-darknet", test_dog_vs_darknet);
   g_test_add_func ("/yolov4infer/person-vs-darknet", test_person_vs_darknet);
+  g_test_add_func ("/yolov4infer/dog-vs-darknet-command", test_darknet_command);
   g_test_add_func ("/yolov4infer/backends-agree", test_backends_agree);
   g_test_add_func ("/yolov4infer/formats-same-detections", test_formats_same_detections);
   g_test_add_func ("/yolov4infer/batching", test_batching);
