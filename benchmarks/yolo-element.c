@@ -38,6 +38,7 @@
  *
  *   yolo-element-bench --shared ../shared [--yolov4-tiny-weights W]
  *       [--mode time|callgrind] [--frames N] [--rounds R] [--cases a,b]
+ *       [--no-messages-arm]   (third arm: the element with post-messages=false)
  *
  * Case ids: fastest-opencv, fastest-darknet, tiny-opencv, tiny-darknet.
  * Run it pinned to one CPU (taskset -c N; the script does) so both arms run the
@@ -101,6 +102,7 @@ typedef struct {
 } Run;
 
 static gboolean instrument;
+static gboolean no_messages_arm;
 
 static void
 run_clear (Run * r)
@@ -336,12 +338,13 @@ set_error_from (GstMessage * m, GstBus * bus, const gchar * what, GError ** erro
  * prerolls, then PLAYING; the steady state is N buffers (prepared before)
  * pushed into appsrc + EOS until the EOS reaches the bus. */
 static gboolean
-element_arm (Case * c, GstSample * s, gint frames, Run * r, GError ** error)
+element_arm (Case * c, GstSample * s, gint frames, gboolean messages, Run * r,
+    GError ** error)
 {
   gchar *desc = g_strdup_printf ("appsrc name=src format=time max-bytes=0 ! "
       "yolov4infer name=infer backend=%s config=\"%s\" weights=\"%s\" labels=\"%s\" "
-      "input-size=%d ! fakesink name=sink sync=false silent=true", c->backend, c->cfg,
-      c->weights, c->names, c->size);
+      "input-size=%d post-messages=%s ! fakesink name=sink sync=false silent=true",
+      c->backend, c->cfg, c->weights, c->names, c->size, messages ? "true" : "false");
   GstElement *p = gst_parse_launch (desc, error);
   g_free (desc);
   if (!p)
@@ -391,7 +394,7 @@ element_arm (Case * c, GstSample * s, gint frames, Run * r, GError ** error)
   }
   gst_app_src_end_of_stream (GST_APP_SRC (src));
   GstMessage *m = wait_eos_or_error (bus);
-  steady_end (c, "element", frames);
+  steady_end (c, messages ? "element" : "element-nomsg", frames);
   r->cpu_ms = (cpu_ms () - c0) / frames;
   r->wall_ms = (wall_ms () - w0) / frames;
   if (!m || GST_MESSAGE_TYPE (m) != GST_MESSAGE_EOS) {
@@ -457,11 +460,19 @@ static gboolean
 run_pair (Case * c, GstSample * s, gint frames, gint round, Run * pl, Run * el,
     GError ** error)
 {
-  gboolean ok = round % 2 ? element_arm (c, s, frames, el, error)
+  gboolean ok = round % 2 ? element_arm (c, s, frames, TRUE, el, error)
       && plain_arm (c, s, frames, pl, error)
-      : plain_arm (c, s, frames, pl, error) && element_arm (c, s, frames, el, error);
+      : plain_arm (c, s, frames, pl, error) && element_arm (c, s, frames, TRUE, el, error);
   ok = ok && same_dets (pl->first_dets, el->first_dets, "first", error)
       && same_dets (pl->last_dets, el->last_dets, "last", error);
+  if (ok && no_messages_arm) {
+    /* a third arm: the element with post-messages=false (how much of the
+     * difference is the per-frame bus message) */
+    Run nm = { 0 };
+    ok = element_arm (c, s, frames, FALSE, &nm, error)
+        && same_dets (pl->last_dets, nm.last_dets, "last (post-messages=false)", error);
+    run_clear (&nm);
+  }
   if (ok)
     c->n_dets = pl->last_dets->len;
   return ok;
@@ -517,6 +528,8 @@ main (int argc, char **argv)
     {"frames", 0, 0, G_OPTION_ARG_INT, &frames, "steady-state frames per arm", "N"},
     {"rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "rounds (time mode)", "R"},
     {"cases", 0, 0, G_OPTION_ARG_STRING, &only, "comma-separated case ids", "IDS"},
+    {"no-messages-arm", 0, 0, G_OPTION_ARG_NONE, &no_messages_arm,
+        "also run the element with post-messages=false (arm element-nomsg)", NULL},
     {NULL}
   };
   GError *error = NULL;

@@ -7,7 +7,7 @@
 #   CG_FRAMES_FAST [4] CG_FRAMES_AVX [2] CG_FRAMES_DARKNET [2] CG_FRAMES_TINY [2]
 #                       steady-state frames per arm under callgrind (counts are
 #                       exact; more frames only amortise the EOS handling)
-#   TIME_FRAMES [10] TIME_ROUNDS [9]   native CPU/wall-time part
+#   TIME_FRAMES [10] TIME_ROUNDS [15]   native CPU/wall-time part
 #   CG_JOBS [2]         callgrind processes run side by side (counts do not
 #                       depend on it; only the wall time of the benchmark does)
 #
@@ -43,7 +43,7 @@ cg_avx=${CG_FRAMES_AVX:-2}
 cg_dark=${CG_FRAMES_DARKNET:-2}
 cg_tiny=${CG_FRAMES_TINY:-2}
 time_frames=${TIME_FRAMES:-10}
-time_rounds=${TIME_ROUNDS:-9}
+time_rounds=${TIME_ROUNDS:-15}
 jobs=${CG_JOBS:-2}
 
 tmp=$(mktemp -d)
@@ -76,10 +76,10 @@ cg_one() {
   local id n tag cpu
   IFS=: read -r id n tag cpu <<< "$1"
   cpu=$((cpu % ncpu))
-  local out=$tmp/cg-$id-$tag disable=AVX,AVX2,FMA3
-  [ "$tag" = x ] && disable=
+  local out=$tmp/cg-$id-$tag disable=AVX,AVX2,FMA3 extra=--no-messages-arm
+  [ "$tag" = x ] && disable= && extra=
   if env ${disable:+OPENCV_CPU_DISABLE=$disable} taskset -c "$cpu" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out.out" \
-      "$bench" --shared "$shared" --yolov4-tiny-weights "$tmp/yolov4-tiny.weights" --mode callgrind --frames "$n" --cases "$id" \
+      "$bench" --shared "$shared" --yolov4-tiny-weights "$tmp/yolov4-tiny.weights" --mode callgrind --frames "$n" --cases "$id" $extra \
       > "$out.tsv" 2> "$out.log"; then
     echo "callgrind $id ($tag, $n frames): done after $(( $(date +%s) - start )) s" >&2
   else
@@ -155,10 +155,10 @@ print("Instructions executed by the whole process (all threads) during the stead
       "outside. Both arms in one process, on the same decoded frame, engine single-threaded "
       "(process pinned to one CPU with `taskset`, which sizes OpenCV's TBB pool; `OMP_NUM_THREADS=1` "
       "for libdarknet). Counts do not depend on machine load; "
-      "overhead = element / plain - 1. Both arms found the same detections (labels, "
+      "overhead = element / plain - 1. The `detections` bus message column is element (default post-messages=true) minus the same element with post-messages=false, counted in the same process. All arms found the same detections (labels, "
       "confidences, boxes; checked on the first and the last frame).\n")
-print("| model @input | backend | OpenCV kernels | frames counted | plain loop instructions/frame | element instructions/frame | element extra instructions/frame | element overhead (instructions) | detections/frame | same run in a 2nd process |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| model @input | backend | OpenCV kernels | frames counted | plain loop instructions/frame | element instructions/frame | element extra instructions/frame | element overhead (instructions) | of the extra: the `detections` bus message | detections/frame | same run in a 2nd process |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 results = {}
 def row(cid, tag, name, backend, ndet):
     p, e = dumps[(cid, "plain", tag)], dumps[(cid, "element", tag)]
@@ -170,15 +170,18 @@ def row(cid, tag, name, backend, ndet):
         p2, e2 = dumps[(cid, "plain", "b")], dumps[(cid, "element", "b")]
         rep = "plain %s, element %s instructions in all (%d frames) differ" % (
             format(p2[1] - p[1], "+,"), format(e2[1] - e[1], "+,"), n)
+    nomsg = ""
+    if (cid, "element-nomsg", tag) in dumps:
+        nomsg = format(round((e[1] - dumps[(cid, "element-nomsg", tag)][1]) / n), "+,")
     kern = "-" if backend == "darknet" else ("AVX2/FMA (native)" if tag == "x" else "SSE4 (AVX disabled)")
-    print("| %s | %s | %s | %d | %s | %s | %s | **%s** | %d | %s |" % (
+    print("| %s | %s | %s | %d | %s | %s | %s | **%s** | %s | %d | %s |" % (
         name, backend, kern, n, format(round(pf), ","), format(round(ef), ","),
-        format(round(ef - pf), "+,"), pct(ov), ndet, rep))
+        format(round(ef - pf), "+,"), pct(ov), nomsg, ndet, rep))
     return (p, e, ov)
 for cid in order:
     if cid in skipped and cid not in info:
         name, backend, why = skipped[cid]
-        print("| %s | %s | | not measured: %s | | | | | | |" % (name, backend, why))
+        print("| %s | %s | | not measured: %s | | | | | | | |" % (name, backend, why))
         continue
     if cid not in info:
         continue
