@@ -350,6 +350,9 @@ log_gerror_message (GstMessage * msg, const gchar * type)
     gst_message_parse_error (msg, &err, &dbg);
   else
     gst_message_parse_warning (msg, &err, &dbg);
+  /* The user message may quote a location as well as the debug text does. */
+  gchar *message = ef_redact_credentials (err->message);
+  gchar *debug = dbg ? ef_redact_credentials (dbg) : NULL;
   JsonBuilder *b = ef_json_log_begin (type);
   json_builder_set_member_name (b, "source");
   json_builder_add_string_value (b, GST_MESSAGE_SRC_NAME (msg));
@@ -358,23 +361,20 @@ log_gerror_message (GstMessage * msg, const gchar * type)
   json_builder_set_member_name (b, "code");
   json_builder_add_int_value (b, err->code);
   json_builder_set_member_name (b, "message");
-  json_builder_add_string_value (b, err->message);
-  if (dbg) {
-    gchar *red = ef_redact_credentials (dbg);
+  json_builder_add_string_value (b, message);
+  if (debug) {
     json_builder_set_member_name (b, "debug");
-    json_builder_add_string_value (b, red);
-    g_free (red);
+    json_builder_add_string_value (b, debug);
   }
   ef_json_log_emit (b);
   if (type[0] == 'e') {
     g_printerr ("edgefaas-launch: ERROR from element %s: %s\n", GST_MESSAGE_SRC_NAME (msg),
-        err->message);
-    if (dbg) {
-      gchar *red = ef_redact_credentials (dbg);
-      g_printerr ("  debug: %s\n", red);
-      g_free (red);
-    }
+        message);
+    if (debug)
+      g_printerr ("  debug: %s\n", debug);
   }
+  g_free (message);
+  g_free (debug);
   g_clear_error (&err);
   g_free (dbg);
 }
@@ -815,8 +815,10 @@ main (int argc, char **argv)
   app.pipeline = gst_parse_launch_full (desc, pctx, GST_PARSE_FLAG_FATAL_ERRORS, &error);
   if (!app.pipeline || error) {
     gchar **missing = gst_parse_context_get_missing_elements (pctx);
-    g_printerr ("edgefaas-launch: %s: cannot build the pipeline: %s\n", file,
-        error ? error->message : "unknown error");
+    /* gst_parse quotes property values in its errors ("could not set property
+     * ... to \"amqp://user:password@...\""): redact before printing. */
+    gchar *why = ef_redact_credentials (error ? error->message : "unknown error");
+    g_printerr ("edgefaas-launch: %s: cannot build the pipeline: %s\n", file, why);
     if (missing && missing[0]) {
       gchar *list = g_strjoinv (", ", missing);
       g_printerr ("  missing elements: %s (check GST_PLUGIN_PATH and gst-inspect-1.0)\n", list);
@@ -824,8 +826,9 @@ main (int argc, char **argv)
     }
     b = ef_json_log_begin ("error");
     json_builder_set_member_name (b, "message");
-    json_builder_add_string_value (b, error ? error->message : "cannot build the pipeline");
+    json_builder_add_string_value (b, error ? why : "cannot build the pipeline");
     ef_json_log_emit (b);
+    g_free (why);
     g_strfreev (missing);
     gst_parse_context_free (pctx);
     g_clear_error (&error);

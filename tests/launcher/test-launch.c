@@ -243,6 +243,44 @@ test_credentials_not_logged (void)
   ef_proc_free (p);
 }
 
+/* gst_parse quotes the value of a property it could not set: a URL with a
+ * password in a pipeline that does not build must not reach stdout or stderr,
+ * and the exit is still the usage one with the property named. Also an element
+ * error whose debug text quotes the location (filesrc). */
+static void
+test_credentials_not_in_errors (void)
+{
+  g_autofree gchar *f = write_pipeline ("cred-parse.pipeline",
+      "videotestsrc pattern=${PATTERN} ! fakesink\n");
+  const gchar *env[] = { "PATTERN=amqp://bob:s3cr3tpw@host/", NULL };
+  EfProc *p = launch (f, NULL, env);
+  g_assert_true (ef_proc_wait_exit (p, 20));
+  g_assert_cmpint (ef_proc_exit_status (p), ==, 2);
+  g_autofree gchar *out = ef_proc_stdout (p);
+  g_autofree gchar *err = ef_proc_stderr (p);
+  g_assert_nonnull (strstr (err, "could not set property"));
+  g_assert_nonnull (strstr (err, "amqp://bob:***@host/"));
+  g_assert_null (strstr (out, "s3cr3tpw"));
+  g_assert_null (strstr (err, "s3cr3tpw"));
+  ef_proc_free (p);
+
+  g_autofree gchar *f2 = write_pipeline ("cred-element.pipeline",
+      "filesrc location=${LOC} ! fakesink\n");
+  g_autofree gchar *loc = g_strdup_printf ("LOC=%s/nonexist/amqp://bob:s3cr3tpw@host/",
+      tmpdir);
+  const gchar *env2[] = { loc, NULL };
+  p = launch (f2, NULL, env2);
+  g_assert_true (ef_proc_wait_exit (p, 20));
+  g_assert_cmpint (ef_proc_exit_status (p), !=, 0);
+  g_assert_cmpint (ef_proc_exit_status (p), !=, 2);
+  g_autofree gchar *out2 = ef_proc_stdout (p);
+  g_autofree gchar *err2 = ef_proc_stderr (p);
+  g_assert_nonnull (strstr (err2, "amqp://bob:***@host/"));
+  g_assert_null (strstr (out2, "s3cr3tpw"));
+  g_assert_null (strstr (err2, "s3cr3tpw"));
+  ef_proc_free (p);
+}
+
 static void
 test_print_matches_file (void)
 {
@@ -272,6 +310,7 @@ main (int argc, char **argv)
   g_test_add_func ("/launch/second-signal-exits-at-once", test_second_signal_exits_at_once);
   g_test_add_func ("/launch/http-ready-only-after-playing", test_http_ready_only_after_playing);
   g_test_add_func ("/launch/credentials-not-logged", test_credentials_not_logged);
+  g_test_add_func ("/launch/credentials-not-in-errors", test_credentials_not_in_errors);
   g_test_add_func ("/launch/print-matches-file", test_print_matches_file);
   int rc = g_test_run ();
   ef_test_rm_rf (tmpdir);
