@@ -925,7 +925,6 @@ run_batch (GstYolov4Infer * self, State * st)
 {
   Settings s;
   guint n_frames = 0;
-  GstBuffer **frames;
   GArray **dets;
   Job *jobs;
   guint n_jobs = 0;
@@ -945,7 +944,6 @@ run_batch (GstYolov4Infer * self, State * st)
   settings_copy (&self->settings, &s);
   GST_OBJECT_UNLOCK (self);
 
-  frames = g_new0 (GstBuffer *, st->n_held_infer);
   dets = g_new0 (GArray *, st->n_held_infer);
   jobs = g_new0 (Job, st->max_batch);
 
@@ -956,7 +954,6 @@ run_batch (GstYolov4Infer * self, State * st)
     if (!h->infer)
       continue;
     guint f = n_frames++;
-    frames[f] = h->buf;
     dets[f] = g_array_new (FALSE, FALSE, sizeof (YoloDetection));
 
     YoloRect regions[MAX_REGIONS];
@@ -1026,7 +1023,6 @@ run_batch (GstYolov4Infer * self, State * st)
   for (guint f = 0; f < n_frames; f++)
     g_array_unref (dets[f]);
   g_free (dets);
-  g_free (frames);
   g_free (jobs);
   g_free (inferred);
   settings_clear (&s);
