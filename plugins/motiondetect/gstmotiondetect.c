@@ -529,26 +529,6 @@ state_build_active (State * st, MaskSet * ex, MaskSet * in)
 
 /* ---- analysis steps ---- */
 
-static gboolean
-format_is_rgb (GstVideoFormat f)
-{
-  switch (f) {
-    case GST_VIDEO_FORMAT_RGB:
-    case GST_VIDEO_FORMAT_BGR:
-    case GST_VIDEO_FORMAT_RGBx:
-    case GST_VIDEO_FORMAT_BGRx:
-    case GST_VIDEO_FORMAT_xRGB:
-    case GST_VIDEO_FORMAT_xBGR:
-    case GST_VIDEO_FORMAT_RGBA:
-    case GST_VIDEO_FORMAT_BGRA:
-    case GST_VIDEO_FORMAT_ARGB:
-    case GST_VIDEO_FORMAT_ABGR:
-      return TRUE;
-    default:
-      return FALSE;
-  }
-}
-
 /* acc[x] += r[x], 16 pixels at a time with GCC/clang vector extensions. */
 typedef guint8 v16u8 __attribute__ ((vector_size (16)));
 typedef guint16 v16u16 __attribute__ ((vector_size (32)));
@@ -609,7 +589,8 @@ static void
 downscale_luma (State * st, GstVideoFrame * frame, guint max_rows)
 {
   const gint W = st->width, H = st->height, aw = st->aw, ah = st->ah;
-  const gboolean rgb = format_is_rgb (GST_VIDEO_FRAME_FORMAT (frame));
+  /* the packed RGB formats of the template (GRAY8 and YUV have a luma plane) */
+  const gboolean rgb = GST_VIDEO_INFO_IS_RGB (&frame->info);
   const guint8 *base0 = GST_VIDEO_FRAME_COMP_DATA (frame, 0);
   const gint stride = GST_VIDEO_FRAME_COMP_STRIDE (frame, 0);
   const gint ps = GST_VIDEO_FRAME_COMP_PSTRIDE (frame, 0);
