@@ -1566,6 +1566,26 @@ gst_amqp_sink_unlock_stop (GstBaseSink * sink)
   return TRUE;
 }
 
+/* Free what start() set up for a run (spool file, parsed connection
+ * parameters with the password, derived strings). stop() and a failed
+ * start() both end here. */
+static void
+clear_run_state (GstAmqpSink * self)
+{
+  if (self->spool_fd >= 0) {
+    close (self->spool_fd);
+    self->spool_fd = -1;
+  }
+  spool_reject_tokens (self, "amqpsink stopped");
+  self->spool_count = 0;
+  self->spool_read_off = self->spool_write_off = 0;
+  g_clear_pointer (&self->spool_path, g_free);
+  g_clear_pointer (&self->redacted_url, g_free);
+  g_clear_pointer (&self->bind_key, g_free);
+  g_clear_pointer (&self->media_type, g_free);
+  edgefaas_amqp_params_clear (&self->params);
+}
+
 static gboolean
 gst_amqp_sink_start (GstBaseSink * sink)
 {
@@ -1579,19 +1599,19 @@ gst_amqp_sink_start (GstBaseSink * sink)
   if (!edgefaas_amqp_settings_to_params (&self->run.amqp, &self->params, &err)) {
     edgefaas_amqp_settings_post_error (GST_ELEMENT (self), &self->run.amqp, &self->params, err);
     g_error_free (err);
-    return FALSE;
+    goto fail;
   }
   self->redacted_url = edgefaas_amqp_params_redacted_url (&self->params);
   if (self->run.declare && (self->run.queue == NULL || *self->run.queue == '\0')
       && (self->run.exchange == NULL || *self->run.exchange == '\0')) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("declare=true needs an exchange or a queue"),
         (NULL));
-    return FALSE;
+    goto fail;
   }
   if (self->run.frame_store && g_mkdir_with_parents (self->run.frame_store, 0755) != 0) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Cannot create the frame-store directory"),
         ("%s: %s", self->run.frame_store, g_strerror (errno)));
-    return FALSE;
+    goto fail;
   }
   /* The binding key. On a topic exchange {camera} and {label} are wildcards
    * (the camera can come from the source event, the label varies); otherwise
@@ -1606,7 +1626,7 @@ gst_amqp_sink_start (GstBaseSink * sink)
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Cannot open the AMQP spool"), ("%s",
             err->message));
     g_error_free (err);
-    return FALSE;
+    goto fail;
   }
 
   self->sequence = 0;
@@ -1628,9 +1648,15 @@ gst_amqp_sink_start (GstBaseSink * sink)
     GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Cannot start the publishing thread"), ("%s",
             err->message));
     g_error_free (err);
-    return FALSE;
+    goto fail;
   }
   return TRUE;
+
+fail:
+  /* BaseSink does not call stop() after a failed start(): free what start()
+   * made so far (the password too) here. */
+  clear_run_state (self);
+  return FALSE;
 }
 
 /* Rewrite the spool as: @front (oldest), the pending spool, the memory queue. */
@@ -1724,8 +1750,6 @@ gst_amqp_sink_stop (GstBaseSink * sink)
   if (spool_enabled (self)) {
     if (!g_queue_is_empty (&left) || !g_queue_is_empty (&self->memq))
       spool_persist_leftovers (self, &left);
-    close (self->spool_fd);
-    self->spool_fd = -1;
   } else {
     lost = g_queue_get_length (&left) + g_queue_get_length (&self->memq);
     while ((m = g_queue_pop_head (&left)))
@@ -1740,14 +1764,7 @@ gst_amqp_sink_stop (GstBaseSink * sink)
               "broker and are lost (set spool-dir to keep them)", lost), (NULL));
     }
   }
-  spool_reject_tokens (self, "amqpsink stopped");
-  self->spool_count = 0;
-  self->spool_read_off = self->spool_write_off = 0;
-  g_clear_pointer (&self->spool_path, g_free);
-  g_clear_pointer (&self->redacted_url, g_free);
-  g_clear_pointer (&self->bind_key, g_free);
-  g_clear_pointer (&self->media_type, g_free);
-  edgefaas_amqp_params_clear (&self->params);
+  clear_run_state (self);
   self->n_owned = 0;
   self->connected = FALSE;
   return TRUE;
