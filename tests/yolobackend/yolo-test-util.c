@@ -77,7 +77,10 @@ yolo_test_load_image (const gchar * path, gint width, gint height,
       "videoconvert ! videoscale method=bilinear add-borders=false ! "
       "video/x-raw,format=RGB,width=%d,height=%d,pixel-aspect-ratio=1/1 ! "
       "appsink name=sink sync=false", uri_path, width, height);
-  GstElement *pipeline = gst_parse_launch (desc, error);
+  /* fatal: a partial pipeline with the error already set would have it set
+   * again below */
+  GstElement *pipeline = gst_parse_launch_full (desc, NULL,
+      GST_PARSE_FLAG_FATAL_ERRORS, error);
   GstSample *sample = NULL;
   gfloat *out = NULL;
 
