@@ -512,7 +512,8 @@ print_time_section (Case * cases, guint n, gint frames, gint rounds)
         quantile (c->plain_load, .5), quantile (c->elem_load, .5),
         quantile (c->plain_first, .5), quantile (c->elem_first, .5));
   }
-  printf ("\n");
+  printf ("\nA spread (min..max) wider than the 5 %% target means the time figures alone "
+      "can neither show nor refute it on this machine; the instruction counts above can.\n\n");
 }
 
 int
