@@ -860,7 +860,9 @@ gst_amqp_src_send_event (GstElement * element, GstEvent * event)
      * consumer, waits for in-flight deliveries to be acked and returns EOS. */
     GST_INFO_OBJECT (self, "EOS requested: draining");
     g_atomic_int_set (&self->drain_requested, 1);
-    gst_amqp_src_unlock_stop (GST_BASE_SRC (self));     /* no-op if not flushing */
+    /* Only wake create(): an EOS arriving while a state change flushes must not
+     * clear that flushing (unlock_stop), or create() would drain instead of
+     * returning FLUSHING and the state change could wait for every delivery. */
     GST_OBJECT_LOCK (self);
     if (self->hub)
       ack_hub_wake (self->hub);
