@@ -45,10 +45,51 @@ static const gdouble infer_buckets[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
 
 #define N_BUCKETS G_N_ELEMENTS (infer_buckets)
 
+/* Sink-pad entry times of the buffers inside one yolov4infer, oldest first.
+ * With batch-size > 1 several buffers are inside at once; the element releases
+ * them in order, so each leaving buffer is matched to its entry by PTS. */
+#define INFER_PENDING_MAX 256
+typedef struct {
+  GstClockTime pts;
+  gint64 entered_us;
+} InferEntry;
+
 typedef struct {
   GstElement *element;
-  gint64 started_us;           /* sink-pad entry of the buffer being inferred */
+  GMutex lock;
+  GQueue pending;              /* InferEntry*, oldest first */
 } InferProbe;
+
+static void
+infer_probe_free (gpointer data)
+{
+  InferProbe *p = data;
+  g_queue_clear_full (&p->pending, g_free);
+  g_mutex_clear (&p->lock);
+  g_free (p);
+}
+
+/* Seconds since @pts entered, or -1 when its entry is unknown (flushed, or
+ * older than INFER_PENDING_MAX buffers). Entries before it were dropped inside
+ * the element and are discarded. */
+static gdouble
+infer_probe_take (InferProbe * p, GstClockTime pts, gint64 now)
+{
+  gdouble secs = -1;
+  InferEntry *e;
+
+  g_mutex_lock (&p->lock);
+  while ((e = g_queue_pop_head (&p->pending))) {
+    gboolean match = e->pts == pts;
+    if (match)
+      secs = (now - e->entered_us) / 1e6;
+    g_free (e);
+    if (match)
+      break;
+  }
+  g_mutex_unlock (&p->lock);
+  return secs;
+}
 
 typedef struct {
   GstElement *pipeline;
@@ -198,20 +239,26 @@ static GstPadProbeReturn
 infer_sink_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   InferProbe *p = data;
-  p->started_us = g_get_monotonic_time ();
+  InferEntry *e = g_new (InferEntry, 1);
+
+  e->pts = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+  e->entered_us = g_get_monotonic_time ();
+  g_mutex_lock (&p->lock);
+  g_queue_push_tail (&p->pending, e);
+  if (p->pending.length > INFER_PENDING_MAX)
+    g_free (g_queue_pop_head (&p->pending));
+  g_mutex_unlock (&p->lock);
   return GST_PAD_PROBE_OK;
 }
 
-/* Buffers leaving yolov4infer: inference time (sink entry → src exit on the same
- * streaming thread), detections (GstVideoRegionOfInterestMeta other than "motion"). */
+/* Buffers leaving yolov4infer: time inside the element (sink entry → src exit of
+ * the same buffer; with batching this includes waiting for the batch), detections (GstVideoRegionOfInterestMeta other than "motion"). */
 static GstPadProbeReturn
 infer_src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   InferProbe *p = data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  gint64 now = g_get_monotonic_time ();
-  gdouble secs = p->started_us ? (now - p->started_us) / 1e6 : -1;
-  p->started_us = 0;
+  gdouble secs = infer_probe_take (p, GST_BUFFER_PTS (buf), g_get_monotonic_time ());
 
   JsonBuilder *b = NULL;
   guint n = 0;
@@ -324,6 +371,7 @@ instrument (GstElement * pipeline)
     } else if (g_str_equal (f, "yolov4infer")) {
       InferProbe *p = g_new0 (InferProbe, 1);
       p->element = e;
+      g_mutex_init (&p->lock);
       g_ptr_array_add (app.infer_probes, p);
       add_probe (e, "sink", infer_sink_probe, p);
       add_probe (e, "src", infer_src_probe, p);
@@ -794,7 +842,7 @@ main (int argc, char **argv)
   g_mutex_init (&app.lock);
   app.detections_by_label = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   app.alerts_by_situation = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  app.infer_probes = g_ptr_array_new_with_free_func (g_free);
+  app.infer_probes = g_ptr_array_new_with_free_func (infer_probe_free);
   app.amqpsinks = g_ptr_array_new_with_free_func (gst_object_unref);
   app.drain_timeout_s = opt_drain_timeout;
   app.started_us = g_get_monotonic_time ();

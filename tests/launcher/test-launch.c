@@ -281,6 +281,54 @@ test_credentials_not_in_errors (void)
   ef_proc_free (p);
 }
 
+/* With batch-size > 1 several buffers are inside yolov4infer at once: every
+ * buffer leaving it still gets its own time in the element (inference_s >= 0 on
+ * each detections line, and it includes the wait for the batch, so the first
+ * frame of a batch waits longest). */
+static void
+test_inference_time_with_batching (void)
+{
+  g_autofree gchar *cfg = ef_test_shared_path ("models/yolo-fastest-1.1-coco/yolo-fastest-1.1.cfg");
+  g_autofree gchar *weights =
+      ef_test_shared_path ("models/yolo-fastest-1.1-coco/yolo-fastest-1.1.weights");
+  g_autofree gchar *names = ef_test_shared_path ("models/yolo-fastest-1.1-coco/coco.names");
+  const gchar *dog = "/usr/share/darknet/data/dog.jpg";
+  if (!cfg || !weights || !names)
+    return;
+  if (!g_file_test (dog, G_FILE_TEST_EXISTS)) {
+    g_test_message ("CANNOT RUN: %s missing (Debian package darknet)", dog);
+    g_test_fail ();
+    return;
+  }
+  g_autofree gchar *text = g_strdup_printf ("filesrc location=%s ! jpegdec\n"
+      "  ! imagefreeze num-buffers=8 ! videoconvert\n"
+      "  ! yolov4infer name=detect config=%s weights=%s labels=%s batch-size=4\n"
+      "      post-messages=false\n"
+      "  ! fakesink\n", dog, cfg, weights, names);
+  g_autofree gchar *f = write_pipeline ("batch.pipeline", text);
+  EfProc *p = launch (f, NULL, NULL);
+  g_assert_true (ef_proc_wait_exit (p, 120));
+  g_assert_cmpint (ef_proc_exit_status (p), ==, 0);
+  g_autofree gchar *out = ef_proc_stdout (p);
+  gchar **lines = g_strsplit (out, "\n", -1);
+  guint timed = 0;
+  for (gchar ** l = lines; *l; l++) {
+    if (strstr (*l, "\"type\":\"detections\"") == NULL)
+      continue;
+    JsonParser *jp = json_parser_new ();
+    g_assert_true (json_parser_load_from_data (jp, *l, -1, NULL));
+    JsonObject *o = json_node_get_object (json_parser_get_root (jp));
+    gdouble secs = json_object_get_double_member (o, "inference_s");
+    g_assert_cmpfloat (secs, >=, 0.0);
+    g_assert_cmpfloat (secs, <, 60.0);
+    timed++;
+    g_object_unref (jp);
+  }
+  g_strfreev (lines);
+  g_assert_cmpuint (timed, ==, 8);
+  ef_proc_free (p);
+}
+
 static void
 test_print_matches_file (void)
 {
@@ -311,6 +359,7 @@ main (int argc, char **argv)
   g_test_add_func ("/launch/http-ready-only-after-playing", test_http_ready_only_after_playing);
   g_test_add_func ("/launch/credentials-not-logged", test_credentials_not_logged);
   g_test_add_func ("/launch/credentials-not-in-errors", test_credentials_not_in_errors);
+  g_test_add_func ("/launch/inference-time-with-batching", test_inference_time_with_batching);
   g_test_add_func ("/launch/print-matches-file", test_print_matches_file);
   int rc = g_test_run ();
   ef_test_rm_rf (tmpdir);
