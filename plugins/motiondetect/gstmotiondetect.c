@@ -1309,10 +1309,21 @@ gst_motion_detect_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps 
           || info.width != self->info.width || info.height != self->info.height)) {
     GST_INFO_OBJECT (self, "renegotiated to %" GST_PTR_FORMAT ": re-baseline", incaps);
     if (self->state) {
+      GstMotionDetectGaps gaps;
+      GstBuffer *b;
+
+      GST_OBJECT_LOCK (self);
+      gaps = self->settings.gaps;
+      GST_OBJECT_UNLOCK (self);
       /* A new format or size: the background is no longer comparable and the
-       * pre-roll frames cannot follow the new caps. */
+       * pre-roll frames cannot follow the new caps. Each held frame leaves as
+       * the GAP it would have become (still under the old caps' frame rate), so
+       * downstream time has no hole. */
       state_free_buffers (self->state);
-      state_clear_preroll (self->state);
+      while ((b = g_queue_pop_head (&self->state->preroll))) {
+        push_gap (self, self->state, gaps, b);
+        gst_buffer_unref (b);
+      }
       self->state->consecutive = 0;
     }
   }

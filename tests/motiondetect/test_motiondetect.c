@@ -885,6 +885,32 @@ gap_at (Result * r, guint i, GstClockTime * dur)
   return FALSE;
 }
 
+/* Gate mode with pre-roll, quiet scene, the size changes at frame 20: the frames
+ * held in the pre-roll cannot follow the new caps and leave as GAPs, like every
+ * other dropped frame (no hole in downstream time). Only the last 4 frames, held
+ * at EOS, get none. */
+static void
+test_renegotiation_gate_gaps (void)
+{
+  Reneg rg = { {60, 110, FALSE, 0.05, 0.35, 0.011, 2.0, 0, 1.0}, 20 };
+  Result *r = run_full (GST_VIDEO_FORMAT_I420, W, H, 40, reneg_scene, &rg,
+      "gate=true;preroll-frames=4", 71, 20, 640, 360);
+  GstClockTime dur = 0;
+  guint i;
+
+  g_assert_cmpuint (events_started (r), ==, 0);
+  for (i = 0; i < r->n - 4; i++) {
+    g_assert_false (r->fr[i].out);
+    if (!gap_at (r, i, &dur))
+      g_test_message ("no GAP for dropped frame %u", i);
+    g_assert_true (gap_at (r, i, &dur));
+    g_assert_cmpuint (dur, ==, FRAME_DUR);
+  }
+  assert_timeline_monotonic (r);
+  result_free (r);
+}
+
+
 static void
 test_gate_gap_events (void)
 {
@@ -1284,6 +1310,7 @@ main (int argc, char **argv)
   g_test_add_func ("/motiondetect/renegotiation", test_renegotiation);
   g_test_add_func ("/motiondetect/gate-mode", test_gate_mode);
   g_test_add_func ("/motiondetect/gate-gap-events", test_gate_gap_events);
+  g_test_add_func ("/motiondetect/renegotiation-gate-gaps", test_renegotiation_gate_gaps);
   g_test_add_func ("/motiondetect/gate-quiet-pipeline-plays", test_gate_quiet_pipeline_plays);
   g_test_add_func ("/motiondetect/max-rate-after-quiet", test_max_rate_after_quiet);
   g_test_add_func ("/motiondetect/max-rate-pipeline", test_max_rate_pipeline);
