@@ -1272,7 +1272,10 @@ handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
   }
 
   ev->trace.consumed_us = edgefaas_now_utc_us ();
+  /* gst_buffer_new_wrapped_bytes() takes its own reference (transfer none):
+   * without this unref every frame body stayed allocated (issue 15.1). */
   buf = gst_buffer_new_wrapped_bytes (bytes);
+  g_clear_pointer (&bytes, g_bytes_unref);
 
   if (st->s.ack_mode == GST_AMQP_SRC_ACK_IMMEDIATE) {
     int r = amqp_basic_ack (cs, ch, env->delivery_tag, 0);
