@@ -50,6 +50,15 @@
  * unacked is redelivered by the broker. unlock() interrupts every wait, so
  * state changes stay prompt while the broker is down.
  *
+ * Queue deleted while consuming: the login advertises consumer_cancel_notify,
+ * so the broker sends basic.cancel. amqpsrc never goes on consuming nothing:
+ * it posts a warning (details reason-code `consumer-cancelled`), drops the
+ * connection and re-establishes the consumer. With #GstAmqpSrc:declare the
+ * topology is declared again at once; without it, consuming is retried with
+ * the reconnect backoff (100 ms doubling to 5 s) until the queue exists again,
+ * with a warning (reason-code `consumer-waiting`) on the first attempt and
+ * every 20th. Messages that were in the deleted queue are gone with it.
+ *
  * Credentials never appear in the URL: the password comes from the environment
  * variable named by #GstAmqpSrc:password-env or from #GstAmqpSrc:credentials-file.
  *
@@ -169,6 +178,7 @@ typedef struct
 typedef struct
 {
   guint64 received, pushed, acked, rejected, requeued, republished, dropped_acks, reconnects;
+  guint64 cancels;              /* basic.cancel from the broker (queue deleted) */
 } Stats;
 
 /* The ack hub outlives the element's started state: buffers (and so tokens) can
@@ -221,6 +231,7 @@ typedef struct
   guint backoff_ms;
   gint64 next_connect;          /* monotonic µs */
   guint failed_attempts;
+  gboolean cancelled;           /* the broker cancelled our consumer: re-establishing it */
   gchar *current_media_type;
   guint64 offset;
 } State;
@@ -471,6 +482,7 @@ gst_amqp_src_get_stats (GstAmqpSrc * self)
       "requeued", G_TYPE_UINT64, st.requeued,
       "republished", G_TYPE_UINT64, st.republished,
       "reconnects", G_TYPE_UINT64, st.reconnects,
+      "cancels", G_TYPE_UINT64, st.cancels,
       "dropped-acks", G_TYPE_UINT64, st.dropped_acks,
       "in-flight", G_TYPE_UINT, inflight, NULL);
 }
@@ -1329,6 +1341,36 @@ out:
   return NULL;
 }
 
+/* The broker cancelled our consumer (consumer_cancel_notify): the queue was
+ * deleted (or, on a cluster, its node went away). Never go on consuming
+ * nothing: say so, drop the connection (its delivery tags are void) and
+ * re-establish the consumer through the reconnect path, which re-declares
+ * the topology when declare=true and otherwise retries with backoff until
+ * the queue exists again. */
+static void
+consumer_cancelled (GstAmqpSrc * self, const amqp_basic_cancel_t * cancel)
+{
+  State *st = self->state;
+
+  g_mutex_lock (&self->hub->lock);
+  self->hub->stats.cancels++;
+  g_mutex_unlock (&self->hub->lock);
+  GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, READ,
+      ("The broker cancelled the consumer of queue '%s' (queue deleted?); %s", st->s.queue,
+          st->s.declare ? "declaring the queue again and resuming" :
+          "resuming when the queue exists again"),
+      ("%s: consumer %.*s; unacknowledged deliveries of that queue are void",
+          st->redacted_url, (int) cancel->consumer_tag.len,
+          (const char *) cancel->consumer_tag.bytes),
+      ("reason-code", G_TYPE_STRING, "consumer-cancelled", "queue", G_TYPE_STRING,
+          st->s.queue, NULL));
+  drop_connection (self);
+  st->cancelled = TRUE;
+  st->backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
+  st->failed_attempts = 0;
+  st->next_connect = g_get_monotonic_time ();
+}
+
 /* A frame that is not a delivery arrived (amqp_consume_message said
  * UNEXPECTED_STATE). Returns FALSE when the connection must be dropped. */
 static gboolean
@@ -1353,9 +1395,8 @@ handle_other_frame (GstAmqpSrc * self, gchar ** why)
     case AMQP_BASIC_CANCEL_OK_METHOD:
       return TRUE;
     case AMQP_BASIC_CANCEL_METHOD:
-      *why = g_strdup_printf ("the broker cancelled the consumer (queue '%s' deleted?)",
-          st->s.queue);
-      return FALSE;
+      consumer_cancelled (self, frame.payload.method.decoded);
+      return TRUE;
     default:
       if (edgefaas_amqp_answer_close (cs, &frame, why))
         return FALSE;
@@ -1556,17 +1597,31 @@ gst_amqp_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
         g_mutex_lock (&self->hub->lock);
         self->hub->stats.reconnects++;
         g_mutex_unlock (&self->hub->lock);
-        GST_ELEMENT_INFO (self, RESOURCE, READ, ("Reconnected to the AMQP broker"),
-            ("%s", st->redacted_url));
+        if (st->cancelled)
+          GST_ELEMENT_INFO (self, RESOURCE, READ, ("Consuming from queue '%s' again",
+                  st->s.queue), ("%s: the consumer the broker cancelled is re-established",
+                  st->redacted_url));
+        else
+          GST_ELEMENT_INFO (self, RESOURCE, READ, ("Reconnected to the AMQP broker"),
+              ("%s", st->redacted_url));
+        st->cancelled = FALSE;
         st->failed_attempts = 0;
         st->backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
         continue;
       }
       st->failed_attempts++;
-      if (st->failed_attempts == 1 || st->failed_attempts % 20 == 0)
-        GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
-            ("Cannot reconnect to the AMQP broker (attempt %u); retrying", st->failed_attempts),
-            ("%s: %s", st->redacted_url, err->message));
+      if (st->failed_attempts == 1 || st->failed_attempts % 20 == 0) {
+        if (st->cancelled)
+          GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, OPEN_READ,
+              ("Queue '%s' cannot be consumed yet (attempt %u); retrying", st->s.queue,
+                  st->failed_attempts), ("%s: %s", st->redacted_url, err->message),
+              ("reason-code", G_TYPE_STRING, "consumer-waiting", "queue", G_TYPE_STRING,
+                  st->s.queue, "attempt", G_TYPE_UINT, st->failed_attempts, NULL));
+        else
+          GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+              ("Cannot reconnect to the AMQP broker (attempt %u); retrying",
+                  st->failed_attempts), ("%s: %s", st->redacted_url, err->message));
+      }
       GST_DEBUG_OBJECT (self, "reconnect attempt %u failed: %s", st->failed_attempts,
           err->message);
       g_clear_error (&err);
@@ -1746,8 +1801,10 @@ gst_amqp_src_class_init (GstAmqpSrcClass * klass)
    * GstAmqpSrc:stats:
    *
    * Counters: received, pushed, acked, rejected (dead-lettered), requeued,
-   * republished (redelivered messages requeued with a redelivery count), reconnects, dropped-acks (released after their connection was gone) and
-   * in-flight (deliveries whose buffers are still alive).
+   * republished (redelivered messages requeued with a redelivery count),
+   * reconnects, cancels (consumer cancelled by the broker: queue deleted),
+   * dropped-acks (released after their connection was gone) and in-flight
+   * (deliveries whose buffers are still alive).
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "Consumer counters", GST_TYPE_STRUCTURE,

@@ -1683,6 +1683,133 @@ test_memory_bounded_reference (void)
   run_memory_bounded (TRUE);
 }
 
+/* Wait for a WARNING whose details have reason-code @code; other messages are
+ * dropped, an ERROR fails. Returns the warning's text. */
+static gchar *
+wait_warning_code (GstElement * p, const gchar * code, guint timeout_s)
+{
+  GstBus *bus = gst_element_get_bus (p);
+  gint64 end = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
+  gchar *text = NULL;
+
+  while (text == NULL) {
+    gint64 left = end - g_get_monotonic_time ();
+    GstMessage *m;
+    if (left <= 0)
+      g_error ("no warning with reason-code %s within %us", code, timeout_s);
+    m = gst_bus_timed_pop_filtered (bus, left * GST_USECOND,
+        GST_MESSAGE_WARNING | GST_MESSAGE_ERROR);
+    if (m == NULL)
+      continue;
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+      GError *e = NULL;
+      gchar *dbg = NULL;
+      gst_message_parse_error (m, &e, &dbg);
+      g_error ("pipeline error: %s (%s)", e->message, dbg);
+    } else {
+      const GstStructure *details = NULL;
+      gst_message_parse_warning_details (m, &details);
+      if (details && g_strcmp0 (gst_structure_get_string (details, "reason-code"), code) == 0) {
+        GError *e = NULL;
+        gst_message_parse_warning (m, &e, NULL);
+        text = g_strdup (e->message);
+        g_error_free (e);
+      }
+    }
+    gst_message_unref (m);
+  }
+  gst_object_unref (bus);
+  return text;
+}
+
+static void
+publish_frames (EdgefaasAmqpConn * conn, const gchar * queue, guint first, guint n)
+{
+  for (guint i = first; i < first + n; i++) {
+    GBytes *payload = make_payload (i, 1000);
+    gchar *sha = sha_of (payload);
+    gchar *json = frame_event_json (i, TRUE, NULL, 1000, sha);
+    publish (conn, queue, g_bytes_get_data (payload, NULL), 1000, "image/jpeg", json);
+    g_free (json);
+    g_free (sha);
+    g_bytes_unref (payload);
+  }
+}
+
+static void
+delete_queue (EdgefaasAmqpConn * conn, const gchar * queue)
+{
+  amqp_connection_state_t cs = edgefaas_amqp_conn_get_state (conn);
+  GError *err = NULL;
+  amqp_queue_delete (cs, edgefaas_amqp_conn_get_channel (conn), amqp_cstring_bytes (queue), 0,
+      0);
+  g_assert_true (edgefaas_amqp_check_reply (amqp_get_rpc_reply (cs), "queue.delete", &err));
+  g_assert_no_error (err);
+}
+
+/* Issue 15.2: the queue is deleted under a running consumer and recreated.
+ * amqpsrc must notice (basic.cancel from the broker, a warning on the bus)
+ * and consume what is published after the recreation: with declare=true it
+ * declares the queue again itself, with declare=false it retries with backoff
+ * until the queue exists. */
+static void
+run_queue_deleted (gboolean declare)
+{
+  gchar *queue = queue_name (declare ? "qdel-declare" : "qdel-nodeclare");
+  Collector *c = collector_new ();
+  EdgefaasAmqpConn *conn;
+  GstElement *p, *src;
+  gchar *text;
+
+  declare_queue (queue);
+  conn = pub_open ();
+  publish_frames (conn, queue, 0, 5);
+  p = make_collecting_pipeline (queue, declare ? "prefetch=2" : "prefetch=2 declare=false", c);
+  src = get_el (p, "src");
+  set_state_sync (p, GST_STATE_PLAYING);
+  collector_wait_total (c, 5, 20);
+  wait_stat (src, "acked", 5, 10);
+
+  delete_queue (conn, queue);
+  text = wait_warning_code (p, "consumer-cancelled", 10);
+  g_assert_nonnull (strstr (text, queue));
+  g_free (text);
+  g_assert_cmpuint (stat_u64 (src, "cancels"), ==, 1);
+
+  if (!declare) {
+    /* Missing for a while: the consumer keeps trying (warned, not silent). */
+    text = wait_warning_code (p, "consumer-waiting", 10);
+    g_free (text);
+  }
+  declare_queue (queue);
+  publish_frames (conn, queue, 5, 5);
+  collector_wait_total (c, 10, 30);
+  for (guint i = 0; i < 10; i++)
+    g_assert_true (g_hash_table_contains (c->seen, GUINT_TO_POINTER (i)));
+  g_assert_cmpuint (c->total, ==, 10);
+  g_assert_cmpuint (c->mismatched, ==, 0);
+  wait_stat (src, "acked", 10, 10);
+  wait_counts (queue, 0, 0, 10);
+  assert_no_error (p);
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  edgefaas_amqp_conn_close (conn);
+  collector_free (c);
+  g_free (queue);
+}
+
+static void
+test_queue_deleted_declare (void)
+{
+  run_queue_deleted (TRUE);
+}
+
+static void
+test_queue_deleted_nodeclare (void)
+{
+  run_queue_deleted (FALSE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1711,6 +1838,8 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsrc/login-capabilities", test_login_capabilities);
   g_test_add_func ("/amqpsrc/memory-bounded-inline", test_memory_bounded_inline);
   g_test_add_func ("/amqpsrc/memory-bounded-reference", test_memory_bounded_reference);
+  g_test_add_func ("/amqpsrc/queue-deleted-declare", test_queue_deleted_declare);
+  g_test_add_func ("/amqpsrc/queue-deleted-nodeclare", test_queue_deleted_nodeclare);
   g_test_add_func ("/amqpsrc/sigkill-consumer", test_sigkill_consumer);
   g_test_add_func ("/amqpsrc/broker-restart-mid-stream", test_broker_restart_mid_stream);
   g_test_add_func ("/amqpsrc/broker-restart-and-prompt-stop",
