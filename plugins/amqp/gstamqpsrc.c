@@ -45,6 +45,10 @@
  * arrived (clock time minus base time); DTS and duration are unset. The
  * running time of the original capture is in the event meta.
  *
+ * A redelivery (the broker's redelivered flag, x-delivery-count, an x-death
+ * count for this queue, or the x-edgefaas-redeliveries header of the copy
+ * republished on classic queues) is marked GST_BUFFER_FLAG_DISCONT.
+ *
  * If the broker goes away the element posts a warning and reconnects with
  * exponential backoff (connection, channel, topology, qos, consumer); what was
  * unacked is redelivered by the broker. unlock() interrupts every wait, so
@@ -994,6 +998,21 @@ redelivery_count (const amqp_envelope_t * env, const gchar * queue, Redeliveries
     r->count = MAX (r->count, r->own + 1);
 }
 
+/* A delivery that may have been seen downstream before: the broker's
+ * redelivered flag, or any redelivery count. On a classic queue the
+ * redelivered original is republished with REDELIVERY_HEADER and acked, and
+ * the copy arrives with redelivered=false: the header is what marks it. */
+static gboolean
+is_redelivery (const amqp_envelope_t * env, const gchar * queue)
+{
+  Redeliveries r;
+
+  if (env->redelivered)
+    return TRUE;
+  redelivery_count (env, queue, &r);
+  return r.count > 0;
+}
+
 #define REPUBLISH_CHANNEL 1000
 
 /* Republish @env to our queue with REDELIVERY_HEADER = @count inside a
@@ -1318,7 +1337,7 @@ handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
     gst_object_unref (clock);
   }
   GST_BUFFER_OFFSET (buf) = st->offset++;
-  if (env->redelivered)
+  if (is_redelivery (env, st->s.queue))
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
 
   g_mutex_lock (&self->hub->lock);

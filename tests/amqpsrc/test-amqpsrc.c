@@ -283,7 +283,7 @@ typedef struct
   GCond cond;
   GHashTable *sha_by_seq;       /* seq -> expected sha, or NULL: don't check */
   GHashTable *seen;             /* seq -> times seen */
-  guint total, matched, mismatched, without_meta, bad_caps, no_pts;
+  guint total, matched, mismatched, without_meta, bad_caps, no_pts, discont;
   guint hold;                   /* keep a ref on the first @hold buffers */
   gboolean requeue;             /* downstream asks for a requeue of every delivery */
   GPtrArray *held;
@@ -323,6 +323,8 @@ on_handoff (GstElement * fakesink, GstBuffer * buf, GstPad * pad, Collector * c)
 
   g_mutex_lock (&c->lock);
   c->total++;
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
+    c->discont++;
   if (!caps || !gst_structure_has_name (gst_caps_get_structure (caps, 0), "image/jpeg"))
     c->bad_caps++;
   if (!GST_BUFFER_PTS_IS_VALID (buf))
@@ -1810,6 +1812,73 @@ test_queue_deleted_nodeclare (void)
   run_queue_deleted (FALSE);
 }
 
+/* Issue 15.7: every redelivered buffer is DISCONT, on a classic queue too.
+ * A first consumer takes 20 deliveries and keeps every buffer (nothing
+ * acked), then stops: the broker requeues them as redelivered. A second
+ * consumer gets all 20 again: with the default max-redeliveries each
+ * redelivered original is republished with x-edgefaas-redeliveries=1 (the
+ * copy arrives with redelivered=false), with max-redeliveries=-1 the
+ * redelivered flag arrives as such; DISCONT must be on all 20 either way.
+ * The first consumer's fresh deliveries carry none but GstBaseSrc's own
+ * DISCONT on the very first buffer. */
+static void
+run_discont_redelivered (gboolean counting)
+{
+  const guint n = 20;
+  gchar *queue = queue_name (counting ? "discont-count" : "discont-flag");
+  Collector *first = collector_new (), *second = collector_new ();
+  EdgefaasAmqpConn *conn;
+  GstElement *p, *src;
+  const gchar *props = counting ? "prefetch=20" : "prefetch=20 max-redeliveries=-1";
+
+  declare_queue (queue);
+  conn = pub_open ();
+  publish_frames (conn, queue, 0, n);
+  g_assert_cmpuint (wait_ready (conn, queue, n), ==, n);
+
+  first->hold = n;
+  p = make_collecting_pipeline (queue, props, first);
+  set_state_sync (p, GST_STATE_PLAYING);
+  collector_wait_total (first, n, 20);
+  wait_counts (queue, 0, n, 10);
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  collector_release_held (first);
+  g_assert_cmpuint (first->total, ==, n);
+  g_assert_cmpuint (first->discont, ==, 1);
+  wait_counts (queue, n, 0, 10);
+
+  p = make_collecting_pipeline (queue, props, second);
+  src = get_el (p, "src");
+  set_state_sync (p, GST_STATE_PLAYING);
+  collector_wait_total (second, n, 20);
+  wait_stat (src, "acked", n, 10);
+  g_assert_cmpuint (second->total, ==, n);
+  g_assert_cmpuint (g_hash_table_size (second->seen), ==, n);
+  g_assert_cmpuint (stat_u64 (src, "republished"), ==, counting ? n : 0);
+  g_assert_cmpuint (second->discont, ==, n);
+  wait_counts (queue, 0, 0, 10);
+  assert_no_error (p);
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  edgefaas_amqp_conn_close (conn);
+  collector_free (first);
+  collector_free (second);
+  g_free (queue);
+}
+
+static void
+test_discont_redelivered_counting (void)
+{
+  run_discont_redelivered (TRUE);
+}
+
+static void
+test_discont_redelivered_flag (void)
+{
+  run_discont_redelivered (FALSE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1840,6 +1909,9 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsrc/memory-bounded-reference", test_memory_bounded_reference);
   g_test_add_func ("/amqpsrc/queue-deleted-declare", test_queue_deleted_declare);
   g_test_add_func ("/amqpsrc/queue-deleted-nodeclare", test_queue_deleted_nodeclare);
+  g_test_add_func ("/amqpsrc/discont-redelivered-counting",
+      test_discont_redelivered_counting);
+  g_test_add_func ("/amqpsrc/discont-redelivered-flag", test_discont_redelivered_flag);
   g_test_add_func ("/amqpsrc/sigkill-consumer", test_sigkill_consumer);
   g_test_add_func ("/amqpsrc/broker-restart-mid-stream", test_broker_restart_mid_stream);
   g_test_add_func ("/amqpsrc/broker-restart-and-prompt-stop",
