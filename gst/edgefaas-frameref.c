@@ -14,8 +14,12 @@
  *      after realpath); where it does not, the path is walked one component
  *      at a time with openat(O_NOFOLLOW) from the root; always O_NONBLOCK so a
  *      FIFO can not block us;
- *   5. fstat on that fd: regular file only, size <= max_bytes and == the expected
- *      size, checked BEFORE reading; at most max_bytes + 1 bytes are ever read;
+ *   5. fstat on that fd: regular file only, exactly one hard link (a hard link
+ *      inside the root to a file outside it passes every path check: realpath
+ *      cannot tell the names of an inode apart, so any st_nlink > 1 is refused;
+ *      the store's temp-file + rename never makes one), size <= max_bytes and
+ *      == the expected size, checked BEFORE reading; at most max_bytes + 1
+ *      bytes are ever read;
  *   6. SHA-256 (GChecksum) compared with the expected hash.
  * Storing writes a temporary file in the target directory, fsyncs it, renames it
  * over the final name and fsyncs the directory.
@@ -390,6 +394,13 @@ edgefaas_frameref_load (const gchar * uri, const gchar * root, guint64 max_bytes
   if (!S_ISREG (st.st_mode)) {
     g_set_error (error, EDGEFAAS_FRAMEREF_ERROR, EDGEFAAS_FRAMEREF_ERROR_NOT_REGULAR,
         "frame uri \"%s\": not a regular file", p);
+    goto fail;
+  }
+  if (st.st_nlink != 1) {
+    g_set_error (error, EDGEFAAS_FRAMEREF_ERROR, EDGEFAAS_FRAMEREF_ERROR_HARDLINK,
+        "frame uri \"%s\": the file has %" G_GUINT64_FORMAT " hard links (frame files "
+        "must have exactly one: another link may name a file outside the frame root)", p,
+        (guint64) st.st_nlink);
     goto fail;
   }
   if ((guint64) st.st_size > max_bytes) {

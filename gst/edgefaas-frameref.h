@@ -2,8 +2,9 @@
  *
  * A frame reference is a file:// URI confined to a configured root directory.
  * Loading canonicalises the path (realpath), refuses anything outside the root
- * (.., symlinks that escape, other schemes, non-regular files), caps the size and
- * verifies size and SHA-256 when the event gives them.
+ * (.., symlinks that escape, other schemes, non-regular files, files with more
+ * than one hard link), caps the size and verifies size and SHA-256 when the
+ * event gives them.
  * Storing writes atomically (temporary file + rename) under ROOT/<camera>/<YYYY-MM-DD>/.
  */
 #pragma once
@@ -23,6 +24,7 @@ typedef enum {
   EDGEFAAS_FRAMEREF_ERROR_SIZE_MISMATCH,
   EDGEFAAS_FRAMEREF_ERROR_HASH_MISMATCH,
   EDGEFAAS_FRAMEREF_ERROR_IO,
+  EDGEFAAS_FRAMEREF_ERROR_HARDLINK,       /* st_nlink > 1: may be a link to a file elsewhere */
 } EdgefaasFramerefError;
 EDGEFAAS_API GQuark edgefaas_frameref_error_quark (void);
 

@@ -29,7 +29,8 @@
  * request; the streaming thread, which owns the connection, sends it.
  *
  * Bad messages (not JSON, wrong schema, missing file, path outside the root,
- * symlink escape, size or hash mismatch, larger than #GstAmqpSrc:max-bytes,
+ * symlink escape, a frame file with more than one hard link, size or hash
+ * mismatch, larger than #GstAmqpSrc:max-bytes,
  * redelivered more than #GstAmqpSrc:max-redeliveries times) are rejected
  * without requeue, so the broker dead-letters them (declare=true gives the
  * queue a dead-letter exchange `<queue>.dlx` and queue `<queue>.dead`); a
@@ -1091,6 +1092,8 @@ frameref_code (const GError * err)
       return "frameref-size-mismatch";
     case EDGEFAAS_FRAMEREF_ERROR_HASH_MISMATCH:
       return "frameref-hash-mismatch";
+    case EDGEFAAS_FRAMEREF_ERROR_HARDLINK:
+      return "frameref-hardlink";
     default:
       return "frameref-io";
   }

@@ -593,6 +593,23 @@ typedef struct
   const gchar *code;            /* expected reason-code in the warning details */
 } Poison;
 
+/* A file outside @frames (in @root) with a hard link inside @frames; returns
+ * the link's file:// URI. */
+static gchar *
+hardlink_outside_root (const gchar * root, const gchar * frames)
+{
+  gchar *outside = g_build_filename (root, "outside.jpg", NULL);
+  gchar *hard = g_build_filename (frames, "hardlink.jpg", NULL);
+  gchar *uri;
+
+  g_assert_true (g_file_set_contents (outside, "NOT A FRAME", -1, NULL));
+  g_assert_cmpint (link (outside, hard), ==, 0);
+  uri = g_filename_to_uri (hard, NULL, NULL);
+  g_free (hard);
+  g_free (outside);
+  return uri;
+}
+
 static void
 test_poison (void)
 {
@@ -613,6 +630,7 @@ test_poison (void)
     {"missing file", "frameref-not-found"},
     {"../../etc/passwd", "frameref-outside-root"},
     {"symlink escape", "frameref-outside-root"},
+    {"hardlink to a file outside the root", "frameref-hardlink"},
     {"hash mismatch", "hash-mismatch"},
     {"100 MB body", "too-large"},
   };
@@ -661,6 +679,12 @@ test_poison (void)
     g_free (json);
     g_free (uri);
     g_free (link);
+
+    uri = hardlink_outside_root (root, frames);
+    json = frame_event_json (9, FALSE, uri, 11, NULL);
+    publish (conn, queue, json, strlen (json), "application/json", NULL);
+    g_free (json);
+    g_free (uri);
 
     bad_sha[0] = bad_sha[0] == 'a' ? 'b' : 'a';
     json = frame_event_json (6, TRUE, NULL, 1000, bad_sha);

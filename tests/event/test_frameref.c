@@ -371,6 +371,37 @@ test_refuse_symlink_escape (Fx * fx, gconstpointer data)
   g_free (link);
 }
 
+/* Issue 15.8: a hard link inside the root to a file outside it resolves
+ * inside the root (realpath cannot tell an inode's names apart), so any file
+ * with st_nlink > 1 is refused; the same file with one link loads. */
+static void
+test_refuse_hardlink (Fx * fx, gconstpointer data)
+{
+  GBytes *bytes = random_bytes (100), *back;
+  gchar *evil = g_build_filename (fx->root, "evil.jpg", NULL);
+  gchar *own = write_in_root (fx, "cam/own.jpg", bytes);
+  gchar *twin = g_build_filename (fx->root, "cam", "twin.jpg", NULL);
+  gchar *uri = uri_for (evil), *own_uri = uri_for (own);
+  GError *error = NULL;
+
+  g_assert_cmpint (link (fx->secret, evil), ==, 0);
+  expect_refused (uri, fx->root, 0, 0, NULL, EDGEFAAS_FRAMEREF_ERROR_HARDLINK);
+  /* Policy: a second link is refused even when both names are inside the root. */
+  g_assert_cmpint (link (own, twin), ==, 0);
+  expect_refused (own_uri, fx->root, 0, 0, NULL, EDGEFAAS_FRAMEREF_ERROR_HARDLINK);
+  g_assert_cmpint (g_unlink (twin), ==, 0);
+  back = edgefaas_frameref_load (own_uri, fx->root, 0, 100, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (back, bytes));
+  g_bytes_unref (back);
+  g_free (own_uri);
+  g_free (uri);
+  g_free (twin);
+  g_free (own);
+  g_free (evil);
+  g_bytes_unref (bytes);
+}
+
 static void
 test_symlink_inside_root_allowed (Fx * fx, gconstpointer data)
 {
@@ -690,6 +721,7 @@ main (int argc, char **argv)
   ADD ("load/refuse-absolute-outside", test_refuse_absolute_outside);
   ADD ("load/refuse-symlink-escape", test_refuse_symlink_escape);
   ADD ("load/symlink-inside-root-allowed", test_symlink_inside_root_allowed);
+  ADD ("load/refuse-hardlink", test_refuse_hardlink);
   ADD ("load/refuse-other-schemes", test_refuse_other_schemes);
   ADD ("load/refuse-fifo-and-devices", test_refuse_fifo_and_devices);
   ADD ("load/refuse-oversize", test_refuse_oversize);
