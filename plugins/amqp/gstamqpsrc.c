@@ -95,6 +95,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_amqp_src_debug);
 
 #define EVENT_HEADER "edgefaas-event"
 #define REDELIVERY_HEADER "x-edgefaas-redeliveries"
+/* On the copies amqpsrc dead-letters (see dead_letter()). */
+#define REASON_CODE_HEADER "x-edgefaas-reason-code"
+#define REASON_HEADER "x-edgefaas-reason"
+#define REASON_QUEUE_HEADER "x-edgefaas-queue"
 
 typedef enum
 {
@@ -230,6 +234,7 @@ typedef struct
   gboolean drain_query_sent;
   gboolean sinks_released;
   gboolean republish_open;      /* REPUBLISH_CHANNEL open in tx mode on this connection */
+  gboolean dlx_missing;         /* publishing to <queue>.dlx failed on this connection */
   const gchar *drain_reason;
   gint64 drain_deadline;        /* monotonic µs */
   gint64 last_activity;         /* monotonic µs of last delivery (or start) */
@@ -608,6 +613,7 @@ connect_and_consume (GstAmqpSrc * self, GError ** error)
   st->conn = conn;
   st->cancel_sent = FALSE;
   st->republish_open = FALSE;
+  st->dlx_missing = FALSE;
   g_mutex_lock (&self->hub->lock);
   self->hub->generation++;
   g_mutex_unlock (&self->hub->lock);
@@ -1016,10 +1022,43 @@ is_redelivery (const amqp_envelope_t * env, const gchar * queue)
 
 #define REPUBLISH_CHANNEL 1000
 
-/* Republish @env to our queue with REDELIVERY_HEADER = @count inside a
- * transaction on a second channel; TRUE once the broker committed it. */
+/* The broker closed REPUBLISH_CHANNEL (e.g. 404 for a missing exchange):
+ * answer with close-ok so the connection stays usable; the channel is
+ * opened again on the next use. */
+static void
+republish_channel_failed (GstAmqpSrc * self, amqp_rpc_reply_t reply)
+{
+  State *st = self->state;
+
+  st->republish_open = FALSE;
+  if (reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION
+      && reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+    amqp_channel_close_ok_t ok = { 0 };
+    amqp_send_method (edgefaas_amqp_conn_get_state (st->conn), REPUBLISH_CHANNEL,
+        AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+  }
+}
+
 static gboolean
-republish_counted (GstAmqpSrc * self, const amqp_envelope_t * env, gint64 count, GError ** error)
+republish_rpc_ok (GstAmqpSrc * self, const gchar * what, GError ** error)
+{
+  amqp_rpc_reply_t r = amqp_get_rpc_reply (edgefaas_amqp_conn_get_state (self->state->conn));
+
+  if (edgefaas_amqp_check_reply (r, what, error))
+    return TRUE;
+  republish_channel_failed (self, r);
+  return FALSE;
+}
+
+/* Publish a copy of @env to @exchange/@routing_key inside a transaction on
+ * REPUBLISH_CHANNEL: its headers without any of @extra's keys, plus @extra.
+ * TRUE once the broker committed it (tx.commit-ok: routed and, for a durable
+ * queue and a persistent message, written), so the caller may then ack the
+ * original: a crash in between gives a duplicate, never a loss. */
+static gboolean
+publish_copy (GstAmqpSrc * self, const amqp_envelope_t * env, const gchar * exchange,
+    const gchar * routing_key, const amqp_table_entry_t * extra, gint n_extra,
+    GError ** error)
 {
   State *st = self->state;
   amqp_connection_state_t cs = edgefaas_amqp_conn_get_state (st->conn);
@@ -1034,36 +1073,49 @@ republish_counted (GstAmqpSrc * self, const amqp_envelope_t * env, gint64 count,
     if (!edgefaas_amqp_check_reply (amqp_get_rpc_reply (cs), "channel.open (republish)", error))
       return FALSE;
     amqp_tx_select (cs, REPUBLISH_CHANNEL);
-    if (!edgefaas_amqp_check_reply (amqp_get_rpc_reply (cs), "tx.select", error))
+    if (!republish_rpc_ok (self, "tx.select", error))
       return FALSE;
     st->republish_open = TRUE;
   }
 
-  entries = g_new0 (amqp_table_entry_t, (old ? old->num_entries : 0) + 1);
+  entries = g_new0 (amqp_table_entry_t, (old ? old->num_entries : 0) + n_extra);
   for (int i = 0; old && i < old->num_entries; i++) {
     const amqp_bytes_t k = old->entries[i].key;
-    if (k.len == strlen (REDELIVERY_HEADER) && memcmp (k.bytes, REDELIVERY_HEADER, k.len) == 0)
-      continue;
-    entries[n++] = old->entries[i];
+    gboolean replaced = FALSE;
+    for (int e = 0; e < n_extra && !replaced; e++)
+      replaced = k.len == extra[e].key.len && memcmp (k.bytes, extra[e].key.bytes, k.len) == 0;
+    if (!replaced)
+      entries[n++] = old->entries[i];
   }
-  entries[n].key = amqp_cstring_bytes (REDELIVERY_HEADER);
-  entries[n].value.kind = AMQP_FIELD_KIND_I64;
-  entries[n].value.value.i64 = count;
-  n++;
+  for (int e = 0; e < n_extra; e++)
+    entries[n++] = extra[e];
   props._flags |= AMQP_BASIC_HEADERS_FLAG;
   props.headers.num_entries = n;
   props.headers.entries = entries;
 
-  r = amqp_basic_publish (cs, REPUBLISH_CHANNEL, amqp_empty_bytes,
-      amqp_cstring_bytes (st->s.queue), 0, 0, &props, env->message.body);
+  r = amqp_basic_publish (cs, REPUBLISH_CHANNEL, amqp_cstring_bytes (exchange),
+      amqp_cstring_bytes (routing_key), 0, 0, &props, env->message.body);
   g_free (entries);
   if (r != AMQP_STATUS_OK) {
     g_set_error (error, EDGEFAAS_AMQP_ERROR, EDGEFAAS_AMQP_ERROR_PROTOCOL,
-        "republish failed: %s", amqp_error_string2 (r));
+        "publish to '%s' failed: %s", exchange, amqp_error_string2 (r));
+    st->republish_open = FALSE;
     return FALSE;
   }
   amqp_tx_commit (cs, REPUBLISH_CHANNEL);
-  return edgefaas_amqp_check_reply (amqp_get_rpc_reply (cs), "tx.commit", error);
+  return republish_rpc_ok (self, "tx.commit", error);
+}
+
+/* Republish @env to our queue with REDELIVERY_HEADER = @count. */
+static gboolean
+republish_counted (GstAmqpSrc * self, const amqp_envelope_t * env, gint64 count, GError ** error)
+{
+  amqp_table_entry_t e;
+
+  e.key = amqp_cstring_bytes (REDELIVERY_HEADER);
+  e.value.kind = AMQP_FIELD_KIND_I64;
+  e.value.value.i64 = count;
+  return publish_copy (self, env, "", self->state->s.queue, &e, 1, error);
 }
 
 static gchar *
@@ -1206,13 +1258,51 @@ parse_error:
   return FALSE;
 }
 
+/* Dead-letter a message amqpsrc refuses, carrying the reason: a copy with
+ * REASON_CODE_HEADER / REASON_HEADER / REASON_QUEUE_HEADER is published to
+ * the dead-letter exchange "<queue>.dlx" (the topology of declare=true, also
+ * amqpsink's) in a transaction, then the original is acked. basic.reject
+ * cannot add headers. If that exchange is missing or the publish fails, the
+ * original is rejected without requeue instead, so the queue's own
+ * dead-lettering still takes it (without the headers): nothing is lost. */
 static void
-reject_now (GstAmqpSrc * self, guint64 tag, const gchar * code, const gchar * reason,
-    gboolean redelivered)
+dead_letter (GstAmqpSrc * self, const amqp_envelope_t * env, const gchar * code,
+    const gchar * reason)
 {
   State *st = self->state;
-  int r = amqp_basic_reject (edgefaas_amqp_conn_get_state (st->conn),
-      edgefaas_amqp_conn_get_channel (st->conn), tag, 0);
+  amqp_connection_state_t cs = edgefaas_amqp_conn_get_state (st->conn);
+  amqp_channel_t ch = edgefaas_amqp_conn_get_channel (st->conn);
+  g_autofree gchar *dlx = g_strdup_printf ("%s.dlx", st->s.queue);
+  g_autofree gchar *text = g_strdup_printf ("%s: %.200s", code, reason);
+  gboolean with_reason = FALSE;
+  GError *err = NULL;
+  int r;
+
+  if (!st->dlx_missing) {
+    amqp_table_entry_t extra[3];
+    extra[0].key = amqp_cstring_bytes (REASON_CODE_HEADER);
+    extra[0].value.kind = AMQP_FIELD_KIND_UTF8;
+    extra[0].value.value.bytes = amqp_cstring_bytes (code);
+    extra[1].key = amqp_cstring_bytes (REASON_HEADER);
+    extra[1].value.kind = AMQP_FIELD_KIND_UTF8;
+    extra[1].value.value.bytes = amqp_cstring_bytes (text);
+    extra[2].key = amqp_cstring_bytes (REASON_QUEUE_HEADER);
+    extra[2].value.kind = AMQP_FIELD_KIND_UTF8;
+    extra[2].value.value.bytes = amqp_cstring_bytes (st->s.queue);
+    with_reason = publish_copy (self, env, dlx, st->s.queue, extra, G_N_ELEMENTS (extra), &err);
+    if (!with_reason) {
+      st->dlx_missing = TRUE;
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+          ("Cannot publish dead-lettered messages with their reason to '%s'; rejecting "
+              "them to the queue's own dead-letter exchange without it", dlx),
+          ("%s (declare=true creates the exchange)", err->message));
+      g_clear_error (&err);
+    }
+  }
+  if (with_reason)
+    r = amqp_basic_ack (cs, ch, env->delivery_tag, 0);
+  else
+    r = amqp_basic_reject (cs, ch, env->delivery_tag, 0);
 
   g_mutex_lock (&self->hub->lock);
   self->hub->stats.rejected++;
@@ -1221,10 +1311,14 @@ reject_now (GstAmqpSrc * self, guint64 tag, const gchar * code, const gchar * re
   /* The details let applications (and tests) tell the reasons apart. */
   GST_ELEMENT_WARNING_WITH_DETAILS (self, STREAM, FORMAT,
       ("Rejected a message from queue '%s' (dead-lettered): %s", st->s.queue, reason),
-      ("delivery tag %" G_GUINT64_FORMAT "%s%s", tag, redelivered ? ", redelivered" : "",
-          r == AMQP_STATUS_OK ? "" : ", reject could not be sent (connection lost)"),
+      ("delivery tag %" G_GUINT64_FORMAT "%s, %s%s%s", env->delivery_tag,
+          env->redelivered ? ", redelivered" : "",
+          with_reason ? "copy with " REASON_HEADER " published to " : "rejected to the queue's "
+          "dead-letter exchange", with_reason ? dlx : "",
+          r == AMQP_STATUS_OK ? "" : ", ack/reject could not be sent (connection lost)"),
       ("reason-code", G_TYPE_STRING, code, "reason", G_TYPE_STRING, reason,
-          "queue", G_TYPE_STRING, st->s.queue, "delivery-tag", G_TYPE_UINT64, tag, NULL));
+          "queue", G_TYPE_STRING, st->s.queue, "delivery-tag", G_TYPE_UINT64,
+          env->delivery_tag, "reason-header", G_TYPE_BOOLEAN, with_reason, NULL));
 }
 
 static gboolean
@@ -1286,12 +1380,11 @@ handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
           ("Could not republish a redelivered message with its redelivery count"),
           ("%s", err->message));
       g_clear_error (&err);
-      st->republish_open = FALSE;
     }
   }
 
   if (!decode_delivery (self, env, &ev, &bytes, &media_type, &code, &reason)) {
-    reject_now (self, env->delivery_tag, code, reason, env->redelivered);
+    dead_letter (self, env, code, reason);
     g_free (reason);
     return NULL;
   }

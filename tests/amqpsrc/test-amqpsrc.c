@@ -610,6 +610,33 @@ hardlink_outside_root (const gchar * root, const gchar * frames)
   return uri;
 }
 
+/* Issue 15.8: read every message of @dead (acking it) and check that each
+ * carries the reason amqpsrc dead-lettered it for, in order. */
+static void
+assert_dead_reasons (const gchar * dead, const gchar * queue, const gchar * const *codes,
+    guint n)
+{
+  GError *err = NULL;
+  GPtrArray *msgs = at_drain_queue (ef_broker_url (broker), dead, 500, &err);
+
+  g_assert_no_error (err);
+  g_assert_cmpuint (msgs->len, ==, n);
+  for (guint i = 0; i < n; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    const gchar *code = g_hash_table_lookup (m->headers, "x-edgefaas-reason-code");
+    const gchar *text = g_hash_table_lookup (m->headers, "x-edgefaas-reason");
+    if (g_strcmp0 (code, codes[i]) != 0)
+      g_error ("dead-lettered message %u: x-edgefaas-reason-code '%s', expected '%s'", i,
+          code ? code : "(none)", codes[i]);
+    g_assert_nonnull (text);
+    g_assert_true (g_str_has_prefix (text, codes[i]));
+    g_assert_cmpuint (strlen (text), >, strlen (codes[i]) + 2);
+    g_assert_cmpstr (g_hash_table_lookup (m->headers, "x-edgefaas-queue"), ==, queue);
+    g_assert_null (strstr (text, ef_broker_password (broker)));
+  }
+  g_ptr_array_unref (msgs);
+}
+
 static void
 test_poison (void)
 {
@@ -758,6 +785,13 @@ test_poison (void)
       g_error ("poison '%s': reason code '%s', expected '%s'", expected[i].name,
           (gchar *) codes->pdata[i], expected[i].code);
   }
+  /* The messages in <queue>.dead carry the same reasons as headers. */
+  {
+    const gchar *want[G_N_ELEMENTS (expected)];
+    for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+      want[i] = expected[i].code;
+    assert_dead_reasons (dead, queue, want, G_N_ELEMENTS (expected));
+  }
 
   set_state_sync (p, GST_STATE_NULL);
   gst_object_unref (p);
@@ -800,6 +834,10 @@ test_max_redeliveries (void)
   for (guint i = 0; i < 100 && ready_count (conn, dead) < 1; i++)
     g_usleep (100 * 1000);
   g_assert_cmpuint (ready_count (conn, dead), ==, 1);
+  {
+    const gchar *want[] = { "redelivered" };
+    assert_dead_reasons (dead, queue, want, 1);
+  }
   /* Processed exactly max-redeliveries + 1 times, always the same bytes. */
   g_assert_cmpuint (c->total, ==, 3);
   g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (c->seen, GUINT_TO_POINTER (42))),
@@ -1903,6 +1941,47 @@ test_discont_redelivered_flag (void)
   run_discont_redelivered (FALSE);
 }
 
+/* Issue 15.8: without the "<queue>.dlx" exchange (a queue declared by
+ * someone else, declare=false) the copy with the reason cannot be published
+ * (404 closes amqpsrc's second channel): amqpsrc says so once, rejects the
+ * message to the queue's own dead-lettering instead, and the connection keeps
+ * working for the next messages. */
+static void
+test_dead_letter_without_dlx (void)
+{
+  gchar *queue = queue_name ("nodlx");
+  const gchar *not_json = "this is {not json";
+  Collector *c = collector_new ();
+  EdgefaasAmqpConn *conn;
+  GstElement *p, *src;
+  GError *err = NULL;
+  gchar *text;
+
+  g_assert_true (ef_broker_declare_queue (broker, queue, &err));
+  g_assert_no_error (err);
+  conn = pub_open ();
+  publish (conn, queue, not_json, strlen (not_json), "application/json", NULL);
+  publish (conn, queue, not_json, strlen (not_json), "application/json", NULL);
+  publish_frames (conn, queue, 1, 1);
+  p = make_collecting_pipeline (queue, "declare=false", c);
+  src = get_el (p, "src");
+  set_state_sync (p, GST_STATE_PLAYING);
+  text = wait_warning_code (p, "not-json", 20);
+  g_free (text);
+  collector_wait_total (c, 1, 20);
+  g_assert_true (g_hash_table_contains (c->seen, GUINT_TO_POINTER (1)));
+  wait_stat (src, "acked", 1, 10);
+  g_assert_cmpuint (stat_u64 (src, "rejected"), ==, 2);
+  g_assert_cmpuint (stat_u64 (src, "reconnects"), ==, 0);
+  wait_counts (queue, 0, 0, 10);
+  assert_no_error (p);
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  edgefaas_amqp_conn_close (conn);
+  collector_free (c);
+  g_free (queue);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1936,6 +2015,7 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsrc/discont-redelivered-counting",
       test_discont_redelivered_counting);
   g_test_add_func ("/amqpsrc/discont-redelivered-flag", test_discont_redelivered_flag);
+  g_test_add_func ("/amqpsrc/dead-letter-without-dlx", test_dead_letter_without_dlx);
   g_test_add_func ("/amqpsrc/sigkill-consumer", test_sigkill_consumer);
   g_test_add_func ("/amqpsrc/broker-restart-mid-stream", test_broker_restart_mid_stream);
   g_test_add_func ("/amqpsrc/broker-restart-and-prompt-stop",
