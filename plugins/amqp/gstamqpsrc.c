@@ -31,9 +31,13 @@
  * Bad messages (not JSON, wrong schema, missing file, path outside the root,
  * symlink escape, a frame file with more than one hard link, size or hash
  * mismatch, larger than #GstAmqpSrc:max-bytes,
- * redelivered more than #GstAmqpSrc:max-redeliveries times) are rejected
- * without requeue, so the broker dead-letters them (declare=true gives the
- * queue a dead-letter exchange `<queue>.dlx` and queue `<queue>.dead`); a
+ * redelivered more than #GstAmqpSrc:max-redeliveries times) are dead-lettered
+ * with their reason: a copy with the headers `x-edgefaas-reason-code`,
+ * `x-edgefaas-reason` ("code: text") and `x-edgefaas-queue` is published to
+ * the dead-letter exchange `<queue>.dlx` in a transaction and the original is
+ * acked after the commit (declare=true gives the queue that exchange and the
+ * queue `<queue>.dead`). Without that exchange they are rejected without
+ * requeue, so the queue's own dead-lettering takes them (no headers). A
  * warning naming the reason is posted and the pipeline keeps running.
  *
  * Drain: an EOS sent to the element (gst-launch-1.0 -e on Ctrl-C, the
