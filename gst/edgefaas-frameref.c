@@ -467,6 +467,62 @@ fail:
   return NULL;
 }
 
+gboolean
+edgefaas_frameref_delete (const gchar * uri, const gchar * root, GError ** error)
+{
+  gchar *path, *croot = NULL, *p, *dir, *base;
+  struct stat st;
+  gboolean ok = FALSE;
+  gint dfd;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  path = resolve (uri, root, &croot, error);
+  if (!path)
+    return FALSE;
+  p = printable (uri);
+  dir = g_path_get_dirname (path);
+  base = g_path_get_basename (path);
+  if (strcmp (dir, croot) == 0)
+    dfd = open (croot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  else
+    dfd = open_walk (croot, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0) {
+    gint err = errno;
+    g_set_error (error, EDGEFAAS_FRAMEREF_ERROR, err == ENOENT ?
+        EDGEFAAS_FRAMEREF_ERROR_NOT_FOUND : EDGEFAAS_FRAMEREF_ERROR_OUTSIDE_ROOT,
+        "frame uri \"%s\": %s", p, err == ENOENT ? g_strerror (err) :
+        "its directory changed into a link while deleting");
+    goto out;
+  }
+  if (fstatat (dfd, base, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    g_set_error (error, EDGEFAAS_FRAMEREF_ERROR, errno == ENOENT ?
+        EDGEFAAS_FRAMEREF_ERROR_NOT_FOUND : EDGEFAAS_FRAMEREF_ERROR_IO,
+        "frame uri \"%s\": %s", p, g_strerror (errno));
+  } else if (!S_ISREG (st.st_mode)) {
+    g_set_error (error, EDGEFAAS_FRAMEREF_ERROR, EDGEFAAS_FRAMEREF_ERROR_NOT_REGULAR,
+        "frame uri \"%s\": not a regular file, not deleted", p);
+  } else if (st.st_nlink != 1) {
+    g_set_error (error, EDGEFAAS_FRAMEREF_ERROR, EDGEFAAS_FRAMEREF_ERROR_HARDLINK,
+        "frame uri \"%s\": %" G_GUINT64_FORMAT " hard links, not deleted", p,
+        (guint64) st.st_nlink);
+  } else if (unlinkat (dfd, base, 0) != 0) {
+    g_set_error (error, EDGEFAAS_FRAMEREF_ERROR, errno == ENOENT ?
+        EDGEFAAS_FRAMEREF_ERROR_NOT_FOUND : EDGEFAAS_FRAMEREF_ERROR_IO,
+        "frame uri \"%s\": unlink: %s", p, g_strerror (errno));
+  } else {
+    ok = TRUE;
+  }
+  close (dfd);
+out:
+  g_free (base);
+  g_free (dir);
+  g_free (p);
+  g_free (croot);
+  g_free (path);
+  return ok;
+}
+
 /* ------------------------------------------------------------------------- */
 /* Store                                                                      */
 /* ------------------------------------------------------------------------- */

@@ -44,6 +44,15 @@ EDGEFAAS_API GBytes *edgefaas_frameref_load (const gchar * uri, const gchar * ro
 EDGEFAAS_API gchar *edgefaas_frameref_resolve (const gchar * uri, const gchar * root,
     GError ** error);
 
+/* Delete the file a frame reference names, with the checks of _load() (inside
+ * the root after resolving links, never following a symlink while getting
+ * there, a regular file with one hard link): the parent directory is opened
+ * from the root one component at a time with O_NOFOLLOW and the file removed
+ * with unlinkat(), so a directory swapped for a link since resolving can not
+ * make it delete anything outside the root. Used by amqpsrc delete-after-ack. */
+EDGEFAAS_API gboolean edgefaas_frameref_delete (const gchar * uri, const gchar * root,
+    GError ** error);
+
 /* Added: one safe path component as the store uses it for camera ids and names:
  * [A-Za-z0-9._-], no leading '.', at most 128 bytes, others become '_';
  * NULL or "" gives @fallback. */

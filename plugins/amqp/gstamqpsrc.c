@@ -143,6 +143,7 @@ gst_amqp_src_ack_mode_get_type (void)
 #define DEFAULT_MAX_MESSAGES 0
 #define DEFAULT_IS_LIVE TRUE
 #define DEFAULT_DRAIN_TIMEOUT 30
+#define DEFAULT_DELETE_AFTER_ACK FALSE
 
 #define POLL_INTERVAL_MS 100
 
@@ -166,6 +167,7 @@ enum
   PROP_IS_LIVE,
   PROP_DRAIN_TIMEOUT,
   PROP_STATS,
+  PROP_DELETE_AFTER_ACK,
 };
 
 typedef struct
@@ -185,6 +187,7 @@ typedef struct
   guint64 max_messages;
   gboolean is_live;
   guint drain_timeout;
+  gboolean delete_after_ack;
 } Settings;
 
 /* Counters; written by the streaming thread and token callbacks under hub->lock. */
@@ -192,6 +195,7 @@ typedef struct
 {
   guint64 received, pushed, acked, rejected, requeued, republished, dropped_acks, reconnects;
   guint64 cancels;              /* basic.cancel from the broker (queue deleted) */
+  guint64 frames_deleted, delete_failures;      /* delete-after-ack */
 } Stats;
 
 /* The ack hub outlives the element's started state: buffers (and so tokens) can
@@ -215,6 +219,7 @@ typedef struct
   guint generation;
   EdgefaasAckOutcome outcome;
   gchar *reason;
+  gchar *frame_uri;             /* delete-after-ack: the frame file to delete once acked */
 } PendingAck;
 
 typedef struct
@@ -222,6 +227,7 @@ typedef struct
   AckHub *hub;
   guint64 tag;
   guint generation;
+  gchar *frame_uri;
 } TokenData;
 
 /* Only exists between start() and stop(); touched by the streaming thread
@@ -246,6 +252,7 @@ typedef struct
   gint64 next_connect;          /* monotonic µs */
   guint failed_attempts;
   gboolean cancelled;           /* the broker cancelled our consumer: re-establishing it */
+  GPtrArray *acked_frames;      /* delete-after-ack: uris whose ack was sent, not yet deleted */
   gchar *current_media_type;
   guint64 offset;
 } State;
@@ -297,6 +304,7 @@ static void
 pending_ack_free (PendingAck * p)
 {
   g_free (p->reason);
+  g_free (p->frame_uri);
   g_free (p);
 }
 
@@ -345,6 +353,7 @@ token_func (gpointer user_data, EdgefaasAckOutcome outcome, const gchar * reason
     p->generation = td->generation;
     p->outcome = outcome;
     p->reason = g_strdup (reason);
+    p->frame_uri = g_strdup (td->frame_uri);
     g_queue_push_tail (&hub->pending, p);
     queued = TRUE;
   } else {
@@ -364,6 +373,7 @@ token_data_free (gpointer user_data)
 {
   TokenData *td = user_data;
   ack_hub_unref (td->hub);
+  g_free (td->frame_uri);
   g_free (td);
 }
 
@@ -460,6 +470,9 @@ gst_amqp_src_set_property (GObject * object, guint prop_id, const GValue * value
     case PROP_DRAIN_TIMEOUT:
       s->drain_timeout = g_value_get_uint (value);
       break;
+    case PROP_DELETE_AFTER_ACK:
+      s->delete_after_ack = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -497,6 +510,8 @@ gst_amqp_src_get_stats (GstAmqpSrc * self)
       "republished", G_TYPE_UINT64, st.republished,
       "reconnects", G_TYPE_UINT64, st.reconnects,
       "cancels", G_TYPE_UINT64, st.cancels,
+      "frames-deleted", G_TYPE_UINT64, st.frames_deleted,
+      "delete-failures", G_TYPE_UINT64, st.delete_failures,
       "dropped-acks", G_TYPE_UINT64, st.dropped_acks,
       "in-flight", G_TYPE_UINT, inflight, NULL);
 }
@@ -560,6 +575,9 @@ gst_amqp_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_DRAIN_TIMEOUT:
       g_value_set_uint (value, s->drain_timeout);
+      break;
+    case PROP_DELETE_AFTER_ACK:
+      g_value_set_boolean (value, s->delete_after_ack);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -638,6 +656,10 @@ drop_connection (GstAmqpSrc * self)
     edgefaas_amqp_conn_close (st->conn);
     st->conn = NULL;
   }
+  /* Acks not known to have reached the broker: keep those files (a
+   * redelivery must find them). */
+  if (st->acked_frames)
+    g_ptr_array_set_size (st->acked_frames, 0);
   /* Tags from that connection are meaningless now: the broker requeued them. */
   g_mutex_lock (&self->hub->lock);
   self->hub->generation++;
@@ -657,6 +679,46 @@ connection_lost (GstAmqpSrc * self, const gchar * why)
   st->backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
   st->failed_attempts = 0;
   st->next_connect = g_get_monotonic_time ();
+}
+
+/* delete-after-ack: remove the frame files whose acks were sent, once the
+ * broker has processed those acks. basic.ack has no reply, but the broker
+ * handles a channel's methods in order, so the reply to a synchronous method
+ * on the consumer channel sent after them (basic.qos with the same prefetch,
+ * a no-op) proves it. Without that reply (connection lost) the files stay:
+ * the broker may redeliver and the redelivery must find its file. Returns
+ * FALSE if the connection broke. */
+static gboolean
+delete_acked_frames (GstAmqpSrc * self)
+{
+  State *st = self->state;
+  amqp_connection_state_t cs = edgefaas_amqp_conn_get_state (st->conn);
+  guint64 deleted = 0, failed = 0;
+
+  amqp_basic_qos (cs, edgefaas_amqp_conn_get_channel (st->conn), 0,
+      (uint16_t) MIN (st->s.prefetch, G_MAXUINT16), 0);
+  if (amqp_get_rpc_reply (cs).reply_type != AMQP_RESPONSE_NORMAL) {
+    g_ptr_array_set_size (st->acked_frames, 0);
+    return FALSE;
+  }
+  for (guint i = 0; i < st->acked_frames->len; i++) {
+    const gchar *uri = g_ptr_array_index (st->acked_frames, i);
+    GError *err = NULL;
+    if (edgefaas_frameref_delete (uri, st->s.frame_root, &err)) {
+      GST_LOG_OBJECT (self, "deleted acked frame %s", uri);
+      deleted++;
+    } else {
+      GST_WARNING_OBJECT (self, "cannot delete acked frame: %s", err->message);
+      g_clear_error (&err);
+      failed++;
+    }
+  }
+  g_ptr_array_set_size (st->acked_frames, 0);
+  g_mutex_lock (&self->hub->lock);
+  self->hub->stats.frames_deleted += deleted;
+  self->hub->stats.delete_failures += failed;
+  g_mutex_unlock (&self->hub->lock);
+  return TRUE;
 }
 
 /* Send the acks queued by token callbacks. Returns FALSE if the connection broke. */
@@ -692,6 +754,8 @@ service_acks (GstAmqpSrc * self)
         case EDGEFAAS_ACK_OUTCOME_ACK:
           r = amqp_basic_ack (cs, ch, p->tag, 0);
           acked++;
+          if (r == AMQP_STATUS_OK && p->frame_uri)
+            g_ptr_array_add (st->acked_frames, g_steal_pointer (&p->frame_uri));
           break;
         case EDGEFAAS_ACK_OUTCOME_REJECT:
           r = amqp_basic_reject (cs, ch, p->tag, 0);
@@ -721,6 +785,8 @@ service_acks (GstAmqpSrc * self)
   hub->stats.requeued += requeued;
   hub->stats.dropped_acks += dropped;
   g_mutex_unlock (&hub->lock);
+  if (ok && st->conn && st->acked_frames->len > 0)
+    ok = delete_acked_frames (self);
   return ok;
 }
 
@@ -754,6 +820,7 @@ gst_amqp_src_start (GstBaseSrc * bsrc)
 
   st->last_activity = g_get_monotonic_time ();
   st->backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
+  st->acked_frames = g_ptr_array_new_with_free_func (g_free);
   self->state = st;
 
   GST_OBJECT_LOCK (self);
@@ -841,6 +908,7 @@ gst_amqp_src_stop (GstBaseSrc * bsrc)
   g_free (st->redacted_url);
   g_free (st->consumer_tag);
   g_free (st->current_media_type);
+  g_ptr_array_unref (st->acked_frames);
   g_free (st);
   return TRUE;
 }
@@ -1357,6 +1425,7 @@ handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
   const gchar *code = NULL;
   GstBuffer *buf;
   EdgefaasAckToken *token = NULL;
+  const gchar *delete_uri;
   GstClock *clock;
 
   *ret = GST_FLOW_OK;
@@ -1408,17 +1477,22 @@ handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
   buf = gst_buffer_new_wrapped_bytes (bytes);
   g_clear_pointer (&bytes, g_bytes_unref);
 
+  /* Only a frame file this delivery loaded from inside frame-root. */
+  delete_uri = st->s.delete_after_ack && !ev->frame.is_inline ? ev->frame.uri : NULL;
   if (st->s.ack_mode == GST_AMQP_SRC_ACK_IMMEDIATE) {
     int r = amqp_basic_ack (cs, ch, env->delivery_tag, 0);
     if (r == AMQP_STATUS_OK) {
       g_mutex_lock (&self->hub->lock);
       self->hub->stats.acked++;
       g_mutex_unlock (&self->hub->lock);
+      if (delete_uri)
+        g_ptr_array_add (st->acked_frames, g_strdup (delete_uri));
     }
   } else {
     TokenData *td = g_new0 (TokenData, 1);
     td->hub = ack_hub_ref (self->hub);
     td->tag = env->delivery_tag;
+    td->frame_uri = g_strdup (delete_uri);
     g_mutex_lock (&self->hub->lock);
     td->generation = self->hub->generation;
     self->hub->inflight++;
@@ -1917,11 +1991,28 @@ gst_amqp_src_class_init (GstAmqpSrcClass * klass)
           "Longest wait, in seconds, for in-flight deliveries to be released on drain "
           "(0 = forever)", 0, G_MAXUINT, DEFAULT_DRAIN_TIMEOUT, rw));
   /**
+   * GstAmqpSrc:delete-after-ack:
+   *
+   * Delete the frame file of a by-reference delivery once its ack reached the
+   * broker (a basic.qos round trip after the acks proves it), through
+   * edgefaas_frameref_delete(): only inside #GstAmqpSrc:frame-root, never
+   * following a link, never a file with more than one hard link. Never on
+   * reject, requeue, or an ack that could not be sent, so a redelivery still
+   * finds its file. For the last consumer of a frame only: a file that other
+   * messages or consumers still reference must not be deleted. Inline frames
+   * have no file. Counted in stats frames-deleted / delete-failures.
+   */
+  g_object_class_install_property (gobject_class, PROP_DELETE_AFTER_ACK,
+      g_param_spec_boolean ("delete-after-ack", "Delete after ack",
+          "Delete a by-reference frame file (inside frame-root) once its delivery has been "
+          "acked; never on reject or requeue", DEFAULT_DELETE_AFTER_ACK, rw));
+  /**
    * GstAmqpSrc:stats:
    *
    * Counters: received, pushed, acked, rejected (dead-lettered), requeued,
    * republished (redelivered messages requeued with a redelivery count),
    * reconnects, cancels (consumer cancelled by the broker: queue deleted),
+   * frames-deleted / delete-failures (#GstAmqpSrc:delete-after-ack),
    * dropped-acks (released after their connection was gone) and in-flight
    * (deliveries whose buffers are still alive).
    */
@@ -1963,6 +2054,7 @@ gst_amqp_src_init (GstAmqpSrc * self)
   s->max_messages = DEFAULT_MAX_MESSAGES;
   s->is_live = DEFAULT_IS_LIVE;
   s->drain_timeout = DEFAULT_DRAIN_TIMEOUT;
+  s->delete_after_ack = DEFAULT_DELETE_AFTER_ACK;
 
   gst_base_src_set_live (GST_BASE_SRC (self), DEFAULT_IS_LIVE);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);

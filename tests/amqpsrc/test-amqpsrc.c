@@ -1982,6 +1982,142 @@ test_dead_letter_without_dlx (void)
   g_free (queue);
 }
 
+/* By-reference frame i in @dir: the file and its event, published. Returns
+ * the file's path. */
+static gchar *
+publish_ref_frame (EdgefaasAmqpConn * conn, const gchar * queue, const gchar * dir, guint i)
+{
+  GBytes *payload = make_payload (i, 2000);
+  gchar *sha = sha_of (payload);
+  gchar *path = g_strdup_printf ("%s/f%05u.jpg", dir, i);
+  gchar *uri = g_filename_to_uri (path, NULL, NULL);
+  gchar *json = frame_event_json (i, FALSE, uri, 2000, sha);
+
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (payload, NULL), 2000, NULL));
+  publish (conn, queue, json, strlen (json), "application/json", NULL);
+  g_free (json);
+  g_free (uri);
+  g_free (sha);
+  g_bytes_unref (payload);
+  return path;
+}
+
+static void
+wait_file_gone (const gchar * path, guint timeout_s)
+{
+  gint64 end = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
+  while (g_file_test (path, G_FILE_TEST_EXISTS)) {
+    if (g_get_monotonic_time () > end)
+      g_error ("%s still exists %us after its delivery was acked", path, timeout_s);
+    g_usleep (20 * 1000);
+  }
+}
+
+/* Issue 15.8d: delete-after-ack removes a by-reference frame's file once its
+ * delivery is acked, and only then: not while the buffer is alive, not on a
+ * requeue (the redelivery loads it again), not on dead-lettering, not for a
+ * file outside frame-root, not by default. */
+static void
+test_delete_after_ack (void)
+{
+  gchar *queue = queue_name ("delack");
+  gchar *base = ef_test_mkdtemp ("amqpsrc-delack");
+  gchar *root = g_build_filename (base, "frames", NULL);
+  gchar *outside = g_build_filename (base, "outside.jpg", NULL);
+  gchar *props = NULL;
+  gchar *paths[6];
+  Collector *c;
+  EdgefaasAmqpConn *conn;
+  GstElement *p, *src;
+
+  g_assert_cmpint (g_mkdir (root, 0755), ==, 0);
+  declare_queue (queue);
+  conn = pub_open ();
+
+  /* 1. Acked: deleted, but only after the buffer was released. */
+  c = collector_new ();
+  c->hold = 1;
+  for (guint i = 0; i < 3; i++)
+    paths[i] = publish_ref_frame (conn, queue, root, i);
+  props = g_strdup_printf ("frame-root=%s delete-after-ack=true prefetch=1", root);
+  p = make_collecting_pipeline (queue, props, c);
+  src = get_el (p, "src");
+  set_state_sync (p, GST_STATE_PLAYING);
+  collector_wait_total (c, 1, 20);
+  g_usleep (500 * 1000);
+  g_assert_true (g_file_test (paths[0], G_FILE_TEST_EXISTS));   /* held: not acked */
+  collector_release_held (c);
+  collector_wait_total (c, 3, 20);
+  wait_stat (src, "acked", 3, 10);
+  for (guint i = 0; i < 3; i++)
+    wait_file_gone (paths[i], 5);
+  wait_stat (src, "frames-deleted", 3, 5);
+  g_assert_cmpuint (stat_u64 (src, "delete-failures"), ==, 0);
+  g_assert_cmpuint (c->mismatched, ==, 0);
+  assert_no_error (p);
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  collector_free (c);
+
+  /* 2. Requeued by downstream until amqpsrc dead-letters it (max-redeliveries=1),
+   * and a reference to a file outside the root: every file stays. */
+  c = collector_new ();
+  c->requeue = TRUE;
+  paths[3] = publish_ref_frame (conn, queue, root, 3);
+  g_assert_true (g_file_set_contents (outside, "OUTSIDE", -1, NULL));
+  {
+    gchar *uri = g_filename_to_uri (outside, NULL, NULL);
+    gchar *json = frame_event_json (4, FALSE, uri, 7, NULL);
+    publish (conn, queue, json, strlen (json), "application/json", NULL);
+    g_free (json);
+    g_free (uri);
+  }
+  g_free (props);
+  props = g_strdup_printf ("frame-root=%s delete-after-ack=true max-redeliveries=1", root);
+  p = make_collecting_pipeline (queue, props, c);
+  src = get_el (p, "src");
+  set_state_sync (p, GST_STATE_PLAYING);
+  collector_wait_total (c, 2, 20);      /* frame 3 delivered twice, requeued each time */
+  wait_stat (src, "rejected", 2, 20);   /* frame 3 (redelivered) and the outside one */
+  wait_counts (queue, 0, 0, 10);
+  g_assert_cmpuint (c->total, ==, 2);
+  g_assert_true (g_file_test (paths[3], G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (outside, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (stat_u64 (src, "frames-deleted"), ==, 0);
+  assert_no_error (p);
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  collector_free (c);
+
+  /* 3. Default (delete-after-ack=false): acked, the file stays. */
+  c = collector_new ();
+  paths[5] = publish_ref_frame (conn, queue, root, 5);
+  g_free (props);
+  props = g_strdup_printf ("frame-root=%s", root);
+  p = make_collecting_pipeline (queue, props, c);
+  src = get_el (p, "src");
+  set_state_sync (p, GST_STATE_PLAYING);
+  collector_wait_total (c, 1, 20);
+  wait_stat (src, "acked", 1, 10);
+  wait_counts (queue, 0, 0, 10);
+  g_assert_true (g_file_test (paths[5], G_FILE_TEST_EXISTS));
+  assert_no_error (p);
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  collector_free (c);
+
+  edgefaas_amqp_conn_close (conn);
+  for (guint i = 0; i < 6; i++)
+    if (i != 4)
+      g_free (paths[i]);
+  ef_test_rm_rf (base);
+  g_free (props);
+  g_free (outside);
+  g_free (root);
+  g_free (base);
+  g_free (queue);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2016,6 +2152,7 @@ main (int argc, char **argv)
       test_discont_redelivered_counting);
   g_test_add_func ("/amqpsrc/discont-redelivered-flag", test_discont_redelivered_flag);
   g_test_add_func ("/amqpsrc/dead-letter-without-dlx", test_dead_letter_without_dlx);
+  g_test_add_func ("/amqpsrc/delete-after-ack", test_delete_after_ack);
   g_test_add_func ("/amqpsrc/sigkill-consumer", test_sigkill_consumer);
   g_test_add_func ("/amqpsrc/broker-restart-mid-stream", test_broker_restart_mid_stream);
   g_test_add_func ("/amqpsrc/broker-restart-and-prompt-stop",

@@ -402,6 +402,64 @@ test_refuse_hardlink (Fx * fx, gconstpointer data)
   g_bytes_unref (bytes);
 }
 
+/* Issue 15.8d: deleting a frame by its reference, with the load checks. */
+static void
+test_delete (Fx * fx, gconstpointer data)
+{
+  GBytes *bytes = random_bytes (50);
+  gchar *own = write_in_root (fx, "cam/2026-01-01/f1.jpg", bytes);
+  gchar *own_uri = uri_for (own);
+  gchar *evil = g_build_filename (fx->root, "evil.jpg", NULL);
+  gchar *evil_uri = uri_for (evil);
+  gchar *hard = g_build_filename (fx->root, "hard.jpg", NULL);
+  gchar *hard_uri = uri_for (hard);
+  gchar *dlink = g_build_filename (fx->root, "outdir", NULL);
+  gchar *dlink_uri = g_strconcat ("file://", dlink, "/secret.jpg", NULL);
+  GError *error = NULL;
+
+  g_assert_true (edgefaas_frameref_delete (own_uri, fx->root, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (own, G_FILE_TEST_EXISTS));
+  /* Gone: NOT_FOUND, nothing else touched. */
+  g_assert_false (edgefaas_frameref_delete (own_uri, fx->root, &error));
+  g_assert_error (error, EDGEFAAS_FRAMEREF_ERROR, EDGEFAAS_FRAMEREF_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* A symlink (file or directory) to the outside: refused, the target stays. */
+  g_assert_cmpint (symlink (fx->secret, evil), ==, 0);
+  g_assert_false (edgefaas_frameref_delete (evil_uri, fx->root, &error));
+  g_assert_error (error, EDGEFAAS_FRAMEREF_ERROR, EDGEFAAS_FRAMEREF_ERROR_OUTSIDE_ROOT);
+  g_clear_error (&error);
+  g_assert_cmpint (symlink (fx->outside, dlink), ==, 0);
+  g_assert_false (edgefaas_frameref_delete (dlink_uri, fx->root, &error));
+  g_assert_error (error, EDGEFAAS_FRAMEREF_ERROR, EDGEFAAS_FRAMEREF_ERROR_OUTSIDE_ROOT);
+  g_clear_error (&error);
+  /* A hard link to the outside: refused, both names stay. */
+  g_assert_cmpint (link (fx->secret, hard), ==, 0);
+  g_assert_false (edgefaas_frameref_delete (hard_uri, fx->root, &error));
+  g_assert_error (error, EDGEFAAS_FRAMEREF_ERROR, EDGEFAAS_FRAMEREF_ERROR_HARDLINK);
+  g_clear_error (&error);
+  g_assert_true (g_file_test (hard, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (fx->secret, G_FILE_TEST_EXISTS));
+  /* Outside by path. */
+  {
+    gchar *u = uri_for (fx->secret);
+    g_assert_false (edgefaas_frameref_delete (u, fx->root, &error));
+    g_assert_error (error, EDGEFAAS_FRAMEREF_ERROR, EDGEFAAS_FRAMEREF_ERROR_OUTSIDE_ROOT);
+    g_clear_error (&error);
+    g_free (u);
+  }
+  g_assert_true (g_file_test (fx->secret, G_FILE_TEST_EXISTS));
+  g_free (dlink_uri);
+  g_free (dlink);
+  g_free (hard_uri);
+  g_free (hard);
+  g_free (evil_uri);
+  g_free (evil);
+  g_free (own_uri);
+  g_free (own);
+  g_bytes_unref (bytes);
+}
+
 static void
 test_symlink_inside_root_allowed (Fx * fx, gconstpointer data)
 {
@@ -722,6 +780,7 @@ main (int argc, char **argv)
   ADD ("load/refuse-symlink-escape", test_refuse_symlink_escape);
   ADD ("load/symlink-inside-root-allowed", test_symlink_inside_root_allowed);
   ADD ("load/refuse-hardlink", test_refuse_hardlink);
+  ADD ("delete", test_delete);
   ADD ("load/refuse-other-schemes", test_refuse_other_schemes);
   ADD ("load/refuse-fifo-and-devices", test_refuse_fifo_and_devices);
   ADD ("load/refuse-oversize", test_refuse_oversize);
