@@ -2118,6 +2118,107 @@ test_delete_after_ack (void)
   g_free (queue);
 }
 
+/* Issue 12 (last bullet): the amqpsink 30 fps outage test for amqpsrc. A
+ * live 30 fps stream (videotestsrc ! jpegenc ! amqpsink with a spool) feeds
+ * a running amqpsrc; the broker is stopped for 6 s mid-stream and started
+ * again. The consumer survives (warnings, no error), reconnects, and every
+ * frame arrives: exactly n distinct sequence numbers, consecutive;
+ * duplicates (redeliveries, resends) are counted and reported. */
+static void
+test_broker_outage_live (void)
+{
+  const guint n = 450;          /* 15 s at 30 fps */
+  gchar *queue = queue_name ("outage");
+  gchar *spool = ef_test_mkdtemp ("amqpsrc-outage-spool");
+  gchar *desc = g_strdup_printf ("videotestsrc is-live=true num-buffers=%u ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! jpegenc ! amqpsink name=s url=%s "
+      "queue=%s routing-key=%s declare=true spool-dir=%s flush-timeout=60000", n,
+      ef_broker_url (broker), queue, queue, spool);
+  Collector *c = collector_new ();
+  GstElement *prod, *cons, *src;
+  GError *err = NULL;
+  GstMessage *m;
+  guint lo = G_MAXUINT, hi = 0, total;
+  GHashTableIter it;
+  gpointer k, v;
+  gint64 t_down;
+
+  declare_queue (queue);
+  cons = make_collecting_pipeline (queue, "prefetch=4", c);
+  src = get_el (cons, "src");
+  g_assert_cmpint (gst_element_set_state (cons, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  prod = gst_parse_launch (desc, &err);
+  g_assert_no_error (err);
+  g_assert_cmpint (gst_element_set_state (prod, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+
+  collector_wait_total (c, 60, 30);     /* flowing */
+  g_assert_true (ef_broker_stop (broker, &err));
+  g_assert_no_error (err);
+  t_down = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - t_down < 6 * G_USEC_PER_SEC)
+    g_usleep (100 * 1000);
+  g_mutex_lock (&c->lock);
+  total = c->total;
+  g_mutex_unlock (&c->lock);
+  g_test_message ("%u frames consumed before/while the broker was down", total);
+  g_assert_true (ef_broker_restart (broker, &err));
+  g_assert_no_error (err);
+
+  m = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (prod), 120 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (m);
+  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+    GError *e = NULL;
+    gst_message_parse_error (m, &e, NULL);
+    g_error ("producer error: %s", e->message);
+  }
+  gst_message_unref (m);
+  gst_element_set_state (prod, GST_STATE_NULL);
+
+  /* Every frame, then the queue empty. */
+  {
+    gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+    guint distinct = 0;
+    while (g_get_monotonic_time () < end) {
+      g_mutex_lock (&c->lock);
+      distinct = g_hash_table_size (c->seen);
+      g_mutex_unlock (&c->lock);
+      if (distinct >= n)
+        break;
+      g_usleep (100 * 1000);
+    }
+    if (distinct < n)
+      g_error ("only %u of %u frames arrived at amqpsrc", distinct, n);
+  }
+  wait_counts (queue, 0, 0, 30);
+  g_mutex_lock (&c->lock);
+  g_hash_table_iter_init (&it, c->seen);
+  while (g_hash_table_iter_next (&it, &k, &v)) {
+    lo = MIN (lo, GPOINTER_TO_UINT (k));
+    hi = MAX (hi, GPOINTER_TO_UINT (k));
+  }
+  g_test_message ("amqpsrc: %u buffers, %u distinct frames (%u duplicates), %u DISCONT; "
+      "reconnects %" G_GUINT64_FORMAT, c->total, g_hash_table_size (c->seen),
+      c->total - g_hash_table_size (c->seen), c->discont, stat_u64 (src, "reconnects"));
+  g_assert_cmpuint (g_hash_table_size (c->seen), ==, n);
+  g_assert_cmpuint (hi - lo + 1, ==, n);
+  g_assert_cmpuint (c->without_meta, ==, 0);
+  g_assert_cmpuint (c->bad_caps, ==, 0);
+  g_mutex_unlock (&c->lock);
+  g_assert_cmpuint (stat_u64 (src, "reconnects"), >=, 1);
+  assert_no_error (cons);
+  set_state_sync (cons, GST_STATE_NULL);
+  gst_object_unref (cons);
+  gst_object_unref (prod);
+  collector_free (c);
+  ef_test_rm_rf (spool);
+  g_free (spool);
+  g_free (desc);
+  g_free (queue);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2157,6 +2258,7 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsrc/broker-restart-mid-stream", test_broker_restart_mid_stream);
   g_test_add_func ("/amqpsrc/broker-restart-and-prompt-stop",
       test_broker_restart_and_prompt_stop);
+  g_test_add_func ("/amqpsrc/broker-outage-live", test_broker_outage_live);
   ret = g_test_run ();
   ef_broker_free (broker);
   return ret;
