@@ -38,7 +38,9 @@
  * acked after the commit (declare=true gives the queue that exchange and the
  * queue `<queue>.dead`). Without that exchange they are rejected without
  * requeue, so the queue's own dead-lettering takes them (no headers). A
- * warning naming the reason is posted and the pipeline keeps running.
+ * warning naming the reason is posted and the pipeline keeps running. A
+ * delivery downstream dead-letters (edgefaas_ack_token_reject()) gets the
+ * same copy, reason code `downstream-rejected`.
  *
  * Drain: an EOS sent to the element (gst-launch-1.0 -e on Ctrl-C, the
  * edgefaas launcher on SIGTERM) cancels the consumer (basic.cancel), requeues
@@ -213,6 +215,16 @@ typedef struct
   gint wake_fd;
 } AckHub;
 
+/* What it takes to dead-letter an in-flight delivery with a reason header
+ * when downstream rejects it: its properties (cloned into @pool) and body
+ * (for an inline frame the GBytes the buffer wraps, no copy). */
+typedef struct
+{
+  amqp_pool_t pool;
+  amqp_basic_properties_t props;
+  GBytes *body;
+} SavedMessage;
+
 typedef struct
 {
   guint64 tag;
@@ -220,6 +232,7 @@ typedef struct
   EdgefaasAckOutcome outcome;
   gchar *reason;
   gchar *frame_uri;             /* delete-after-ack: the frame file to delete once acked */
+  SavedMessage *saved;
 } PendingAck;
 
 typedef struct
@@ -228,6 +241,7 @@ typedef struct
   guint64 tag;
   guint generation;
   gchar *frame_uri;
+  SavedMessage *saved;
 } TokenData;
 
 /* Only exists between start() and stop(); touched by the streaming thread
@@ -282,6 +296,59 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
 
 /* ------------------------------------------------------------ ack hub ---- */
 
+static void
+saved_message_free (SavedMessage * m)
+{
+  if (m == NULL)
+    return;
+  empty_amqp_pool (&m->pool);
+  g_bytes_unref (m->body);
+  g_free (m);
+}
+
+static amqp_bytes_t
+pool_dup (amqp_pool_t * pool, amqp_bytes_t b)
+{
+  amqp_bytes_t out = amqp_empty_bytes;
+  if (b.len == 0)
+    return out;
+  amqp_pool_alloc_bytes (pool, b.len, &out);
+  if (out.bytes)
+    memcpy (out.bytes, b.bytes, b.len);
+  return out;
+}
+
+/* NULL if the properties cannot be cloned (out of memory): the delivery is
+ * then rejected the plain way if downstream rejects it. */
+static SavedMessage *
+saved_message_new (const amqp_basic_properties_t * props, GBytes * body)
+{
+  SavedMessage *m = g_new0 (SavedMessage, 1);
+  amqp_basic_properties_t *c = &m->props;
+
+  init_amqp_pool (&m->pool, 4096);
+  *c = *props;
+  c->content_type = pool_dup (&m->pool, props->content_type);
+  c->content_encoding = pool_dup (&m->pool, props->content_encoding);
+  c->correlation_id = pool_dup (&m->pool, props->correlation_id);
+  c->reply_to = pool_dup (&m->pool, props->reply_to);
+  c->expiration = pool_dup (&m->pool, props->expiration);
+  c->message_id = pool_dup (&m->pool, props->message_id);
+  c->type = pool_dup (&m->pool, props->type);
+  c->user_id = pool_dup (&m->pool, props->user_id);
+  c->app_id = pool_dup (&m->pool, props->app_id);
+  c->cluster_id = pool_dup (&m->pool, props->cluster_id);
+  c->headers = amqp_empty_table;
+  if ((props->_flags & AMQP_BASIC_HEADERS_FLAG)
+      && amqp_table_clone (&props->headers, &c->headers, &m->pool) != AMQP_STATUS_OK) {
+    empty_amqp_pool (&m->pool);
+    g_free (m);
+    return NULL;
+  }
+  m->body = g_bytes_ref (body);
+  return m;
+}
+
 static AckHub *
 ack_hub_new (void)
 {
@@ -305,6 +372,7 @@ pending_ack_free (PendingAck * p)
 {
   g_free (p->reason);
   g_free (p->frame_uri);
+  saved_message_free (p->saved);
   g_free (p);
 }
 
@@ -354,6 +422,7 @@ token_func (gpointer user_data, EdgefaasAckOutcome outcome, const gchar * reason
     p->outcome = outcome;
     p->reason = g_strdup (reason);
     p->frame_uri = g_strdup (td->frame_uri);
+    p->saved = g_steal_pointer (&td->saved);
     g_queue_push_tail (&hub->pending, p);
     queued = TRUE;
   } else {
@@ -374,6 +443,7 @@ token_data_free (gpointer user_data)
   TokenData *td = user_data;
   ack_hub_unref (td->hub);
   g_free (td->frame_uri);
+  saved_message_free (td->saved);
   g_free (td);
 }
 
@@ -681,6 +751,10 @@ connection_lost (GstAmqpSrc * self, const gchar * why)
   st->next_connect = g_get_monotonic_time ();
 }
 
+static gboolean publish_dead_letter_copy (GstAmqpSrc * self,
+    const amqp_basic_properties_t * props, amqp_bytes_t body, const gchar * code,
+    const gchar * reason);
+
 /* delete-after-ack: remove the frame files whose acks were sent, once the
  * broker has processed those acks. basic.ack has no reply, but the broker
  * handles a channel's methods in order, so the reply to a synchronous method
@@ -757,10 +831,19 @@ service_acks (GstAmqpSrc * self)
           if (r == AMQP_STATUS_OK && p->frame_uri)
             g_ptr_array_add (st->acked_frames, g_steal_pointer (&p->frame_uri));
           break;
-        case EDGEFAAS_ACK_OUTCOME_REJECT:
-          r = amqp_basic_reject (cs, ch, p->tag, 0);
+        case EDGEFAAS_ACK_OUTCOME_REJECT:{
+          amqp_bytes_t body = amqp_empty_bytes;
+          if (p->saved) {
+            body.bytes = (void *) g_bytes_get_data (p->saved->body, &body.len);
+          }
+          if (p->saved && publish_dead_letter_copy (self, &p->saved->props, body,
+                  "downstream-rejected", p->reason ? p->reason : "no reason given"))
+            r = amqp_basic_ack (cs, ch, p->tag, 0);
+          else
+            r = amqp_basic_reject (cs, ch, p->tag, 0);
           rejected++;
           break;
+        }
         case EDGEFAAS_ACK_OUTCOME_REQUEUE:
           r = amqp_basic_nack (cs, ch, p->tag, 0, 1);
           requeued++;
@@ -1122,21 +1205,20 @@ republish_rpc_ok (GstAmqpSrc * self, const gchar * what, GError ** error)
   return FALSE;
 }
 
-/* Publish a copy of @env to @exchange/@routing_key inside a transaction on
+/* Publish a copy of a message (@orig, @body) to @exchange/@routing_key inside a transaction on
  * REPUBLISH_CHANNEL: its headers without any of @extra's keys, plus @extra.
  * TRUE once the broker committed it (tx.commit-ok: routed and, for a durable
  * queue and a persistent message, written), so the caller may then ack the
  * original: a crash in between gives a duplicate, never a loss. */
 static gboolean
-publish_copy (GstAmqpSrc * self, const amqp_envelope_t * env, const gchar * exchange,
-    const gchar * routing_key, const amqp_table_entry_t * extra, gint n_extra,
-    GError ** error)
+publish_copy (GstAmqpSrc * self, const amqp_basic_properties_t * orig, amqp_bytes_t body,
+    const gchar * exchange, const gchar * routing_key, const amqp_table_entry_t * extra,
+    gint n_extra, GError ** error)
 {
   State *st = self->state;
   amqp_connection_state_t cs = edgefaas_amqp_conn_get_state (st->conn);
-  amqp_basic_properties_t props = env->message.properties;
-  const amqp_table_t *old = (props._flags & AMQP_BASIC_HEADERS_FLAG) ?
-      &env->message.properties.headers : NULL;
+  amqp_basic_properties_t props = *orig;
+  const amqp_table_t *old = (props._flags & AMQP_BASIC_HEADERS_FLAG) ? &orig->headers : NULL;
   amqp_table_entry_t *entries;
   int n = 0, r;
 
@@ -1166,7 +1248,7 @@ publish_copy (GstAmqpSrc * self, const amqp_envelope_t * env, const gchar * exch
   props.headers.entries = entries;
 
   r = amqp_basic_publish (cs, REPUBLISH_CHANNEL, amqp_cstring_bytes (exchange),
-      amqp_cstring_bytes (routing_key), 0, 0, &props, env->message.body);
+      amqp_cstring_bytes (routing_key), 0, 0, &props, body);
   g_free (entries);
   if (r != AMQP_STATUS_OK) {
     g_set_error (error, EDGEFAAS_AMQP_ERROR, EDGEFAAS_AMQP_ERROR_PROTOCOL,
@@ -1187,7 +1269,8 @@ republish_counted (GstAmqpSrc * self, const amqp_envelope_t * env, gint64 count,
   e.key = amqp_cstring_bytes (REDELIVERY_HEADER);
   e.value.kind = AMQP_FIELD_KIND_I64;
   e.value.value.i64 = count;
-  return publish_copy (self, env, "", self->state->s.queue, &e, 1, error);
+  return publish_copy (self, &env->message.properties, env->message.body, "",
+      self->state->s.queue, &e, 1, error);
 }
 
 static gchar *
@@ -1337,6 +1420,48 @@ parse_error:
  * cannot add headers. If that exchange is missing or the publish fails, the
  * original is rejected without requeue instead, so the queue's own
  * dead-lettering still takes it (without the headers): nothing is lost. */
+/* The copy with the reason headers to "<queue>.dlx"; TRUE once committed.
+ * A failure is said once per connection, after which the plain reject is
+ * used (dlx_missing). */
+static gboolean
+publish_dead_letter_copy (GstAmqpSrc * self, const amqp_basic_properties_t * props,
+    amqp_bytes_t body, const gchar * code, const gchar * reason)
+{
+  State *st = self->state;
+  g_autofree gchar *dlx = g_strdup_printf ("%s.dlx", st->s.queue);
+  g_autofree gchar *text = g_strdup_printf ("%s: %.200s", code, reason);
+  amqp_table_entry_t extra[3];
+  GError *err = NULL;
+
+  if (st->dlx_missing)
+    return FALSE;
+  extra[0].key = amqp_cstring_bytes (REASON_CODE_HEADER);
+  extra[0].value.kind = AMQP_FIELD_KIND_UTF8;
+  extra[0].value.value.bytes = amqp_cstring_bytes (code);
+  extra[1].key = amqp_cstring_bytes (REASON_HEADER);
+  extra[1].value.kind = AMQP_FIELD_KIND_UTF8;
+  extra[1].value.value.bytes = amqp_cstring_bytes (text);
+  extra[2].key = amqp_cstring_bytes (REASON_QUEUE_HEADER);
+  extra[2].value.kind = AMQP_FIELD_KIND_UTF8;
+  extra[2].value.value.bytes = amqp_cstring_bytes (st->s.queue);
+  if (publish_copy (self, props, body, dlx, st->s.queue, extra, G_N_ELEMENTS (extra), &err))
+    return TRUE;
+  st->dlx_missing = TRUE;
+  GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+      ("Cannot publish dead-lettered messages with their reason to '%s'; rejecting "
+          "them to the queue's own dead-letter exchange without it", dlx),
+      ("%s (declare=true creates the exchange)", err->message));
+  g_clear_error (&err);
+  return FALSE;
+}
+
+/* Dead-letter a message amqpsrc refuses, carrying the reason: a copy with
+ * REASON_CODE_HEADER / REASON_HEADER / REASON_QUEUE_HEADER is published to
+ * the dead-letter exchange "<queue>.dlx" (the topology of declare=true, also
+ * amqpsink's) in a transaction, then the original is acked. basic.reject
+ * cannot add headers. If that exchange is missing or the publish fails, the
+ * original is rejected without requeue instead, so the queue's own
+ * dead-lettering still takes it (without the headers): nothing is lost. */
 static void
 dead_letter (GstAmqpSrc * self, const amqp_envelope_t * env, const gchar * code,
     const gchar * reason)
@@ -1344,33 +1469,11 @@ dead_letter (GstAmqpSrc * self, const amqp_envelope_t * env, const gchar * code,
   State *st = self->state;
   amqp_connection_state_t cs = edgefaas_amqp_conn_get_state (st->conn);
   amqp_channel_t ch = edgefaas_amqp_conn_get_channel (st->conn);
-  g_autofree gchar *dlx = g_strdup_printf ("%s.dlx", st->s.queue);
-  g_autofree gchar *text = g_strdup_printf ("%s: %.200s", code, reason);
-  gboolean with_reason = FALSE;
-  GError *err = NULL;
+  gboolean with_reason;
   int r;
 
-  if (!st->dlx_missing) {
-    amqp_table_entry_t extra[3];
-    extra[0].key = amqp_cstring_bytes (REASON_CODE_HEADER);
-    extra[0].value.kind = AMQP_FIELD_KIND_UTF8;
-    extra[0].value.value.bytes = amqp_cstring_bytes (code);
-    extra[1].key = amqp_cstring_bytes (REASON_HEADER);
-    extra[1].value.kind = AMQP_FIELD_KIND_UTF8;
-    extra[1].value.value.bytes = amqp_cstring_bytes (text);
-    extra[2].key = amqp_cstring_bytes (REASON_QUEUE_HEADER);
-    extra[2].value.kind = AMQP_FIELD_KIND_UTF8;
-    extra[2].value.value.bytes = amqp_cstring_bytes (st->s.queue);
-    with_reason = publish_copy (self, env, dlx, st->s.queue, extra, G_N_ELEMENTS (extra), &err);
-    if (!with_reason) {
-      st->dlx_missing = TRUE;
-      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-          ("Cannot publish dead-lettered messages with their reason to '%s'; rejecting "
-              "them to the queue's own dead-letter exchange without it", dlx),
-          ("%s (declare=true creates the exchange)", err->message));
-      g_clear_error (&err);
-    }
-  }
+  with_reason = publish_dead_letter_copy (self, &env->message.properties, env->message.body,
+      code, reason);
   if (with_reason)
     r = amqp_basic_ack (cs, ch, env->delivery_tag, 0);
   else
@@ -1383,10 +1486,10 @@ dead_letter (GstAmqpSrc * self, const amqp_envelope_t * env, const gchar * code,
   /* The details let applications (and tests) tell the reasons apart. */
   GST_ELEMENT_WARNING_WITH_DETAILS (self, STREAM, FORMAT,
       ("Rejected a message from queue '%s' (dead-lettered): %s", st->s.queue, reason),
-      ("delivery tag %" G_GUINT64_FORMAT "%s, %s%s%s", env->delivery_tag,
+      ("delivery tag %" G_GUINT64_FORMAT "%s, %s%s", env->delivery_tag,
           env->redelivered ? ", redelivered" : "",
-          with_reason ? "copy with " REASON_HEADER " published to " : "rejected to the queue's "
-          "dead-letter exchange", with_reason ? dlx : "",
+          with_reason ? "copy with " REASON_HEADER " published to <queue>.dlx" :
+          "rejected to the queue's dead-letter exchange",
           r == AMQP_STATUS_OK ? "" : ", ack/reject could not be sent (connection lost)"),
       ("reason-code", G_TYPE_STRING, code, "reason", G_TYPE_STRING, reason,
           "queue", G_TYPE_STRING, st->s.queue, "delivery-tag", G_TYPE_UINT64,
@@ -1426,6 +1529,7 @@ handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
   GstBuffer *buf;
   EdgefaasAckToken *token = NULL;
   const gchar *delete_uri;
+  GBytes *saved_body = NULL;
   GstClock *clock;
 
   *ret = GST_FLOW_OK;
@@ -1472,10 +1576,8 @@ handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
   }
 
   ev->trace.consumed_us = edgefaas_now_utc_us ();
-  /* gst_buffer_new_wrapped_bytes() takes its own reference (transfer none):
-   * without this unref every frame body stayed allocated (issue 15.1). */
   buf = gst_buffer_new_wrapped_bytes (bytes);
-  g_clear_pointer (&bytes, g_bytes_unref);
+  saved_body = g_steal_pointer (&bytes);        /* unreffed below */
 
   /* Only a frame file this delivery loaded from inside frame-root. */
   delete_uri = st->s.delete_after_ack && !ev->frame.is_inline ? ev->frame.uri : NULL;
@@ -1493,6 +1595,15 @@ handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
     td->hub = ack_hub_ref (self->hub);
     td->tag = env->delivery_tag;
     td->frame_uri = g_strdup (delete_uri);
+    /* For a downstream reject with the reason header: inline, the body is
+     * the image the buffer already holds; by reference, the small JSON. */
+    if (ev->frame.is_inline) {
+      td->saved = saved_message_new (&env->message.properties, saved_body);
+    } else {
+      GBytes *json = g_bytes_new (env->message.body.bytes, env->message.body.len);
+      td->saved = saved_message_new (&env->message.properties, json);
+      g_bytes_unref (json);
+    }
     g_mutex_lock (&self->hub->lock);
     td->generation = self->hub->generation;
     self->hub->inflight++;
@@ -1523,6 +1634,9 @@ handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
       ev->camera_id, ev->event_id, ev->sequence, gst_buffer_get_size (buf), media_type);
   edgefaas_frame_event_free (ev);
   g_free (media_type);
+  /* gst_buffer_new_wrapped_bytes() took its own reference (transfer none):
+   * without this unref every frame body stayed allocated (issue 15.1). */
+  g_bytes_unref (saved_body);
   return buf;
 
 out:

@@ -286,6 +286,7 @@ typedef struct
   guint total, matched, mismatched, without_meta, bad_caps, no_pts, discont;
   guint hold;                   /* keep a ref on the first @hold buffers */
   gboolean requeue;             /* downstream asks for a requeue of every delivery */
+  gboolean reject;              /* downstream dead-letters every delivery */
   GPtrArray *held;
 } Collector;
 
@@ -355,6 +356,8 @@ on_handoff (GstElement * fakesink, GstBuffer * buf, GstPad * pad, Collector * c)
     g_ptr_array_add (c->held, gst_buffer_ref (buf));
   if (c->requeue && meta && meta->token)
     edgefaas_ack_token_reject (meta->token, TRUE, "test asks for a requeue");
+  if (c->reject && meta && meta->token)
+    edgefaas_ack_token_reject (meta->token, FALSE, "the test rejects it");
   g_cond_broadcast (&c->cond);
   g_mutex_unlock (&c->lock);
   if (caps)
@@ -2219,6 +2222,89 @@ test_broker_outage_live (void)
   g_free (queue);
 }
 
+/* Issue 15.8: a delivery downstream dead-letters (edgefaas_ack_token_reject)
+ * reaches <queue>.dead with the reason headers too, inline and by
+ * reference, body intact. */
+static void
+test_downstream_reject_reason (void)
+{
+  gchar *queue = queue_name ("dsreject");
+  gchar *dead = g_strdup_printf ("%s.dead", queue);
+  gchar *root = ef_test_mkdtemp ("amqpsrc-dsreject");
+  const gchar *want[] = { "downstream-rejected", "downstream-rejected" };
+  Collector *c = collector_new ();
+  EdgefaasAmqpConn *conn;
+  GstElement *p, *src;
+  GBytes *payload = make_payload (1, 1000);
+  gchar *props, *path, *json;
+  GPtrArray *msgs;
+  GError *err = NULL;
+
+  declare_queue (queue);
+  conn = pub_open ();
+  {
+    gchar *sha = sha_of (payload);
+    json = frame_event_json (1, TRUE, NULL, 1000, sha);
+    publish (conn, queue, g_bytes_get_data (payload, NULL), 1000, "image/jpeg", json);
+    g_free (json);
+    g_free (sha);
+  }
+  path = publish_ref_frame (conn, queue, root, 2);
+  c->reject = TRUE;
+  props = g_strdup_printf ("frame-root=%s prefetch=1", root);
+  p = make_collecting_pipeline (queue, props, c);
+  src = get_el (p, "src");
+  set_state_sync (p, GST_STATE_PLAYING);
+  collector_wait_total (c, 2, 20);
+  wait_stat (src, "rejected", 2, 10);
+  wait_counts (queue, 0, 0, 10);
+  for (guint i = 0; i < 100 && ready_count (conn, dead) < 2; i++)
+    g_usleep (100 * 1000);
+  assert_no_error (p);
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+
+  /* Read once for the bodies, the headers are checked by assert_dead_reasons
+   * on a second copy: publish them back first. */
+  msgs = at_drain_queue (ef_broker_url (broker), dead, 500, &err);
+  g_assert_no_error (err);
+  g_assert_cmpuint (msgs->len, ==, 2);
+  g_assert_true (g_bytes_equal (((AtMsg *) g_ptr_array_index (msgs, 0))->body, payload));
+  g_assert_cmpstr (((AtMsg *) g_ptr_array_index (msgs, 0))->content_type, ==, "image/jpeg");
+  for (guint i = 0; i < 2; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    const gchar *code = g_hash_table_lookup (m->headers, "x-edgefaas-reason-code");
+    const gchar *text = g_hash_table_lookup (m->headers, "x-edgefaas-reason");
+    if (g_strcmp0 (code, want[i]) != 0)
+      g_error ("downstream-rejected message %u: x-edgefaas-reason-code '%s'", i,
+          code ? code : "(none)");
+    g_assert_cmpstr (text, ==, "downstream-rejected: the test rejects it");
+    g_assert_cmpstr (g_hash_table_lookup (m->headers, "x-edgefaas-queue"), ==, queue);
+  }
+  {
+    /* The by-reference one still names its file. */
+    AtMsg *m = g_ptr_array_index (msgs, 1);
+    gsize len;
+    const gchar *body = g_bytes_get_data (m->body, &len);
+    EdgefaasFrameEvent *ev = edgefaas_frame_event_from_json (body, len, &err);
+    gchar *uri = g_filename_to_uri (path, NULL, NULL);
+    g_assert_no_error (err);
+    g_assert_cmpstr (ev->frame.uri, ==, uri);
+    edgefaas_frame_event_free (ev);
+    g_free (uri);
+  }
+  g_ptr_array_unref (msgs);
+  edgefaas_amqp_conn_close (conn);
+  collector_free (c);
+  g_bytes_unref (payload);
+  ef_test_rm_rf (root);
+  g_free (root);
+  g_free (path);
+  g_free (props);
+  g_free (dead);
+  g_free (queue);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2253,6 +2339,7 @@ main (int argc, char **argv)
       test_discont_redelivered_counting);
   g_test_add_func ("/amqpsrc/discont-redelivered-flag", test_discont_redelivered_flag);
   g_test_add_func ("/amqpsrc/dead-letter-without-dlx", test_dead_letter_without_dlx);
+  g_test_add_func ("/amqpsrc/downstream-reject-reason", test_downstream_reject_reason);
   g_test_add_func ("/amqpsrc/delete-after-ack", test_delete_after_ack);
   g_test_add_func ("/amqpsrc/sigkill-consumer", test_sigkill_consumer);
   g_test_add_func ("/amqpsrc/broker-restart-mid-stream", test_broker_restart_mid_stream);
