@@ -88,6 +88,12 @@ typedef enum
 
 typedef enum
 {
+  GST_AMQP_SINK_ON_NACK_RETRY,
+  GST_AMQP_SINK_ON_NACK_DROP,
+} GstAmqpSinkOnNack;
+
+typedef enum
+{
   GST_AMQP_SINK_EXCHANGE_DIRECT,
   GST_AMQP_SINK_EXCHANGE_TOPIC,
   GST_AMQP_SINK_EXCHANGE_FANOUT,
@@ -109,6 +115,11 @@ typedef enum
 #define DEFAULT_ON_FULL GST_AMQP_SINK_ON_FULL_DROP
 #define DEFAULT_FLUSH_TIMEOUT 10000
 #define DEFAULT_MAX_QUEUE 256
+#define DEFAULT_ON_NACK GST_AMQP_SINK_ON_NACK_RETRY
+
+/* At most one nack warning per this interval (a rejecting queue nacks every
+ * publish: one warning per nack would flood the bus). */
+#define NACK_WARN_INTERVAL_US (10 * G_USEC_PER_SEC)
 
 /* How long stop() lets the publishing thread finish a blocking write before
  * shutting its socket down. */
@@ -134,6 +145,7 @@ enum
   PROP_ON_FULL,
   PROP_FLUSH_TIMEOUT,
   PROP_MAX_QUEUE,
+  PROP_ON_NACK,
   PROP_STATS,
 };
 
@@ -152,6 +164,25 @@ gst_amqp_sink_on_full_get_type (void)
   };
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("GstAmqpSinkOnFull", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define GST_TYPE_AMQP_SINK_ON_NACK (gst_amqp_sink_on_nack_get_type ())
+static GType
+gst_amqp_sink_on_nack_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_AMQP_SINK_ON_NACK_RETRY, "Publish a nacked message again, with exponential "
+          "backoff, until the broker accepts it (counted in nacked)", "retry"},
+    {GST_AMQP_SINK_ON_NACK_DROP, "Drop a nacked message (counted in nacked and dropped; "
+          "its ack token is rejected with requeue)", "drop"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstAmqpSinkOnNack", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -210,6 +241,7 @@ typedef struct
   GstAmqpSinkOnFull on_full;
   guint flush_timeout_ms;
   guint max_queue;
+  GstAmqpSinkOnNack on_nack;
 } Settings;
 
 /* One AMQP message. */
@@ -286,8 +318,14 @@ struct _GstAmqpSink
   GThread *thread;
   EdgefaasAmqpConn *conn;
   GQueue inflight;              /* of Msg*, by delivery tag */
-  GQueue retry;                 /* of Msg*, published first after reconnect */
+  GQueue retry;                 /* of Msg*, published first after reconnect/nack */
   guint64 next_tag;
+  /* Nacked messages wait in retry until retry_not_before (monotonic us);
+   * the wait doubles with every nack and resets on an ack. */
+  guint nack_backoff_ms;
+  gint64 retry_not_before;
+  gint64 last_nack_warn_us;
+  guint64 nacks_at_last_warn;
   gboolean ever_connected;
 };
 
@@ -307,6 +345,7 @@ amqp_sink_element_init (GstPlugin * plugin)
   if (g_once_init_enter (&done)) {
     GST_DEBUG_CATEGORY_INIT (gst_amqp_sink_debug, "amqpsink", 0, "AMQP event sink");
     gst_type_mark_as_plugin_api (GST_TYPE_AMQP_SINK_ON_FULL, 0);
+    gst_type_mark_as_plugin_api (GST_TYPE_AMQP_SINK_ON_NACK, 0);
     gst_type_mark_as_plugin_api (GST_TYPE_AMQP_SINK_EXCHANGE_TYPE, 0);
     g_once_init_leave (&done, 1);
   }
@@ -723,6 +762,7 @@ try_connect (GstAmqpSink * self, GError ** error)
   }
   self->conn = conn;
   self->next_tag = 0;
+  self->retry_not_before = 0;   /* a new connection: republish at once */
   g_mutex_lock (&self->qlock);
   self->sockfd = amqp_get_sockfd (st);
   self->connected = TRUE;
@@ -736,11 +776,45 @@ complete_ok (GstAmqpSink * self, Msg * m)
   msg_free (m);                 /* releases the token ref: the source may ack */
 }
 
+/* A nacked message: back into the retry queue (published again after the
+ * backoff), or dropped, per on-nack. The retry queue is in delivery order. */
+static void
+handle_nacked (GstAmqpSink * self, Msg * m, GQueue * nacked)
+{
+  GST_INFO_OBJECT (self, "broker nacked message %s", m->message_id);
+  if (self->run.on_nack == GST_AMQP_SINK_ON_NACK_RETRY)
+    g_queue_push_tail (nacked, m);
+  else
+    msg_fail (m, "broker nacked the publish (on-nack=drop)");
+}
+
+/* The broker refused messages: post a warning, at most one per
+ * NACK_WARN_INTERVAL_US, saying how many so far. No lock held. */
+static void
+warn_nacked (GstAmqpSink * self, guint64 total)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->last_nack_warn_us != 0 && now - self->last_nack_warn_us < NACK_WARN_INTERVAL_US)
+    return;
+  POST_WARNING (self, ("The broker refused %" G_GUINT64_FORMAT " message(s) since the last "
+          "warning (%" G_GUINT64_FORMAT " in all); %s", total - self->nacks_at_last_warn,
+          total, self->run.on_nack == GST_AMQP_SINK_ON_NACK_RETRY ?
+          "publishing them again with backoff" : "dropped (on-nack=drop)"),
+      ("basic.nack (queue full with x-overflow=reject-publish, or a broker-side failure); "
+          "next warning in %u s at the earliest",
+          (guint) (NACK_WARN_INTERVAL_US / G_USEC_PER_SEC)));
+  self->last_nack_warn_us = now;
+  self->nacks_at_last_warn = total;
+}
+
 /* Handle a basic.ack / basic.nack. */
 static void
 handle_confirm (GstAmqpSink * self, guint64 tag, gboolean multiple, gboolean ack)
 {
-  guint n = 0;
+  GQueue nacked = G_QUEUE_INIT;
+  guint n = 0, done;
+  guint64 total_nacked;
   Msg *m;
 
   while ((m = g_queue_peek_head (&self->inflight))) {
@@ -748,12 +822,10 @@ handle_confirm (GstAmqpSink * self, guint64 tag, gboolean multiple, gboolean ack
       break;
     g_queue_pop_head (&self->inflight);
     n++;
-    if (ack) {
+    if (ack)
       complete_ok (self, m);
-    } else {
-      GST_WARNING_OBJECT (self, "broker nacked message %s", m->message_id);
-      msg_fail (m, "broker nacked the publish");
-    }
+    else
+      handle_nacked (self, m, &nacked);
   }
   if (!multiple && n == 0) {
     /* Not the head: find it in the window (confirms may come out of order). */
@@ -765,22 +837,52 @@ handle_confirm (GstAmqpSink * self, guint64 tag, gboolean multiple, gboolean ack
         if (ack)
           complete_ok (self, m);
         else
-          msg_fail (m, "broker nacked the publish");
+          handle_nacked (self, m, &nacked);
         break;
       }
     }
   }
+  if (n == 0)
+    return;
+  if (ack) {
+    self->nack_backoff_ms = 0;
+  } else if (!g_queue_is_empty (&nacked)) {
+    gint64 now = g_get_monotonic_time ();
+    /* The nacks of one burst of publishes come one by one: double the wait
+     * once per burst, i.e. only for a nack after the last wait ended. */
+    if (self->nack_backoff_ms == 0)
+      self->nack_backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
+    else if (now >= self->retry_not_before)
+      self->nack_backoff_ms = edgefaas_amqp_backoff_next (self->nack_backoff_ms);
+    self->retry_not_before = now + (gint64) self->nack_backoff_ms * G_TIME_SPAN_MILLISECOND;
+    while ((m = g_queue_pop_head (&nacked)))
+      g_queue_push_tail (&self->retry, m);
+  }
+  /* Retried messages stay owned (EOS keeps waiting for them). */
+  done = ack || self->run.on_nack == GST_AMQP_SINK_ON_NACK_DROP ? n : 0;
   g_mutex_lock (&self->qlock);
-  self->n_owned -= n;
-  if (ack)
+  self->n_owned -= done;
+  if (ack) {
     self->st_confirmed += n;
-  else
+  } else {
     self->st_nacked += n;
+    if (self->run.on_nack == GST_AMQP_SINK_ON_NACK_DROP)
+      self->st_dropped += n;
+  }
+  total_nacked = self->st_nacked;
   g_cond_broadcast (&self->qcond);
   g_mutex_unlock (&self->qlock);
-  if (!ack && n > 0)
-    POST_WARNING (self, ("The broker refused %u message(s)", n), ("basic.nack tag %"
-            G_GUINT64_FORMAT " multiple=%d", tag, multiple));
+  if (!ack)
+    warn_nacked (self, total_nacked);
+}
+
+/* TRUE while nacked messages wait for their backoff to pass: nothing is
+ * published then (newer messages would overtake them and be refused too). */
+static gboolean
+nack_backoff_active (GstAmqpSink * self)
+{
+  return !g_queue_is_empty (&self->retry) && self->retry_not_before != 0 &&
+      g_get_monotonic_time () < self->retry_not_before;
 }
 
 /* Read frames for up to @timeout_ms (0 = only what is there). FALSE if the
@@ -1018,7 +1120,8 @@ publisher_thread (gpointer data)
       guint published = 0;
       gboolean lost = FALSE;
 
-      while (g_queue_get_length (&self->inflight) < self->run.confirm_window) {
+      while (g_queue_get_length (&self->inflight) < self->run.confirm_window
+          && !nack_backoff_active (self)) {
         Msg *m = next_message (self);
         gint rc;
 
@@ -1072,6 +1175,11 @@ publisher_thread (gpointer data)
       g_mutex_lock (&self->qlock);
       work = have_work_locked (self) || !g_queue_is_empty (&self->retry);
       g_mutex_unlock (&self->qlock);
+      if (nack_backoff_active (self)) {
+        /* Only confirms to read (and heartbeats) until the backoff ends. */
+        read_frames (self, 20);
+        continue;
+      }
 
       if (!g_queue_is_empty (&self->inflight) && (window_full || !work)) {
         /* Short waits so new messages and stop requests are seen quickly. */
@@ -1640,6 +1748,10 @@ gst_amqp_sink_start (GstBaseSink * sink)
   self->st_published = self->st_confirmed = self->st_nacked = self->st_spooled =
       self->st_replayed = self->st_dropped = self->st_reconnects = self->st_republished = self->st_unroutable = 0;
   self->ever_connected = FALSE;
+  self->nack_backoff_ms = 0;
+  self->retry_not_before = 0;
+  self->last_nack_warn_us = 0;
+  self->nacks_at_last_warn = 0;
   GST_INFO_OBJECT (self, "publishing to %s exchange '%s' key '%s'", self->redacted_url,
       self->run.exchange, self->run.routing_key);
 
@@ -1874,6 +1986,9 @@ gst_amqp_sink_set_property (GObject * object, guint prop_id, const GValue * valu
     case PROP_MAX_QUEUE:
       s->max_queue = g_value_get_uint (value);
       break;
+    case PROP_ON_NACK:
+      s->on_nack = g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1942,6 +2057,9 @@ gst_amqp_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_MAX_QUEUE:
       g_value_set_uint (value, s->max_queue);
+      break;
+    case PROP_ON_NACK:
+      g_value_set_enum (value, s->on_nack);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2120,6 +2238,23 @@ gst_amqp_sink_class_init (GstAmqpSinkClass * klass)
           "Messages held in memory for the publishing thread", 1, 1000000,
           DEFAULT_MAX_QUEUE, PARAM_READY));
   /**
+   * GstAmqpSink:on-nack:
+   *
+   * What to do with a message the broker refused (basic.nack, e.g. a queue
+   * with `x-max-length` and `x-overflow=reject-publish`). `retry` publishes
+   * it again after an exponential backoff (100 ms doubling to 5 s, reset by
+   * the next ack; nothing newer is published meanwhile) until it is accepted
+   * or the element stops (then it is kept in the spool like any unconfirmed
+   * message); its ack token is not rejected, so a source message's
+   * redelivery budget is not spent. `drop` discards it: counted in `nacked`
+   * and `dropped`, its ack token rejected with requeue. Either way the
+   * warnings are rate-limited (at most one per 10 s).
+   */
+  g_object_class_install_property (gobject_class, PROP_ON_NACK,
+      g_param_spec_enum ("on-nack", "On nack",
+          "What to do with a message the broker refused (basic.nack)",
+          GST_TYPE_AMQP_SINK_ON_NACK, DEFAULT_ON_NACK, PARAM_READY));
+  /**
    * GstAmqpSink:stats:
    *
    * Counters: published, confirmed, nacked, republished (sent again after a
@@ -2167,6 +2302,7 @@ gst_amqp_sink_init (GstAmqpSink * self)
   s->on_full = DEFAULT_ON_FULL;
   s->flush_timeout_ms = DEFAULT_FLUSH_TIMEOUT;
   s->max_queue = DEFAULT_MAX_QUEUE;
+  s->on_nack = DEFAULT_ON_NACK;
   self->spool_fd = -1;
   self->sockfd = -1;
   g_mutex_init (&self->qlock);

@@ -757,6 +757,141 @@ test_spool_replayed_next_run (void)
   g_free (d2);
 }
 
+/* ------------------------------------------------------ nacks ---- */
+
+/* Push @images through appsrc ! amqpsink (@extra); returns the final bus
+ * message type and counts the warnings whose text contains @warn_substr. */
+static GstMessageType
+push_and_count_warnings (GPtrArray * images, const gchar * extra, const gchar * warn_substr,
+    guint * n_warnings, GstElement ** sink_out, GstElement ** pipeline_out)
+{
+  gchar *desc = g_strdup_printf ("appsrc name=a caps=image/jpeg,width=64,height=48 "
+      "format=time ! amqpsink name=s url=%s camera-id=nackcam %s", ef_broker_url (broker),
+      extra);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *a = gst_bin_get_by_name (GST_BIN (p), "a");
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessageType last = GST_MESSAGE_UNKNOWN;
+  GstMessage *msg;
+
+  *n_warnings = 0;
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  for (guint i = 0; i < images->len; i++) {
+    GstBuffer *b = gst_buffer_new_wrapped_bytes (g_bytes_ref (g_ptr_array_index (images, i)));
+    GST_BUFFER_PTS (b) = i * GST_SECOND / 30;
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (a), b), ==, GST_FLOW_OK);
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (a));
+  while ((msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND, GST_MESSAGE_EOS |
+              GST_MESSAGE_ERROR | GST_MESSAGE_WARNING))) {
+    last = GST_MESSAGE_TYPE (msg);
+    if (last == GST_MESSAGE_WARNING) {
+      GError *err = NULL;
+      gst_message_parse_warning (msg, &err, NULL);
+      g_test_message ("warning: %s", err->message);
+      if (strstr (err->message, warn_substr))
+        (*n_warnings)++;
+      g_clear_error (&err);
+    }
+    gst_message_unref (msg);
+    if (last != GST_MESSAGE_WARNING)
+      break;
+  }
+  gst_object_unref (bus);
+  gst_object_unref (a);
+  *sink_out = gst_bin_get_by_name (GST_BIN (p), "s");
+  *pipeline_out = p;
+  g_free (desc);
+  return last;
+}
+
+/* Sequences of frame events in @msgs (inline: header); asserts intact. */
+static GHashTable *
+frame_sequences (GPtrArray * msgs)
+{
+  GHashTable *seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  for (guint i = 0; i < msgs->len; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    GError *err = NULL;
+    EdgefaasFrameEvent *ev = edgefaas_frame_event_from_json (g_hash_table_lookup (m->headers,
+            "edgefaas-event"), -1, &err);
+    g_assert_no_error (err);
+    g_hash_table_add (seen, GUINT_TO_POINTER ((guint) ev->sequence));
+    edgefaas_frame_event_free (ev);
+  }
+  return seen;
+}
+
+/* A queue with x-max-length=20 and x-overflow=reject-publish, drained by a
+ * slow consumer (about 100 msg/s): the broker nacks most publishes. With the
+ * default on-nack=retry every frame arrives, the nacks are counted and the
+ * warnings are few; with on-nack=drop the nacked frames are counted as
+ * dropped and the rest arrive. */
+static void
+test_nack_retry_and_drop (void)
+{
+  const guint n = 300;
+  GPtrArray *images = at_encode_images (n, "jpegenc", 64, 48);
+  GError *err = NULL;
+  AtSlowDrain *drain;
+  GPtrArray *msgs;
+  GHashTable *seen;
+  GstElement *p, *s;
+  guint warnings;
+  gint64 t0;
+  guint64 nacked, dropped;
+
+  g_assert_true (at_declare_bounded_queue (ef_broker_url (broker), "nackq", 20, &err));
+  g_assert_no_error (err);
+
+  /* retry (default) */
+  drain = at_slow_drain_start (ef_broker_url (broker), "nackq", 10);
+  t0 = g_get_monotonic_time ();
+  g_assert_cmpint (push_and_count_warnings (images, "routing-key=nackq max-queue=1000 "
+          "flush-timeout=120000", "refused", &warnings, &s, &p), ==, GST_MESSAGE_EOS);
+  msgs = at_slow_drain_finish (drain, 2000);
+  nacked = at_stat (s, "nacked");
+  g_test_message ("retry: %u received, %" G_GUINT64_FORMAT " nacked, %" G_GUINT64_FORMAT
+      " published, %u nack warnings in %.1f s", msgs->len, nacked, at_stat (s, "published"),
+      warnings, (g_get_monotonic_time () - t0) / 1e6);
+  seen = frame_sequences (msgs);
+  g_assert_cmpuint (g_hash_table_size (seen), ==, n);   /* every frame */
+  g_assert_cmpuint (msgs->len, ==, n);                  /* each once */
+  g_assert_cmpuint (nacked, >, 0);
+  g_assert_cmpuint (at_stat (s, "confirmed"), ==, n);
+  g_assert_cmpuint (at_stat (s, "dropped"), ==, 0);
+  g_assert_cmpuint (at_stat (s, "published"), ==, n + nacked);
+  g_assert_cmpuint (warnings, >=, 1);
+  g_assert_cmpuint (warnings, <=, 1 + (g_get_monotonic_time () - t0) / (10 * G_USEC_PER_SEC));
+  g_hash_table_unref (seen);
+  g_ptr_array_unref (msgs);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (s);
+  gst_object_unref (p);
+
+  /* drop: counted, not lost silently */
+  drain = at_slow_drain_start (ef_broker_url (broker), "nackq", 10);
+  t0 = g_get_monotonic_time ();
+  g_assert_cmpint (push_and_count_warnings (images, "routing-key=nackq max-queue=1000 "
+          "on-nack=drop", "refused", &warnings, &s, &p), ==, GST_MESSAGE_EOS);
+  msgs = at_slow_drain_finish (drain, 2000);
+  nacked = at_stat (s, "nacked");
+  dropped = at_stat (s, "dropped");
+  g_test_message ("drop: %u received, %" G_GUINT64_FORMAT " nacked, %" G_GUINT64_FORMAT
+      " dropped, %u nack warnings", msgs->len, nacked, dropped, warnings);
+  g_assert_cmpuint (nacked, >, 0);
+  g_assert_cmpuint (dropped, ==, nacked);
+  g_assert_cmpuint (msgs->len + dropped, ==, n);
+  g_assert_cmpuint (at_stat (s, "confirmed") + dropped, ==, n);
+  g_assert_cmpuint (warnings, >=, 1);
+  g_assert_cmpuint (warnings, <=, 1 + (g_get_monotonic_time () - t0) / (10 * G_USEC_PER_SEC));
+  g_ptr_array_unref (msgs);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  g_ptr_array_unref (images);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -781,6 +916,7 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsink/wrong-password", test_wrong_password);
   g_test_add_func ("/amqpsink/spool-replayed-next-run", test_spool_replayed_next_run);
   g_test_add_func ("/amqpsink/tls", test_tls);
+  g_test_add_func ("/amqpsink/nack-retry-and-drop", test_nack_retry_and_drop);
   g_test_add_func ("/amqpsink/broker-outage-live", test_broker_outage_live);
   ret = g_test_run ();
   ef_broker_free (broker);
