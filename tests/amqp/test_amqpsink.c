@@ -805,6 +805,18 @@ push_and_count_warnings (GPtrArray * images, const gchar * extra, const gchar * 
   return last;
 }
 
+static GHashTable *
+image_hashes_of_bytes (GPtrArray * images)
+{
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < images->len; i++) {
+    GBytes *b = g_ptr_array_index (images, i);
+    g_hash_table_add (set, edgefaas_sha256_hex (g_bytes_get_data (b, NULL),
+            g_bytes_get_size (b)));
+  }
+  return set;
+}
+
 /* Sequences of frame events in @msgs (inline: header); asserts intact. */
 static GHashTable *
 frame_sequences (GPtrArray * msgs)
@@ -892,6 +904,113 @@ test_nack_retry_and_drop (void)
   g_ptr_array_unref (images);
 }
 
+/* SHA-256 of the image of each frame message (inline or by reference). */
+static GHashTable *
+image_hashes (GPtrArray * msgs)
+{
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < msgs->len; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    g_hash_table_add (set, edgefaas_sha256_hex (g_bytes_get_data (m->body, NULL),
+            g_bytes_get_size (m->body)));
+  }
+  return set;
+}
+
+/* amqpsrc -> amqpsink where the output queue refuses publishes (x-max-length
+ * 10, reject-publish) for the first seconds, then is drained: back-pressure,
+ * not poison. No input message may be dead-lettered as "redelivered"; every
+ * input frame arrives at the output. */
+static void
+test_chain_backpressure_not_poison (void)
+{
+  const guint n = 100;
+  GPtrArray *images = at_encode_images (n, "jpegenc", 64, 48);
+  GHashTable *in_set = image_hashes_of_bytes (images);
+  gchar *d1 = g_strdup_printf ("appsrc name=a caps=image/jpeg,width=64,height=48 format=time "
+      "! amqpsink url=%s routing-key=chainin queue=chainin declare=true", ef_broker_url (broker));
+  gchar *d2 = g_strdup_printf ("amqpsrc name=src url=%s queue=chainin prefetch=10 "
+      "max-messages=%u drain-timeout=0 ! amqpsink name=out url=%s routing-key=chainout "
+      "flush-timeout=120000", ef_broker_url (broker), n, ef_broker_url (broker));
+  GstElement *p = gst_parse_launch (d1, NULL), *a, *out, *src;
+  GError *err = NULL;
+  GstMessage *msg;
+  AtSlowDrain *drain;
+  GPtrArray *msgs;
+  GHashTable *out_set;
+  guint ready = 0, unacked = 0, dead = 0;
+  GHashTableIter it;
+  gpointer key;
+
+  /* n distinct frames into the input queue */
+  a = gst_bin_get_by_name (GST_BIN (p), "a");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  for (guint i = 0; i < n; i++) {
+    GstBuffer *b = gst_buffer_new_wrapped_bytes (g_bytes_ref (g_ptr_array_index (images, i)));
+    GST_BUFFER_PTS (b) = i * GST_SECOND / 30;
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (a), b), ==, GST_FLOW_OK);
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (a));
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (a);
+  gst_object_unref (p);
+  assert_queue_counts (broker, "chainin", n);
+
+  g_assert_true (at_declare_bounded_queue (ef_broker_url (broker), "chainout", 10, &err));
+  g_assert_no_error (err);
+
+  /* the chain; the output queue is full (nobody reads it) for 4 s */
+  p = gst_parse_launch (d2, &err);
+  g_assert_no_error (err);
+  out = gst_bin_get_by_name (GST_BIN (p), "out");
+  src = gst_bin_get_by_name (GST_BIN (p), "src");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  g_usleep (4 * G_USEC_PER_SEC);
+  g_test_message ("after 4 s of a full output queue: out nacked %" G_GUINT64_FORMAT
+      ", src rejected %" G_GUINT64_FORMAT ", src requeued %" G_GUINT64_FORMAT,
+      at_stat (out, "nacked"), at_stat (src, "rejected"), at_stat (src, "requeued"));
+  drain = at_slow_drain_start (ef_broker_url (broker), "chainout", 5);
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), 180 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  msgs = at_slow_drain_finish (drain, 2000);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_test_message ("chain: %u at the output, out nacked %" G_GUINT64_FORMAT ", confirmed %"
+      G_GUINT64_FORMAT "; src acked %" G_GUINT64_FORMAT ", rejected %" G_GUINT64_FORMAT
+      ", requeued %" G_GUINT64_FORMAT, msgs->len, at_stat (out, "nacked"),
+      at_stat (out, "confirmed"), at_stat (src, "acked"), at_stat (src, "rejected"),
+      at_stat (src, "requeued"));
+  g_assert_cmpuint (at_stat (out, "nacked"), >, 0);     /* there was back-pressure */
+  g_assert_cmpuint (at_stat (src, "rejected"), ==, 0);
+  gst_element_set_state (p, GST_STATE_NULL);
+
+  g_assert_true (ef_broker_queue_counts (broker, "chainin.dead", &dead, &unacked, &err));
+  g_assert_cmpuint (dead, ==, 0);                       /* nothing dead-lettered */
+  g_assert_true (ef_broker_queue_counts (broker, "chainin", &ready, &unacked, &err));
+  g_assert_cmpuint (ready + unacked, ==, 0);
+  out_set = image_hashes (msgs);
+  g_hash_table_iter_init (&it, in_set);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    g_assert_true (g_hash_table_contains (out_set, key));       /* every input frame */
+  g_assert_cmpuint (msgs->len, ==, n);
+
+  g_hash_table_unref (out_set);
+  g_hash_table_unref (in_set);
+  g_ptr_array_unref (msgs);
+  g_ptr_array_unref (images);
+  gst_object_unref (out);
+  gst_object_unref (src);
+  gst_object_unref (p);
+  g_free (d1);
+  g_free (d2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -917,6 +1036,8 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsink/spool-replayed-next-run", test_spool_replayed_next_run);
   g_test_add_func ("/amqpsink/tls", test_tls);
   g_test_add_func ("/amqpsink/nack-retry-and-drop", test_nack_retry_and_drop);
+  g_test_add_func ("/amqpsink/chain-backpressure-not-poison",
+      test_chain_backpressure_not_poison);
   g_test_add_func ("/amqpsink/broker-outage-live", test_broker_outage_live);
   ret = g_test_run ();
   ef_broker_free (broker);
