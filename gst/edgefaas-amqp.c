@@ -6,7 +6,7 @@
  * amqp_set_rpc_timeout, so a broker that stops answering never hangs a thread.
  *
  * The password is only ever stored in EdgefaasAmqpParams.password and passed to
- * amqp_login(); no message built here contains it.
+ * amqp_login_with_properties(); no message built here contains it.
  */
 #include "edgefaas-amqp.h"
 
@@ -680,6 +680,42 @@ init_ssl_once (gpointer data)
   return NULL;
 }
 
+/* Log in advertising the client capabilities (client-properties
+ * "capabilities" table). Without them RabbitMQ never sends basic.cancel when
+ * a consumed queue is deleted (consumer_cancel_notify), nor
+ * connection.blocked/unblocked on a resource alarm, nor basic.nack for a
+ * refused publish; the broker only uses what the client says it understands. */
+static amqp_rpc_reply_t
+login_with_capabilities (amqp_connection_state_t state, const EdgefaasAmqpParams * params)
+{
+  static const gchar *const capabilities[] = {
+    "consumer_cancel_notify", "connection.blocked", "publisher_confirms",
+    "basic.nack", "authentication_failure_close",
+  };
+  amqp_table_entry_t caps[G_N_ELEMENTS (capabilities)];
+  amqp_table_entry_t props[2];
+  amqp_table_t client_properties = { G_N_ELEMENTS (props), props };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (capabilities); i++) {
+    caps[i].key = amqp_cstring_bytes (capabilities[i]);
+    caps[i].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+    caps[i].value.value.boolean = 1;
+  }
+  props[0].key = amqp_cstring_bytes ("capabilities");
+  props[0].value.kind = AMQP_FIELD_KIND_TABLE;
+  props[0].value.value.table.num_entries = G_N_ELEMENTS (caps);
+  props[0].value.value.table.entries = caps;
+  props[1].key = amqp_cstring_bytes ("product");
+  props[1].value.kind = AMQP_FIELD_KIND_UTF8;
+  props[1].value.value.bytes = amqp_cstring_bytes ("edgefaas");
+
+  return amqp_login_with_properties (state, params->vhost ? params->vhost : "/",
+      AMQP_DEFAULT_MAX_CHANNELS, AMQP_DEFAULT_FRAME_SIZE, (int) params->heartbeat_s,
+      &client_properties, AMQP_SASL_METHOD_PLAIN, params->user ? params->user : "guest",
+      params->password);
+}
+
 EdgefaasAmqpConn *
 edgefaas_amqp_conn_open (const EdgefaasAmqpParams * params, GError ** error)
 {
@@ -782,9 +818,7 @@ edgefaas_amqp_conn_open (const EdgefaasAmqpParams * params, GError ** error)
     goto fail;
   }
 
-  r = amqp_login (conn->state, params->vhost ? params->vhost : "/", AMQP_DEFAULT_MAX_CHANNELS,
-      AMQP_DEFAULT_FRAME_SIZE, (int) params->heartbeat_s, AMQP_SASL_METHOD_PLAIN,
-      params->user ? params->user : "guest", params->password);
+  r = login_with_capabilities (conn->state, params);
   if (r.reply_type != AMQP_RESPONSE_NORMAL) {
     g_autoptr (GError) lerr = NULL;
     edgefaas_amqp_check_reply (r, "login", &lerr);

@@ -1483,6 +1483,55 @@ test_broker_restart_and_prompt_stop (void)
   g_free (queue);
 }
 
+/* ------------------------------------------------------- issue 15 ---- */
+
+/* The shared login advertises the capabilities RabbitMQ only uses when the
+ * client says it understands them (basic.cancel on queue deletion,
+ * connection.blocked, nacks). Judged by the broker: rabbitmqctl shows the
+ * client properties of amqpsrc's own connection. */
+static void
+test_login_capabilities (void)
+{
+  const gchar *caps[] = { "consumer_cancel_notify", "connection.blocked",
+    "publisher_confirms", "basic.nack", "authentication_failure_close"
+  };
+  gchar *queue = queue_name ("caps");
+  GstElement *p = make_pipeline (queue, "", "fakesink");
+  GError *err = NULL;
+  gchar *out = NULL, *line = NULL;
+
+  /* The queue stays empty: PLAYING completes only with a first buffer. */
+  g_assert_cmpint (gst_element_set_state (p, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  for (guint i = 0; i < 20 && line == NULL; i++) {
+    gchar **lines;
+    g_free (out);
+    out = ef_broker_ctl (broker, &err, "list_connections", "client_properties", NULL);
+    g_assert_no_error (err);
+    lines = g_strsplit (out, "\n", -1);
+    for (guint l = 0; lines[l] && line == NULL; l++)
+      if (strstr (lines[l], "{\"product\",\"edgefaas\"}"))
+        line = g_strdup (lines[l]);
+    g_strfreev (lines);
+    if (line == NULL)
+      g_usleep (100 * 1000);
+  }
+  if (line == NULL)
+    g_error ("no connection with product edgefaas in: %s", out);
+  for (guint i = 0; i < G_N_ELEMENTS (caps); i++) {
+    gchar *want = g_strdup_printf ("{\"%s\",true}", caps[i]);
+    if (strstr (line, want) == NULL)
+      g_error ("capability %s not advertised: %s", want, line);
+    g_free (want);
+  }
+  assert_no_error (p);
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  g_free (line);
+  g_free (out);
+  g_free (queue);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1508,6 +1557,7 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsrc/chain-amqpsink-reference", test_chain_reference);
   g_test_add_func ("/amqpsrc/credentials-not-logged", test_credentials_not_logged);
   g_test_add_func ("/amqpsrc/tls", test_tls);
+  g_test_add_func ("/amqpsrc/login-capabilities", test_login_capabilities);
   g_test_add_func ("/amqpsrc/sigkill-consumer", test_sigkill_consumer);
   g_test_add_func ("/amqpsrc/broker-restart-mid-stream", test_broker_restart_mid_stream);
   g_test_add_func ("/amqpsrc/broker-restart-and-prompt-stop",
