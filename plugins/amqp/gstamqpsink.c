@@ -296,6 +296,9 @@ struct _GstAmqpSink
   gboolean flushing;
   gboolean stopping;
   gboolean connected;
+  /* The broker sent connection.blocked (resource alarm) and no unblocked yet:
+   * nothing is published meanwhile. Written by the publishing thread. */
+  gboolean blocked;
   gboolean fatal;
   gint sockfd;                  /* of the current connection, -1 when none */
   /* Messages the publishing thread took from memq/spool and has not finished
@@ -312,7 +315,7 @@ struct _GstAmqpSink
   guint drops_since_warn;
   /* counters */
   guint64 st_published, st_confirmed, st_nacked, st_spooled, st_replayed, st_dropped,
-      st_reconnects, st_republished, st_unroutable;
+      st_reconnects, st_republished, st_unroutable, st_blocked;
 
   /* Publishing thread only. */
   GThread *thread;
@@ -722,6 +725,7 @@ disconnect (GstAmqpSink * self, const gchar * reason)
   g_mutex_lock (&self->qlock);
   self->sockfd = -1;
   self->connected = FALSE;
+  self->blocked = FALSE;        /* a new connection starts unblocked */
   g_mutex_unlock (&self->qlock);
   edgefaas_amqp_conn_close (self->conn);
   self->conn = NULL;
@@ -919,6 +923,28 @@ read_frames (GstAmqpSink * self, guint timeout_ms)
         case AMQP_BASIC_NACK_METHOD:{
           amqp_basic_nack_t *a = frame.payload.method.decoded;
           handle_confirm (self, a->delivery_tag, a->multiple, FALSE);
+          break;
+        }
+        case AMQP_CONNECTION_BLOCKED_METHOD:{
+          amqp_connection_blocked_t *b = frame.payload.method.decoded;
+          guint64 n;
+          g_mutex_lock (&self->qlock);
+          self->blocked = TRUE;
+          n = ++self->st_blocked;
+          g_mutex_unlock (&self->qlock);
+          POST_WARNING (self, ("The AMQP broker blocked publishing (resource alarm: %.*s); "
+                  "messages are queued and spooled until it unblocks", (int) b->reason.len,
+                  (const char *) b->reason.bytes), ("connection.blocked, %" G_GUINT64_FORMAT
+                  " time(s) so far", n));
+          break;
+        }
+        case AMQP_CONNECTION_UNBLOCKED_METHOD:{
+          g_mutex_lock (&self->qlock);
+          self->blocked = FALSE;
+          g_cond_broadcast (&self->qcond);
+          g_mutex_unlock (&self->qlock);
+          GST_ELEMENT_INFO (self, RESOURCE, WRITE, ("The AMQP broker unblocked publishing "
+                  "(resource alarm cleared)"), ("connection.unblocked"));
           break;
         }
         case AMQP_BASIC_RETURN_METHOD:{
@@ -1121,7 +1147,7 @@ publisher_thread (gpointer data)
       gboolean lost = FALSE;
 
       while (g_queue_get_length (&self->inflight) < self->run.confirm_window
-          && !nack_backoff_active (self)) {
+          && !self->blocked && !nack_backoff_active (self)) {
         Msg *m = next_message (self);
         gint rc;
 
@@ -1175,8 +1201,9 @@ publisher_thread (gpointer data)
       g_mutex_lock (&self->qlock);
       work = have_work_locked (self) || !g_queue_is_empty (&self->retry);
       g_mutex_unlock (&self->qlock);
-      if (nack_backoff_active (self)) {
-        /* Only confirms to read (and heartbeats) until the backoff ends. */
+      if (self->blocked || nack_backoff_active (self)) {
+        /* Only confirms, connection.unblocked and heartbeats to read until
+         * the broker unblocks or the backoff ends. */
         read_frames (self, 20);
         continue;
       }
@@ -1746,7 +1773,8 @@ gst_amqp_sink_start (GstBaseSink * sink)
   self->n_owned = 0;
   self->drops_since_warn = 0;
   self->st_published = self->st_confirmed = self->st_nacked = self->st_spooled =
-      self->st_replayed = self->st_dropped = self->st_reconnects = self->st_republished = self->st_unroutable = 0;
+      self->st_replayed = self->st_dropped = self->st_reconnects = self->st_republished = self->st_unroutable = self->st_blocked = 0;
+  self->blocked = FALSE;
   self->ever_connected = FALSE;
   self->nack_backoff_ms = 0;
   self->retry_not_before = 0;
@@ -1897,11 +1925,13 @@ make_stats (GstAmqpSink * self)
       "replayed", G_TYPE_UINT64, self->st_replayed,
       "dropped", G_TYPE_UINT64, self->st_dropped,
       "reconnects", G_TYPE_UINT64, self->st_reconnects,
+      "blocked-count", G_TYPE_UINT64, self->st_blocked,
       "queued", G_TYPE_UINT, g_queue_get_length (&self->memq),
       "in-flight", G_TYPE_UINT, self->n_owned,
       "spool-messages", G_TYPE_UINT, self->spool_count,
       "spool-bytes", G_TYPE_UINT64, spool_enabled (self) ? spool_pending_bytes (self) : 0,
-      "connected", G_TYPE_BOOLEAN, self->connected, NULL);
+      "connected", G_TYPE_BOOLEAN, self->connected,
+      "blocked", G_TYPE_BOOLEAN, self->blocked, NULL);
   g_mutex_unlock (&self->qlock);
   return s;
 }
@@ -2260,13 +2290,16 @@ gst_amqp_sink_class_init (GstAmqpSinkClass * klass)
    * Counters: published, confirmed, nacked, republished (sent again after a
    * connection loss), unroutable (returned by the broker: no queue bound for
    * the routing key), spooled, replayed, dropped, reconnects (guint64);
+   * blocked-count (connection.blocked notifications received, guint64);
    * queued, in-flight, spool-messages (guint); spool-bytes (guint64);
-   * connected (boolean).
+   * connected, blocked (the broker blocked publishing: resource alarm)
+   * (boolean).
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters: published, confirmed, nacked, republished, unroutable, spooled, replayed, dropped, "
-          "reconnects, queued, in-flight, spool-messages, spool-bytes, connected",
+          "reconnects, blocked-count, queued, in-flight, spool-messages, spool-bytes, connected, "
+          "blocked",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);

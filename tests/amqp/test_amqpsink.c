@@ -1011,6 +1011,177 @@ test_chain_backpressure_not_poison (void)
   g_free (d2);
 }
 
+/* ------------------------------------------------- resource alarm ---- */
+
+typedef struct {
+  GstElement *appsrc;
+  GPtrArray *images;
+  guint pushed;
+  gint stop;
+  GstFlowReturn last;
+} Pusher;
+
+/* ~30 fps until told to stop (or out of images). */
+static gpointer
+pusher_thread (gpointer data)
+{
+  Pusher *pu = data;
+  while (!g_atomic_int_get (&pu->stop) && pu->pushed < pu->images->len) {
+    GstBuffer *b = gst_buffer_new_wrapped_bytes (g_bytes_ref (g_ptr_array_index (pu->images,
+                pu->pushed)));
+    GST_BUFFER_PTS (b) = pu->pushed * GST_SECOND / 30;
+    pu->last = gst_app_src_push_buffer (GST_APP_SRC (pu->appsrc), b);
+    if (pu->last != GST_FLOW_OK)
+      break;
+    pu->pushed++;
+    g_usleep (G_USEC_PER_SEC / 30);
+  }
+  return NULL;
+}
+
+/* Wait up to @timeout_ms for a WARNING/INFO whose text contains @substr;
+ * returns the monotonic time it was popped, 0 if none. Errors fail. */
+static gint64
+wait_bus_text (GstBus * bus, const gchar * substr, guint timeout_ms)
+{
+  gint64 until = g_get_monotonic_time () + timeout_ms * 1000;
+  while (g_get_monotonic_time () < until) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 50 * GST_MSECOND, GST_MESSAGE_WARNING |
+        GST_MESSAGE_INFO | GST_MESSAGE_ERROR);
+    GError *err = NULL;
+    gboolean hit;
+    if (msg == NULL)
+      continue;
+    g_assert_cmpint (GST_MESSAGE_TYPE (msg), !=, GST_MESSAGE_ERROR);
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING)
+      gst_message_parse_warning (msg, &err, NULL);
+    else
+      gst_message_parse_info (msg, &err, NULL);
+    g_test_message ("bus: %s", err->message);
+    hit = strstr (err->message, substr) != NULL;
+    g_clear_error (&err);
+    gst_message_unref (msg);
+    if (hit)
+      return g_get_monotonic_time ();
+  }
+  return 0;
+}
+
+static gboolean
+stat_bool (GstElement * sink, const gchar * field)
+{
+  GstStructure *st = NULL;
+  gboolean v = FALSE;
+  g_object_get (sink, "stats", &st, NULL);
+  if (!gst_structure_get_boolean (st, field, &v))
+    g_test_message ("stats have no boolean '%s'", field);       /* counts as FALSE */
+  gst_structure_free (st);
+  return v;
+}
+
+/* A memory alarm (vm_memory_high_watermark 0.00001) held for 20 s under a
+ * 30 fps stream: connection.blocked is a warning and in stats within a
+ * second, connection.unblocked a message and stats likewise; the pipeline
+ * keeps running meanwhile (frames queued, then spooled) and every frame
+ * arrives exactly once after the alarm clears. */
+static void
+test_resource_alarm_blocked (void)
+{
+  gchar *spool = ef_test_mkdtemp ("amqp-blocked-spool");
+  gchar *desc = g_strdup_printf ("appsrc name=a caps=image/jpeg,width=64,height=48 "
+      "format=time is-live=true max-bytes=0 ! amqpsink name=s url=%s routing-key=blockq "
+      "queue=blockq declare=true spool-dir=%s flush-timeout=60000", ef_broker_url (broker),
+      spool);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *s = gst_bin_get_by_name (GST_BIN (p), "s");
+  GstBus *bus = gst_element_get_bus (p);
+  Pusher pu = { 0 };
+  GThread *th;
+  GError *err = NULL;
+  gchar *out;
+  gint64 t_alarm, t_warn, t_clear, t_unblock;
+  guint64 confirmed_at_block;
+  GPtrArray *msgs;
+  GHashTable *seen;
+  GstMessage *msg;
+
+  pu.images = at_encode_images (30 * 40, "jpegenc", 64, 48);
+  pu.appsrc = gst_bin_get_by_name (GST_BIN (p), "a");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  th = g_thread_new ("pusher", pusher_thread, &pu);
+  g_usleep (2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (at_stat (s, "confirmed"), >, 0);
+  g_assert_false (stat_bool (s, "blocked"));
+
+  out = ef_broker_ctl (broker, &err, "set_vm_memory_high_watermark", "0.00001", NULL);
+  g_assert_no_error (err);
+  g_free (out);
+  t_alarm = g_get_monotonic_time ();
+  t_warn = wait_bus_text (bus, "blocked publishing", 10000);
+  g_assert_cmpint (t_warn, >, 0);
+  g_assert_true (stat_bool (s, "blocked"));
+  g_assert_cmpuint (at_stat (s, "blocked-count"), ==, 1);
+  g_test_message ("blocked warning %" G_GINT64_FORMAT " ms after rabbitmqctl returned",
+      (t_warn - t_alarm) / 1000);
+  /* the broker raises the alarm at its next memory check (<= 1 s) */
+  g_assert_cmpint (t_warn - t_alarm, <, 3 * G_USEC_PER_SEC);
+
+  /* hold it ~20 s: nothing confirmed, the pipeline keeps taking frames */
+  g_usleep (G_USEC_PER_SEC);
+  confirmed_at_block = at_stat (s, "confirmed");
+  {
+    guint before = pu.pushed;
+    g_usleep (19 * G_USEC_PER_SEC);
+    g_assert_cmpuint (pu.pushed, >, before + 19 * 30 / 2);      /* not stalled */
+  }
+  g_assert_cmpuint (at_stat (s, "confirmed"), ==, confirmed_at_block);
+  g_assert_true (stat_bool (s, "blocked"));
+  g_assert_cmpuint (at_stat (s, "spooled"), >, 0);      /* beyond max-queue: spool */
+  g_assert_cmpuint (at_stat (s, "dropped"), ==, 0);
+
+  out = ef_broker_ctl (broker, &err, "set_vm_memory_high_watermark", "0.4", NULL);
+  g_assert_no_error (err);
+  g_free (out);
+  t_clear = g_get_monotonic_time ();
+  t_unblock = wait_bus_text (bus, "unblocked publishing", 10000);
+  g_assert_cmpint (t_unblock, >, 0);
+  g_assert_false (stat_bool (s, "blocked"));
+  g_test_message ("unblocked message %" G_GINT64_FORMAT " ms after rabbitmqctl returned",
+      (t_unblock - t_clear) / 1000);
+  g_assert_cmpint (t_unblock - t_clear, <, 3 * G_USEC_PER_SEC);
+
+  g_usleep (3 * G_USEC_PER_SEC);
+  g_atomic_int_set (&pu.stop, 1);
+  g_thread_join (th);
+  g_assert_cmpint (pu.last, ==, GST_FLOW_OK);
+  gst_app_src_end_of_stream (GST_APP_SRC (pu.appsrc));
+  msg = gst_bus_timed_pop_filtered (bus, 90 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_test_message ("pushed %u; confirmed %" G_GUINT64_FORMAT ", spooled %" G_GUINT64_FORMAT
+      ", replayed %" G_GUINT64_FORMAT, pu.pushed, at_stat (s, "confirmed"),
+      at_stat (s, "spooled"), at_stat (s, "replayed"));
+  g_assert_cmpuint (at_stat (s, "confirmed"), ==, pu.pushed);
+  g_assert_cmpuint (at_stat (s, "dropped"), ==, 0);
+  gst_element_set_state (p, GST_STATE_NULL);
+
+  msgs = drain (ef_broker_url (broker), "blockq");
+  seen = frame_sequences (msgs);
+  g_assert_cmpuint (g_hash_table_size (seen), ==, pu.pushed);   /* every frame */
+  g_assert_cmpuint (msgs->len, ==, pu.pushed);                  /* exactly once */
+  g_hash_table_unref (seen);
+  g_ptr_array_unref (msgs);
+  g_ptr_array_unref (pu.images);
+  gst_object_unref (pu.appsrc);
+  gst_object_unref (bus);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  ef_test_rm_rf (spool);
+  g_free (spool);
+  g_free (desc);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1038,6 +1209,7 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsink/nack-retry-and-drop", test_nack_retry_and_drop);
   g_test_add_func ("/amqpsink/chain-backpressure-not-poison",
       test_chain_backpressure_not_poison);
+  g_test_add_func ("/amqpsink/resource-alarm-blocked", test_resource_alarm_blocked);
   g_test_add_func ("/amqpsink/broker-outage-live", test_broker_outage_live);
   ret = g_test_run ();
   ef_broker_free (broker);
