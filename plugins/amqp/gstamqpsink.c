@@ -288,6 +288,9 @@ struct _GstAmqpSink
   GstVideoInfo vinfo;
   guint width, height;
   guint64 sequence;
+  /* Random id drawn at every start(): sequences restart at 1 per run, so
+   * message-ids and frame-store names carry it to stay unique. */
+  gchar *run_id;
 
   /* Shared state, protected by qlock. */
   GMutex qlock;
@@ -421,6 +424,20 @@ expand_key (const gchar * tmpl, const gchar * camera, const gchar * label)
   g_string_replace (s, "{camera}", camera ? camera : "", 0);
   g_string_replace (s, "{label}", label ? label : "", 0);
   return g_string_free (s, FALSE);
+}
+
+/* The AMQP message-id: <camera>[:<run>]:<sequence>[:<suffix>]. */
+static gchar *
+make_message_id (const gchar * camera, const gchar * run_id, guint64 sequence,
+    const gchar * suffix)
+{
+  GString *id = g_string_new (camera);
+  if (run_id)
+    g_string_append_printf (id, ":%s", run_id);
+  g_string_append_printf (id, ":%" G_GUINT64_FORMAT, sequence);
+  if (suffix)
+    g_string_append_printf (id, ":%s", suffix);
+  return g_string_free (id, FALSE);
 }
 
 /* ------------------------------------------------------------- spool ---- */
@@ -1391,6 +1408,7 @@ render_image (GstAmqpSink * self, GstBuffer * buf)
       self->run.camera_id;
   ev->camera_id = g_strdup (camera);
   ev->sequence = ++self->sequence;
+  ev->run_id = g_strdup (self->run_id);
   ev->capture_time_us = capture_time_us (self, buf, &ev->running_time);
   if (emeta && emeta->event) {
     ev->event_id = emeta->event->event_id;
@@ -1424,8 +1442,8 @@ render_image (GstAmqpSink * self, GstBuffer * buf)
 
   if (self->run.frame_store) {
     GError *err = NULL;
-    gchar *name = g_strdup_printf ("%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT,
-        ev->event_id, ev->sequence);
+    gchar *name = g_strdup_printf ("%" G_GUINT64_FORMAT "-%s-%" G_GUINT64_FORMAT,
+        ev->event_id, self->run_id, ev->sequence);
     ev->frame.uri = edgefaas_frameref_store (self->run.frame_store, camera,
         ev->capture_time_us, name, strcmp (self->media_type, "image/png") == 0 ? "png" :
         "jpg", image, &ev->frame.sha256, &err);
@@ -1440,7 +1458,7 @@ render_image (GstAmqpSink * self, GstBuffer * buf)
     json = edgefaas_frame_event_to_json (ev, &json_len);
     m = msg_new (self, expand_key (self->run.routing_key, camera, "frame"),
         "application/json", g_bytes_new_take (json, json_len),
-        g_strdup_printf ("%s:%" G_GUINT64_FORMAT, camera, ev->sequence),
+        make_message_id (camera, self->run_id, ev->sequence, NULL),
         emeta ? emeta->token : NULL);
   } else {
     gsize sz;
@@ -1449,8 +1467,8 @@ render_image (GstAmqpSink * self, GstBuffer * buf)
     ev->frame.sha256 = edgefaas_sha256_hex (d, sz);
     json = edgefaas_frame_event_to_json (ev, &json_len);
     m = msg_new (self, expand_key (self->run.routing_key, camera, "frame"),
-        self->media_type, image, g_strdup_printf ("%s:%" G_GUINT64_FORMAT, camera,
-            ev->sequence), emeta ? emeta->token : NULL);
+        self->media_type, image, make_message_id (camera, self->run_id, ev->sequence, NULL),
+        emeta ? emeta->token : NULL);
     m->event_header = json;
   }
   GST_LOG_OBJECT (self, "frame event %s (%" G_GSIZE_FORMAT " bytes)", m->message_id,
@@ -1481,11 +1499,13 @@ render_detections (GstAmqpSink * self, GstBuffer * buf)
         self->run.camera_id);
     det->event_id = emeta->event->event_id;
     det->sequence = emeta->event->sequence;
+    det->run_id = g_strdup (emeta->event->run_id);      /* the source's run */
     det->trace = emeta->event->trace;
     self->sequence++;
   } else {
     det->camera_id = g_strdup (self->run.camera_id);
     det->sequence = ++self->sequence;
+    det->run_id = g_strdup (self->run_id);
     det->trace.captured_us = capture_time_us (self, buf, &rt);
   }
   camera = det->camera_id;
@@ -1542,14 +1562,16 @@ render_detections (GstAmqpSink * self, GstBuffer * buf)
   body = g_bytes_new_take (json, json_len);
 
   ret = enqueue (self, msg_new (self, expand_key (self->run.routing_key, camera, top_label),
-          "application/json", g_bytes_ref (body), g_strdup_printf ("%s:%" G_GUINT64_FORMAT
-              ":detection", camera, det->sequence), emeta ? emeta->token : NULL));
+          "application/json", g_bytes_ref (body), make_message_id (camera, det->run_id,
+              det->sequence, "detection"), emeta ? emeta->token : NULL));
 
   for (guint i = 0; ret == GST_FLOW_OK && i < det->situations->len; i++) {
     EdgefaasSituation *s = &g_array_index (det->situations, EdgefaasSituation, i);
+    gchar *suffix = g_strdup_printf ("alert:%s", s->name);
     Msg *m = msg_new (self, g_strdup_printf ("alerts.%s.%s", s->name, camera),
-        "application/json", g_bytes_ref (body), g_strdup_printf ("%s:%" G_GUINT64_FORMAT
-            ":alert:%s", camera, det->sequence, s->name), emeta ? emeta->token : NULL);
+        "application/json", g_bytes_ref (body), make_message_id (camera, det->run_id,
+            det->sequence, suffix), emeta ? emeta->token : NULL);
+    g_free (suffix);
     m->alert = g_strdup (s->name);
     ret = enqueue (self, m);
   }
@@ -1574,8 +1596,8 @@ render_json (GstAmqpSink * self, GstBuffer * buf)
   gst_buffer_unmap (buf, &map);
   self->sequence++;
   return enqueue (self, msg_new (self, expand_key (self->run.routing_key, camera, "json"),
-          "application/json", body, g_strdup_printf ("%s:%" G_GUINT64_FORMAT ":json", camera,
-              self->sequence), emeta ? emeta->token : NULL));
+          "application/json", body, make_message_id (camera, self->run_id, self->sequence,
+              "json"), emeta ? emeta->token : NULL));
 }
 
 static GstFlowReturn
@@ -1718,6 +1740,7 @@ clear_run_state (GstAmqpSink * self)
   g_clear_pointer (&self->redacted_url, g_free);
   g_clear_pointer (&self->bind_key, g_free);
   g_clear_pointer (&self->media_type, g_free);
+  g_clear_pointer (&self->run_id, g_free);
   edgefaas_amqp_params_clear (&self->params);
 }
 
@@ -1765,6 +1788,7 @@ gst_amqp_sink_start (GstBaseSink * sink)
   }
 
   self->sequence = 0;
+  self->run_id = g_strdup_printf ("%08x%08x", g_random_int (), g_random_int ());
   self->input = INPUT_NONE;
   self->stopping = FALSE;
   self->fatal = FALSE;

@@ -1182,6 +1182,94 @@ test_resource_alarm_blocked (void)
   g_free (desc);
 }
 
+/* -------------------------------------------------- unique ids ---- */
+
+static void
+run_camera (const gchar * url, const gchar * spool, const gchar * store, const gchar * pattern)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=10 pattern=%s ! video/x-raw,"
+      "width=64,height=48 ! jpegenc ! amqpsink name=edge url=%s camera-id=dupcam "
+      "routing-key=dupq queue=dupq declare=true spool-dir=%s frame-store=%s flush-timeout=300",
+      pattern, url, spool, store);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstMessage *msg = at_run_until_done (p, 60);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  g_free (desc);
+}
+
+/* Four runs of the same camera (same element name, camera-id, spool and
+ * frame store): two to the broker, one while it is unreachable (spooled),
+ * one that replays that spool and publishes 10 more. No message-id, no
+ * (camera, run, sequence) and no frame file collides; every reference still
+ * loads with its hash (no run overwrote another's frames). */
+static void
+test_ids_unique_across_runs (void)
+{
+  gchar *spool = ef_test_mkdtemp ("amqp-dup-spool");
+  gchar *store = ef_test_mkdtemp ("amqp-dup-store");
+  gchar *dead_url = g_strdup_printf ("amqp://edgefaas@127.0.0.1:%u/", ef_test_free_port ());
+  GHashTable *ids = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTable *keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTable *uris = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GPtrArray *msgs;
+  guint no_run = 0, bad_frames = 0;
+
+  run_camera (ef_broker_url (broker), spool, store, "ball");
+  run_camera (ef_broker_url (broker), spool, store, "snow");
+  run_camera (dead_url, spool, store, "smpte");
+  run_camera (ef_broker_url (broker), spool, store, "checkers-1");
+  msgs = drain (ef_broker_url (broker), "dupq");
+  g_assert_cmpuint (msgs->len, ==, 40);
+  for (guint i = 0; i < msgs->len; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    GError *err = NULL;
+    EdgefaasFrameEvent *ev = edgefaas_frame_event_from_json (g_bytes_get_data (m->body, NULL),
+        g_bytes_get_size (m->body), &err);
+    GBytes *img;
+
+    g_assert_no_error (err);
+    g_assert_nonnull (m->message_id);
+    g_hash_table_add (ids, m->message_id);
+    if (ev->run_id == NULL)
+      no_run++;
+    g_hash_table_add (keys, g_strdup_printf ("%s/%s/%" G_GUINT64_FORMAT, ev->camera_id,
+            ev->run_id ? ev->run_id : "-", ev->sequence));
+    g_hash_table_add (uris, g_strdup (ev->frame.uri));
+    img = edgefaas_frameref_load (ev->frame.uri, store, 0, ev->frame.size, ev->frame.sha256,
+        &err);
+    if (img == NULL) {
+      g_test_message ("frame %s: %s", ev->frame.uri, err->message);
+      bad_frames++;
+    }
+    g_clear_error (&err);
+    if (img)
+      g_bytes_unref (img);
+    edgefaas_frame_event_free (ev);
+  }
+  g_test_message ("40 messages: %u distinct message-ids, %u distinct (camera, run, sequence), "
+      "%u distinct frame files, %u frames that do not load with their hash, %u events "
+      "without run_id", g_hash_table_size (ids), g_hash_table_size (keys),
+      g_hash_table_size (uris), bad_frames, no_run);
+  g_assert_cmpuint (g_hash_table_size (ids), ==, 40);
+  g_assert_cmpuint (g_hash_table_size (keys), ==, 40);
+  g_assert_cmpuint (g_hash_table_size (uris), ==, 40);
+  g_assert_cmpuint (bad_frames, ==, 0);
+  g_assert_cmpuint (no_run, ==, 0);
+  g_hash_table_unref (ids);
+  g_hash_table_unref (keys);
+  g_hash_table_unref (uris);
+  g_ptr_array_unref (msgs);
+  ef_test_rm_rf (spool);
+  ef_test_rm_rf (store);
+  g_free (spool);
+  g_free (store);
+  g_free (dead_url);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1210,6 +1298,7 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsink/chain-backpressure-not-poison",
       test_chain_backpressure_not_poison);
   g_test_add_func ("/amqpsink/resource-alarm-blocked", test_resource_alarm_blocked);
+  g_test_add_func ("/amqpsink/ids-unique-across-runs", test_ids_unique_across_runs);
   g_test_add_func ("/amqpsink/broker-outage-live", test_broker_outage_live);
   ret = g_test_run ();
   ef_broker_free (broker);
