@@ -315,6 +315,10 @@ struct _GstAmqpSink
   guint64 spool_read_off, spool_write_off;
   guint spool_count;
   GQueue spool_tokens;
+  /* errno of the last failed spool write (ENOSPC: the disk is full), 0 after
+   * a successful one; spool_err_warned: that failure streak was reported. */
+  gint spool_errno;
+  gboolean spool_err_warned;
   guint drops_since_warn;
   /* counters */
   guint64 st_published, st_confirmed, st_nacked, st_spooled, st_replayed, st_dropped,
@@ -581,7 +585,8 @@ spool_append_locked (GstAmqpSink * self, Msg * m)
 {
   gsize n = spool_write_record (self->spool_fd, m);
   if (n == 0) {
-    GST_WARNING_OBJECT (self, "spool write failed: %s", g_strerror (errno));
+    self->spool_errno = errno ? errno : EIO;
+    GST_WARNING_OBJECT (self, "spool write failed: %s", g_strerror (self->spool_errno));
     /* keep the file consistent: cut a partial record */
     if (ftruncate (self->spool_fd, (off_t) self->spool_write_off) != 0)
       GST_WARNING_OBJECT (self, "spool truncate failed: %s", g_strerror (errno));
@@ -589,6 +594,8 @@ spool_append_locked (GstAmqpSink * self, Msg * m)
   }
   self->spool_write_off += n;
   self->spool_count++;
+  self->spool_errno = 0;
+  self->spool_err_warned = FALSE;
   g_queue_push_tail (&self->spool_tokens, m->token);
   m->token = NULL;
   self->st_spooled++;
@@ -1256,13 +1263,29 @@ publisher_thread (gpointer data)
 
 /* ------------------------------------------------------ streaming side ---- */
 
+/* Why a message did not fit, for warnings and errors: the spool's disk
+ * (ENOSPC, EIO, ...) or the configured bounds. */
+static gchar *
+full_reason (GstAmqpSink * self, gint spool_errno)
+{
+  if (spool_enabled (self) && spool_errno != 0)
+    return g_strdup_printf ("cannot write the spool %s: %s, and the memory queue is full "
+        "(max-queue=%u)", self->spool_path, g_strerror (spool_errno), self->run.max_queue);
+  if (spool_enabled (self))
+    return g_strdup_printf ("the spool is full (spool-max-bytes=%" G_GUINT64_FORMAT
+        ") and so is the memory queue (max-queue=%u)", self->run.spool_max_bytes,
+        self->run.max_queue);
+  return g_strdup_printf ("the memory queue is full (max-queue=%u)", self->run.max_queue);
+}
+
 /* Hand @m to the publishing thread. Takes ownership. */
 static GstFlowReturn
 enqueue (GstAmqpSink * self, Msg * m)
 {
   GstFlowReturn ret = GST_FLOW_OK;
-  gboolean warn_drop = FALSE, error_full = FALSE;
+  gboolean warn_drop = FALSE, error_full = FALSE, warn_spool_err = FALSE;
   guint dropped_now = 0;
+  gint spool_errno = 0;
 
   g_mutex_lock (&self->qlock);
   for (;;) {
@@ -1284,7 +1307,17 @@ enqueue (GstAmqpSink * self, Msg * m)
         m = NULL;
         break;
       }
-    } else if (mem_room) {
+      if (self->spool_errno != 0 && !self->spool_err_warned) {
+        self->spool_err_warned = TRUE;
+        warn_spool_err = TRUE;
+        spool_errno = self->spool_errno;
+      }
+    }
+    /* Without a spool, or when it cannot take it (its disk is full, or its
+     * bound is reached while the broker is there to drain memory): the
+     * memory queue, if it has room. Everything in memq is newer than the
+     * spool, which is replayed first, so the order holds. */
+    if (mem_room && (!spool_enabled (self) || self->spool_errno != 0 || self->connected)) {
       g_queue_push_tail (&self->memq, m);
       m = NULL;
       break;
@@ -1294,6 +1327,7 @@ enqueue (GstAmqpSink * self, Msg * m)
       g_cond_wait (&self->qcond, &self->qlock);
       continue;
     }
+    spool_errno = self->spool_errno;
     if (self->run.on_full == GST_AMQP_SINK_ON_FULL_ERROR) {
       error_full = TRUE;
       ret = GST_FLOW_ERROR;
@@ -1309,18 +1343,21 @@ enqueue (GstAmqpSink * self, Msg * m)
   g_cond_broadcast (&self->qcond);
   g_mutex_unlock (&self->qlock);
 
+  if (warn_spool_err)
+    POST_WARNING (self, ("Cannot write the AMQP spool: %s; messages are kept in memory "
+            "(max-queue=%u)", g_strerror (spool_errno), self->run.max_queue), ("%s",
+            self->spool_path));
   if (m) {
+    gchar *why = full_reason (self, spool_errno);
     if (error_full) {
       GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
-          ("The AMQP %s is full and on-full=error", spool_enabled (self) ? "spool" :
-              "memory queue"), ("message %s not queued; max-queue=%u, spool-max-bytes=%"
-              G_GUINT64_FORMAT, m->message_id, self->run.max_queue,
-              self->run.spool_max_bytes));
+          ("The AMQP sink cannot queue a message and on-full=error: %s", why),
+          ("message %s not queued", m->message_id));
     } else if (warn_drop) {
-      POST_WARNING (self, ("The AMQP %s is full: dropping messages",
-              spool_enabled (self) ? "spool" : "memory queue"), ("%u dropped in a row, "
-              "latest %s", dropped_now, m->message_id));
+      POST_WARNING (self, ("The AMQP sink is dropping messages: %s", why),
+          ("%u dropped in a row, latest %s", dropped_now, m->message_id));
     }
+    g_free (why);
     msg_fail (m, ret == GST_FLOW_FLUSHING ? "amqpsink flushing" :
         "amqpsink queue full, message dropped");
   }
@@ -1661,6 +1698,26 @@ drained_locked (GstAmqpSink * self)
   return g_queue_is_empty (&self->memq) && self->spool_count == 0 && self->n_owned == 0;
 }
 
+/* EOS with messages left: move what is in memory to the spool now; what it
+ * cannot take (disk full) would be lost at stop, when the bus may no longer
+ * deliver a warning, so warn here. */
+static void
+warn_unspoolable_at_eos (GstAmqpSink * self)
+{
+  guint n_mem;
+  gint err;
+
+  g_mutex_lock (&self->qlock);
+  spool_take_memq_locked (self);
+  n_mem = g_queue_get_length (&self->memq);
+  err = self->spool_errno;
+  g_mutex_unlock (&self->qlock);
+  if (n_mem > 0 && err != 0)
+    POST_WARNING (self, ("EOS: %u message(s) could not be written to the spool (%s); they "
+            "are lost unless the broker confirms them before the element stops", n_mem,
+            g_strerror (err)), ("%s", self->spool_path));
+}
+
 static gboolean
 gst_amqp_sink_event (GstBaseSink * sink, GstEvent * event)
 {
@@ -1684,6 +1741,8 @@ gst_amqp_sink_event (GstBaseSink * sink, GstEvent * event)
       left = g_queue_get_length (&self->memq) + self->spool_count + self->n_owned;
     g_mutex_unlock (&self->qlock);
 
+    if (!drained && !interrupted && !fatal && spool_enabled (self))
+      warn_unspoolable_at_eos (self);
     if (fatal) {
       /* The error is already posted: no EOS that would look like success. */
       gst_event_unref (event);
@@ -1823,53 +1882,71 @@ fail:
   return FALSE;
 }
 
-/* Rewrite the spool as: @front (oldest), the pending spool, the memory queue. */
+/* Rewrite the spool as: @front (oldest), the pending spool, the memory queue.
+ * Consumes @front and the memory queue. If the new file cannot be written
+ * (disk full), the old spool file (with the pending records) stays and the
+ * messages of @front and memory are lost: counted in `dropped` and reported. */
 static void
 spool_persist_leftovers (GstAmqpSink * self, GQueue * front)
 {
   gchar *tmp = g_strdup_printf ("%s.tmp", self->spool_path);
   gint fd = open (tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  guint n = 0;
+  guint n = 0, n_front = g_queue_get_length (front), n_mem = g_queue_get_length (&self->memq);
+  guint64 off = self->spool_read_off;
+  guint left = self->spool_count, pending = self->spool_count;
+  gint err = fd >= 0 ? 0 : errno;
   Msg *m;
-  gboolean ok = fd >= 0;
 
-  while (ok && (m = g_queue_pop_head (front))) {
-    ok = spool_write_record (fd, m) > 0;
-    n++;
-    msg_fail (m, "amqpsink stopped before the broker confirmed");
-  }
-  while (ok && self->spool_count > 0) {
+  for (GList * l = front->head; l && err == 0; l = l->next, n++)
+    if (spool_write_record (fd, l->data) == 0)
+      err = errno ? errno : EIO;
+  while (err == 0 && left > 0) {
     gsize size = 0;
-    Msg *r = spool_read_record (self->spool_fd, self->spool_read_off, self->spool_write_off,
-        &size);
-    EdgefaasAckToken *t = g_queue_pop_head (&self->spool_tokens);
-    if (t) {
-      edgefaas_ack_token_reject (t, TRUE, "amqpsink stopped before the broker confirmed");
-      edgefaas_ack_token_unref (t);
-    }
-    self->spool_count--;
+    Msg *r = spool_read_record (self->spool_fd, off, self->spool_write_off, &size);
     if (r == NULL)
-      break;
-    self->spool_read_off += size;
-    ok = spool_write_record (fd, r) > 0;
+      break;                    /* corrupt tail: what follows is lost anyway */
+    off += size;
+    left--;
+    if (spool_write_record (fd, r) == 0)
+      err = errno ? errno : EIO;
     n++;
     msg_free (r);
   }
-  while (ok && (m = g_queue_pop_head (&self->memq))) {
-    ok = spool_write_record (fd, m) > 0;
-    n++;
+  for (GList * l = self->memq.head; l && err == 0; l = l->next, n++)
+    if (spool_write_record (fd, l->data) == 0)
+      err = errno ? errno : EIO;
+  if (err == 0 && fsync (fd) != 0)
+    err = errno;
+  if (err == 0 && rename (tmp, self->spool_path) != 0)
+    err = errno;
+  if (fd >= 0)
+    close (fd);
+
+  /* None of them will be confirmed in this run: requeue the sources. */
+  while ((m = g_queue_pop_head (front)))
     msg_fail (m, "amqpsink stopped before the broker confirmed");
-  }
-  if (ok && fsync (fd) == 0 && rename (tmp, self->spool_path) == 0) {
+  while ((m = g_queue_pop_head (&self->memq)))
+    msg_fail (m, "amqpsink stopped before the broker confirmed");
+  spool_reject_tokens (self, "amqpsink stopped before the broker confirmed");
+  self->spool_count = 0;
+
+  if (err == 0) {
     GST_INFO_OBJECT (self, "%u unconfirmed message(s) kept in %s for the next run", n,
         self->spool_path);
   } else {
-    GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not keep unconfirmed messages in the "
-            "spool"), ("%s: %s", tmp, g_strerror (errno)));
+    guint lost = n_front + n_mem;
     unlink (tmp);
+    g_mutex_lock (&self->qlock);
+    self->st_dropped += lost;
+    g_mutex_unlock (&self->qlock);
+    /* The bus may already be flushing (PAUSED->READY of a set_state(NULL));
+     * EOS warned earlier if memory held messages the spool could not take. */
+    GST_ERROR_OBJECT (self, "%u message(s) lost at stop: cannot write the spool %s: %s",
+        lost, tmp, g_strerror (err));
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("%u unconfirmed message(s) are lost: cannot "
+            "write the spool: %s", lost, g_strerror (err)), ("%s; the %u record(s) already "
+            "in %s are kept", tmp, pending, self->spool_path));
   }
-  if (fd >= 0)
-    close (fd);
   g_free (tmp);
 }
 

@@ -4,6 +4,8 @@
  * credentials absent from a GST_DEBUG=*:6 log, a 10 s broker outage under a
  * 30 fps live stream (real time kept, every frame delivered, duplicates
  * counted, PLAYING->NULL bounded while down), and TLS with right and wrong CA. */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include <gst/app/app.h>
@@ -1270,6 +1272,262 @@ test_ids_unique_across_runs (void)
   g_free (dead_url);
 }
 
+/* ------------------------------------------------- full disk ---- */
+
+/* A tmpfs of @size_kb mounted on a fresh directory (the tests run as root in
+ * CI); fails loudly if it cannot be mounted. */
+static gchar *
+mount_small_fs (guint size_kb)
+{
+  gchar *dir = ef_test_mkdtemp ("amqp-fulldisk");
+  gchar *opt = g_strdup_printf ("size=%uk", size_kb);
+  const gchar *argv[] = { "mount", "-t", "tmpfs", "-o", opt, "tmpfs", dir, NULL };
+  gchar *errout = NULL;
+  gint status = 0;
+  GError *err = NULL;
+
+  g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH |
+          G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &errout, &status, &err));
+  g_assert_no_error (err);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("CANNOT RUN: mount -t tmpfs -o %s on %s failed (needs root): %s", opt, dir, errout);
+  g_free (errout);
+  g_free (opt);
+  return dir;
+}
+
+static void
+umount_small_fs (gchar * dir)
+{
+  const gchar *argv[] = { "umount", dir, NULL };
+  gint status = 0;
+  g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+          NULL, NULL, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+/* Fill the file system of @dir to the last byte. */
+static void
+fill_fs (const gchar * dir)
+{
+  gchar *path = g_build_filename (dir, "filler", NULL);
+  FILE *f = fopen (path, "ab");
+  gchar block[4096] = { 0 };
+  gsize n = 0;
+
+  g_assert_nonnull (f);
+  setvbuf (f, NULL, _IONBF, 0);
+  while (fwrite (block, 1, sizeof (block), f) == sizeof (block))
+    n++;
+  while (fwrite (block, 1, 1, f) == 1)
+    n++;
+  fclose (f);
+  g_test_message ("filled %s (%" G_GSIZE_FORMAT " blocks)", dir, n);
+  g_free (path);
+}
+
+/* Push @n images into a fresh appsrc ! amqpsink (@extra) and send EOS;
+ * returns the pipeline (PLAYING, EOS pending) with its sink. */
+static GstElement *
+start_push (GPtrArray * images, guint n, const gchar * url, const gchar * extra,
+    GstElement ** sink)
+{
+  gchar *desc = g_strdup_printf ("appsrc name=a caps=image/jpeg,width=64,height=48 "
+      "format=time max-bytes=0 ! amqpsink name=edge url=%s camera-id=diskcam %s", url, extra);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *a = gst_bin_get_by_name (GST_BIN (p), "a");
+
+  *sink = gst_bin_get_by_name (GST_BIN (p), "edge");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  for (guint i = 0; i < n; i++) {
+    GstBuffer *b = gst_buffer_new_wrapped_bytes (g_bytes_ref (g_ptr_array_index (images,
+                i % images->len)));
+    GST_BUFFER_PTS (b) = i * GST_SECOND / 30;
+    gst_app_src_push_buffer (GST_APP_SRC (a), b);
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (a));
+  gst_object_unref (a);
+  g_free (desc);
+  return p;
+}
+
+/* Pop bus messages until EOS or ERROR; collects warning texts into @warnings. */
+static GstMessage *
+pop_until_done (GstElement * p, GString * warnings)
+{
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *msg;
+  while ((msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS |
+              GST_MESSAGE_ERROR | GST_MESSAGE_WARNING))) {
+    if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_WARNING)
+      break;
+    {
+      GError *err = NULL;
+      gst_message_parse_warning (msg, &err, NULL);
+      g_test_message ("warning: %s", err->message);
+      g_string_append_printf (warnings, "%s\n", err->message);
+      g_clear_error (&err);
+    }
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+  return msg;
+}
+
+/* The spool on a full file system (tmpfs):
+ * 1. broker down, on-full=error: the error names the disk (No space left on
+ *    device), not spool-max-bytes;
+ * 2. broker down, on-full=drop: at EOS the messages memory holds but the
+ *    spool cannot are reported while the bus still delivers, and counted as
+ *    dropped when the element stops;
+ * 3. spool holding records from an earlier run, disk full, broker back: new
+ *    frames go to memory instead of being dropped behind the spool; all
+ *    arrive. */
+static void
+test_spool_full_disk_error_text (void)
+{
+  gchar *fs = mount_small_fs (1024);
+  gchar *spool = g_build_filename (fs, "spool", NULL);
+  gchar *dead_url = g_strdup_printf ("amqp://edgefaas@127.0.0.1:%u/", ef_test_free_port ());
+  GPtrArray *images = at_encode_images (20, "jpegenc", 64, 48);
+  GString *warnings = g_string_new (NULL);
+  GstElement *p, *s;
+  GstMessage *msg;
+  gchar *extra;
+
+  g_assert_cmpint (g_mkdir (spool, 0700), ==, 0);
+  GError *err = NULL;
+  gchar *dbg = NULL;
+
+  fill_fs (fs);
+  /* 1: on-full=error names the real cause */
+  extra = g_strdup_printf ("spool-dir=%s max-queue=5 on-full=error", spool);
+  p = start_push (images, 20, dead_url, extra, &s);
+  msg = pop_until_done (p, warnings);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_ERROR);
+  gst_message_parse_error (msg, &err, &dbg);
+  g_test_message ("error: %s (%s)", err->message, dbg);
+  g_assert_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NO_SPACE_LEFT);
+  g_assert_nonnull (strstr (err->message, g_strerror (ENOSPC)));
+  g_assert_null (strstr (err->message, "spool-max-bytes"));
+  g_clear_error (&err);
+  g_free (dbg);
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  
+
+  g_free (extra);
+  g_string_free (warnings, TRUE);
+  g_ptr_array_unref (images);
+  g_free (dead_url);
+  g_free (spool);
+  umount_small_fs (fs);
+}
+
+static void
+test_spool_full_disk_loss_at_stop (void)
+{
+  gchar *fs = mount_small_fs (1024);
+  gchar *spool = g_build_filename (fs, "spool", NULL);
+  gchar *dead_url = g_strdup_printf ("amqp://edgefaas@127.0.0.1:%u/", ef_test_free_port ());
+  GPtrArray *images = at_encode_images (20, "jpegenc", 64, 48);
+  GString *warnings = g_string_new (NULL);
+  GstElement *p, *s;
+  GstMessage *msg;
+  gchar *extra;
+
+  g_assert_cmpint (g_mkdir (spool, 0700), ==, 0);
+
+  fill_fs (fs);
+  /* 2: lost at stop: reported at EOS, counted */
+  extra = g_strdup_printf ("spool-dir=%s max-queue=50 on-full=drop flush-timeout=300", spool);
+  p = start_push (images, 10, dead_url, extra, &s);
+  msg = pop_until_done (p, warnings);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_assert_nonnull (strstr (warnings->str, "could not be written to the spool"));
+  g_assert_cmpuint (at_stat (s, "dropped"), ==, 0);
+  gst_element_set_state (p, GST_STATE_NULL);
+  g_test_message ("after stop: dropped %" G_GUINT64_FORMAT, at_stat (s, "dropped"));
+  g_assert_cmpuint (at_stat (s, "dropped"), ==, 10);    /* the loss is counted */
+  gst_object_unref (s);
+  gst_object_unref (p);
+  
+
+  g_free (extra);
+  g_string_free (warnings, TRUE);
+  g_ptr_array_unref (images);
+  g_free (dead_url);
+  g_free (spool);
+  umount_small_fs (fs);
+}
+
+static void
+test_spool_full_disk_memory_fallback (void)
+{
+  gchar *fs = mount_small_fs (1024);
+  gchar *spool = g_build_filename (fs, "spool", NULL);
+  gchar *dead_url = g_strdup_printf ("amqp://edgefaas@127.0.0.1:%u/", ef_test_free_port ());
+  GPtrArray *images = at_encode_images (20, "jpegenc", 64, 48);
+  GString *warnings = g_string_new (NULL);
+  GstElement *p, *s;
+  GstMessage *msg;
+  gchar *extra;
+
+  g_assert_cmpint (g_mkdir (spool, 0700), ==, 0);
+  GPtrArray *msgs;
+  GHashTable *seen;
+
+  /* 3: records in the spool, disk full, broker back */
+  extra = g_strdup_printf ("routing-key=diskq spool-dir=%s flush-timeout=300", spool);
+  p = start_push (images, 200, dead_url, extra, &s);
+  msg = pop_until_done (p, warnings);
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  g_assert_cmpuint (at_stat (s, "spooled"), ==, 200);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  fill_fs (fs);
+  g_free (extra);
+  extra = g_strdup_printf ("routing-key=diskq queue=diskq declare=true spool-dir=%s "
+      "flush-timeout=30000", spool);
+  p = start_push (images, 20, ef_broker_url (broker), extra, &s);
+  msg = pop_until_done (p, warnings);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_test_message ("broker back, disk full: replayed %" G_GUINT64_FORMAT ", dropped %"
+      G_GUINT64_FORMAT ", confirmed %" G_GUINT64_FORMAT, at_stat (s, "replayed"),
+      at_stat (s, "dropped"), at_stat (s, "confirmed"));
+  g_assert_cmpuint (at_stat (s, "replayed"), ==, 200);
+  g_assert_cmpuint (at_stat (s, "dropped"), ==, 0);
+  g_assert_cmpuint (at_stat (s, "confirmed"), ==, 220);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  msgs = drain (ef_broker_url (broker), "diskq");
+  g_assert_cmpuint (msgs->len, ==, 220);
+  seen = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < msgs->len; i++)
+    g_hash_table_add (seen, ((AtMsg *) g_ptr_array_index (msgs, i))->message_id);
+  g_assert_cmpuint (g_hash_table_size (seen), ==, 220);
+  g_hash_table_unref (seen);
+  g_ptr_array_unref (msgs);
+
+  g_free (extra);
+  g_string_free (warnings, TRUE);
+  g_ptr_array_unref (images);
+  g_free (dead_url);
+  g_free (spool);
+  umount_small_fs (fs);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1299,6 +1557,11 @@ main (int argc, char **argv)
       test_chain_backpressure_not_poison);
   g_test_add_func ("/amqpsink/resource-alarm-blocked", test_resource_alarm_blocked);
   g_test_add_func ("/amqpsink/ids-unique-across-runs", test_ids_unique_across_runs);
+  g_test_add_func ("/amqpsink/spool-full-disk/error-text", test_spool_full_disk_error_text);
+  g_test_add_func ("/amqpsink/spool-full-disk/loss-at-stop",
+      test_spool_full_disk_loss_at_stop);
+  g_test_add_func ("/amqpsink/spool-full-disk/memory-fallback",
+      test_spool_full_disk_memory_fallback);
   g_test_add_func ("/amqpsink/broker-outage-live", test_broker_outage_live);
   ret = g_test_run ();
   ef_broker_free (broker);
