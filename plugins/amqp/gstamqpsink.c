@@ -116,6 +116,7 @@ typedef enum
 #define DEFAULT_FLUSH_TIMEOUT 10000
 #define DEFAULT_MAX_QUEUE 256
 #define DEFAULT_ON_NACK GST_AMQP_SINK_ON_NACK_RETRY
+#define DEFAULT_MAX_QUEUE_BYTES (64 * 1024 * 1024)
 
 /* At most one nack warning per this interval (a rejecting queue nacks every
  * publish: one warning per nack would flood the bus). */
@@ -146,6 +147,7 @@ enum
   PROP_FLUSH_TIMEOUT,
   PROP_MAX_QUEUE,
   PROP_ON_NACK,
+  PROP_MAX_QUEUE_BYTES,
   PROP_STATS,
 };
 
@@ -242,6 +244,7 @@ typedef struct
   guint flush_timeout_ms;
   guint max_queue;
   GstAmqpSinkOnNack on_nack;
+  guint64 max_queue_bytes;
 } Settings;
 
 /* One AMQP message. */
@@ -296,6 +299,7 @@ struct _GstAmqpSink
   GMutex qlock;
   GCond qcond;                  /* anything changed: new message, confirm, stop, flushing */
   GQueue memq;                  /* of Msg*, newest at tail; all newer than the spool */
+  guint64 memq_bytes;           /* sum of msg_mem_size() over memq */
   gboolean flushing;
   gboolean stopping;
   gboolean connected;
@@ -418,6 +422,13 @@ msg_fail (Msg * m, const gchar * reason)
   if (m->token)
     edgefaas_ack_token_reject (m->token, TRUE, reason);
   msg_free (m);
+}
+
+/* Bytes a queued message holds (body and the inline event header). */
+static gsize
+msg_mem_size (const Msg * m)
+{
+  return g_bytes_get_size (m->body) + (m->event_header ? strlen (m->event_header) : 0);
 }
 
 /* Substitute {camera} and {label}. */
@@ -609,6 +620,32 @@ spool_enabled (GstAmqpSink * self)
   return self->spool_fd >= 0;
 }
 
+/* The memory queue, bounded by max-queue messages and max-queue-bytes (one
+ * message always fits, however large). qlock held. */
+static gboolean
+memq_has_room_locked (GstAmqpSink * self, const Msg * m)
+{
+  return g_queue_get_length (&self->memq) < self->run.max_queue &&
+      (g_queue_is_empty (&self->memq) ||
+      self->memq_bytes + msg_mem_size (m) <= self->run.max_queue_bytes);
+}
+
+static void
+memq_push_locked (GstAmqpSink * self, Msg * m)
+{
+  self->memq_bytes += msg_mem_size (m);
+  g_queue_push_tail (&self->memq, m);
+}
+
+static Msg *
+memq_pop_locked (GstAmqpSink * self)
+{
+  Msg *m = g_queue_pop_head (&self->memq);
+  if (m)
+    self->memq_bytes -= msg_mem_size (m);
+  return m;
+}
+
 static guint64
 spool_pending_bytes (GstAmqpSink * self)
 {
@@ -623,9 +660,13 @@ spool_take_memq_locked (GstAmqpSink * self)
   while ((m = g_queue_peek_head (&self->memq))) {
     if (spool_pending_bytes (self) + spool_record_size (m) > self->run.spool_max_bytes)
       return FALSE;
-    if (!spool_append_locked (self, m))
+    memq_pop_locked (self);
+    if (!spool_append_locked (self, m)) {
+      /* not written: back to the head, where it was */
+      self->memq_bytes += msg_mem_size (m);
+      g_queue_push_head (&self->memq, m);
       return FALSE;
-    g_queue_pop_head (&self->memq);
+    }
   }
   return TRUE;
 }
@@ -1064,7 +1105,7 @@ next_message (GstAmqpSink * self)
   if (self->spool_count > 0)
     m = spool_pop_locked (self);
   if (m == NULL)
-    m = g_queue_pop_head (&self->memq);
+    m = memq_pop_locked (self);
   if (m) {
     self->n_owned++;
     g_cond_broadcast (&self->qcond);    /* room for a blocked producer */
@@ -1270,12 +1311,14 @@ full_reason (GstAmqpSink * self, gint spool_errno)
 {
   if (spool_enabled (self) && spool_errno != 0)
     return g_strdup_printf ("cannot write the spool %s: %s, and the memory queue is full "
-        "(max-queue=%u)", self->spool_path, g_strerror (spool_errno), self->run.max_queue);
+        "(max-queue=%u, max-queue-bytes=%" G_GUINT64_FORMAT ")", self->spool_path,
+        g_strerror (spool_errno), self->run.max_queue, self->run.max_queue_bytes);
   if (spool_enabled (self))
     return g_strdup_printf ("the spool is full (spool-max-bytes=%" G_GUINT64_FORMAT
-        ") and so is the memory queue (max-queue=%u)", self->run.spool_max_bytes,
-        self->run.max_queue);
-  return g_strdup_printf ("the memory queue is full (max-queue=%u)", self->run.max_queue);
+        ") and so is the memory queue (max-queue=%u, max-queue-bytes=%" G_GUINT64_FORMAT ")",
+        self->run.spool_max_bytes, self->run.max_queue, self->run.max_queue_bytes);
+  return g_strdup_printf ("the memory queue is full (max-queue=%u, max-queue-bytes=%"
+      G_GUINT64_FORMAT ")", self->run.max_queue, self->run.max_queue_bytes);
 }
 
 /* Hand @m to the publishing thread. Takes ownership. */
@@ -1289,7 +1332,7 @@ enqueue (GstAmqpSink * self, Msg * m)
 
   g_mutex_lock (&self->qlock);
   for (;;) {
-    gboolean mem_room = g_queue_get_length (&self->memq) < self->run.max_queue;
+    gboolean mem_room = memq_has_room_locked (self, m);
 
     if (self->flushing) {
       ret = GST_FLOW_FLUSHING;
@@ -1318,7 +1361,7 @@ enqueue (GstAmqpSink * self, Msg * m)
      * memory queue, if it has room. Everything in memq is newer than the
      * spool, which is replayed first, so the order holds. */
     if (mem_room && (!spool_enabled (self) || self->spool_errno != 0 || self->connected)) {
-      g_queue_push_tail (&self->memq, m);
+      memq_push_locked (self, m);
       m = NULL;
       break;
     }
@@ -1855,6 +1898,7 @@ gst_amqp_sink_start (GstBaseSink * sink)
   self->sockfd = -1;
   self->n_owned = 0;
   self->drops_since_warn = 0;
+  self->memq_bytes = 0;
   self->st_published = self->st_confirmed = self->st_nacked = self->st_spooled =
       self->st_replayed = self->st_dropped = self->st_reconnects = self->st_republished = self->st_unroutable = self->st_blocked = 0;
   self->blocked = FALSE;
@@ -1925,7 +1969,7 @@ spool_persist_leftovers (GstAmqpSink * self, GQueue * front)
   /* None of them will be confirmed in this run: requeue the sources. */
   while ((m = g_queue_pop_head (front)))
     msg_fail (m, "amqpsink stopped before the broker confirmed");
-  while ((m = g_queue_pop_head (&self->memq)))
+  while ((m = memq_pop_locked (self)))
     msg_fail (m, "amqpsink stopped before the broker confirmed");
   spool_reject_tokens (self, "amqpsink stopped before the broker confirmed");
   self->spool_count = 0;
@@ -1995,7 +2039,7 @@ gst_amqp_sink_stop (GstBaseSink * sink)
     lost = g_queue_get_length (&left) + g_queue_get_length (&self->memq);
     while ((m = g_queue_pop_head (&left)))
       msg_fail (m, "amqpsink stopped before the broker confirmed");
-    while ((m = g_queue_pop_head (&self->memq)))
+    while ((m = memq_pop_locked (self)))
       msg_fail (m, "amqpsink stopped before the broker confirmed");
     if (lost) {
       g_mutex_lock (&self->qlock);
@@ -2028,6 +2072,7 @@ make_stats (GstAmqpSink * self)
       "reconnects", G_TYPE_UINT64, self->st_reconnects,
       "blocked-count", G_TYPE_UINT64, self->st_blocked,
       "queued", G_TYPE_UINT, g_queue_get_length (&self->memq),
+      "queued-bytes", G_TYPE_UINT64, self->memq_bytes,
       "in-flight", G_TYPE_UINT, self->n_owned,
       "spool-messages", G_TYPE_UINT, self->spool_count,
       "spool-bytes", G_TYPE_UINT64, spool_enabled (self) ? spool_pending_bytes (self) : 0,
@@ -2120,6 +2165,9 @@ gst_amqp_sink_set_property (GObject * object, guint prop_id, const GValue * valu
     case PROP_ON_NACK:
       s->on_nack = g_value_get_enum (value);
       break;
+    case PROP_MAX_QUEUE_BYTES:
+      s->max_queue_bytes = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2191,6 +2239,9 @@ gst_amqp_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_ON_NACK:
       g_value_set_enum (value, s->on_nack);
+      break;
+    case PROP_MAX_QUEUE_BYTES:
+      g_value_set_uint64 (value, s->max_queue_bytes);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2369,6 +2420,18 @@ gst_amqp_sink_class_init (GstAmqpSinkClass * klass)
           "Messages held in memory for the publishing thread", 1, 1000000,
           DEFAULT_MAX_QUEUE, PARAM_READY));
   /**
+   * GstAmqpSink:max-queue-bytes:
+   *
+   * Bytes (message bodies and inline event headers) held in memory for the
+   * publishing thread; with #GstAmqpSink:max-queue the memory queue is full
+   * at whichever bound comes first (a single larger message still fits).
+   * Unconfirmed in-flight messages are bounded by #GstAmqpSink:confirm-window.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_BYTES,
+      g_param_spec_uint64 ("max-queue-bytes", "Max queue bytes",
+          "Bytes held in memory for the publishing thread (with max-queue: whichever "
+          "bound comes first)", 1, G_MAXUINT64, DEFAULT_MAX_QUEUE_BYTES, PARAM_READY));
+  /**
    * GstAmqpSink:on-nack:
    *
    * What to do with a message the broker refused (basic.nack, e.g. a queue
@@ -2392,14 +2455,15 @@ gst_amqp_sink_class_init (GstAmqpSinkClass * klass)
    * connection loss), unroutable (returned by the broker: no queue bound for
    * the routing key), spooled, replayed, dropped, reconnects (guint64);
    * blocked-count (connection.blocked notifications received, guint64);
-   * queued, in-flight, spool-messages (guint); spool-bytes (guint64);
+   * queued, in-flight, spool-messages (guint); queued-bytes, spool-bytes
+   * (guint64);
    * connected, blocked (the broker blocked publishing: resource alarm)
    * (boolean).
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters: published, confirmed, nacked, republished, unroutable, spooled, replayed, dropped, "
-          "reconnects, blocked-count, queued, in-flight, spool-messages, spool-bytes, connected, "
+          "reconnects, blocked-count, queued, queued-bytes, in-flight, spool-messages, spool-bytes, connected, "
           "blocked",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
@@ -2437,6 +2501,7 @@ gst_amqp_sink_init (GstAmqpSink * self)
   s->flush_timeout_ms = DEFAULT_FLUSH_TIMEOUT;
   s->max_queue = DEFAULT_MAX_QUEUE;
   s->on_nack = DEFAULT_ON_NACK;
+  s->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
   self->spool_fd = -1;
   self->sockfd = -1;
   g_mutex_init (&self->qlock);
