@@ -75,6 +75,7 @@
 #include "edgefaas-event.h"
 #include "edgefaas-meta.h"
 #include "edgefaas-frameref.h"
+#include "framestore-retention.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_amqp_sink_debug);
 #define GST_CAT_DEFAULT gst_amqp_sink_debug
@@ -117,6 +118,14 @@ typedef enum
 #define DEFAULT_MAX_QUEUE 256
 #define DEFAULT_ON_NACK GST_AMQP_SINK_ON_NACK_RETRY
 #define DEFAULT_MAX_QUEUE_BYTES (64 * 1024 * 1024)
+#define DEFAULT_FRAME_STORE_MAX_AGE 0
+#define DEFAULT_FRAME_STORE_MAX_BYTES 0
+
+/* How often the publishing thread applies the frame-store retention, and how
+ * recent a file may be to be left alone regardless (a frame just stored and
+ * not yet in the set of unconfirmed frames). */
+#define PRUNE_INTERVAL_US (10 * G_USEC_PER_SEC)
+#define PRUNE_KEEP_RECENT_US (5 * G_USEC_PER_SEC)
 
 /* At most one nack warning per this interval (a rejecting queue nacks every
  * publish: one warning per nack would flood the bus). */
@@ -148,6 +157,8 @@ enum
   PROP_MAX_QUEUE,
   PROP_ON_NACK,
   PROP_MAX_QUEUE_BYTES,
+  PROP_FRAME_STORE_MAX_AGE,
+  PROP_FRAME_STORE_MAX_BYTES,
   PROP_STATS,
 };
 
@@ -245,6 +256,8 @@ typedef struct
   guint max_queue;
   GstAmqpSinkOnNack on_nack;
   guint64 max_queue_bytes;
+  guint frame_store_max_age;    /* seconds, 0 = no age bound */
+  guint64 frame_store_max_bytes;        /* 0 = no size bound */
 } Settings;
 
 /* One AMQP message. */
@@ -259,6 +272,7 @@ typedef struct
   gboolean persistent;
   EdgefaasAckToken *token;      /* owned ref or NULL */
   guint64 tag;                  /* delivery tag while in flight */
+  gchar *frame_path;            /* frame-store file of this event, or NULL */
 } Msg;
 
 typedef enum
@@ -300,6 +314,11 @@ struct _GstAmqpSink
   GCond qcond;                  /* anything changed: new message, confirm, stop, flushing */
   GQueue memq;                  /* of Msg*, newest at tail; all newer than the spool */
   guint64 memq_bytes;           /* sum of msg_mem_size() over memq */
+  /* Frame-store files whose event is not confirmed yet (path -> count):
+   * the retention never deletes them. Entries are added when a frame is
+   * stored or a spool record from an earlier run is found, removed when
+   * the broker confirms the event. */
+  GHashTable *pending_frames;
   gboolean flushing;
   gboolean stopping;
   gboolean connected;
@@ -326,7 +345,7 @@ struct _GstAmqpSink
   guint drops_since_warn;
   /* counters */
   guint64 st_published, st_confirmed, st_nacked, st_spooled, st_replayed, st_dropped,
-      st_reconnects, st_republished, st_unroutable, st_blocked;
+      st_reconnects, st_republished, st_unroutable, st_blocked, st_frames_deleted;
 
   /* Publishing thread only. */
   GThread *thread;
@@ -340,6 +359,7 @@ struct _GstAmqpSink
   gint64 retry_not_before;
   gint64 last_nack_warn_us;
   guint64 nacks_at_last_warn;
+  gint64 last_prune_us;
   gboolean ever_connected;
 };
 
@@ -408,6 +428,7 @@ msg_free (Msg * m)
   g_free (m->event_header);
   g_free (m->alert);
   g_free (m->message_id);
+  g_free (m->frame_path);
   if (m->body)
     g_bytes_unref (m->body);
   if (m->token)
@@ -429,6 +450,46 @@ static gsize
 msg_mem_size (const Msg * m)
 {
   return g_bytes_get_size (m->body) + (m->event_header ? strlen (m->event_header) : 0);
+}
+
+/* The frame-store file an event message refers to (spool records do not
+ * keep it: read it back from the event), or NULL. */
+static gchar *
+frame_path_of_body (const Msg * m)
+{
+  EdgefaasFrameEvent *ev;
+  gchar *path = NULL;
+  gsize size;
+  const gchar *body;
+
+  if (m->event_header || g_strcmp0 (m->content_type, "application/json") != 0)
+    return NULL;
+  body = g_bytes_get_data (m->body, &size);
+  ev = edgefaas_frame_event_from_json (body, size, NULL);
+  if (ev && ev->frame.uri && !ev->frame.is_inline)
+    path = g_filename_from_uri (ev->frame.uri, NULL, NULL);
+  if (ev)
+    edgefaas_frame_event_free (ev);
+  return path;
+}
+
+/* qlock held. */
+static void
+pending_frame_add_locked (GstAmqpSink * self, const gchar * path)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->pending_frames, path));
+  g_hash_table_insert (self->pending_frames, g_strdup (path), GUINT_TO_POINTER (n + 1));
+}
+
+/* qlock held. */
+static void
+pending_frame_done_locked (GstAmqpSink * self, const gchar * path)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->pending_frames, path));
+  if (n <= 1)
+    g_hash_table_remove (self->pending_frames, path);
+  else
+    g_hash_table_insert (self->pending_frames, g_strdup (path), GUINT_TO_POINTER (n - 1));
 }
 
 /* Substitute {camera} and {label}. */
@@ -708,6 +769,8 @@ spool_pop_locked (GstAmqpSink * self)
     return NULL;
   }
   m->token = g_queue_pop_head (&self->spool_tokens);
+  if (self->run.frame_store)
+    m->frame_path = frame_path_of_body (m);
   self->spool_read_off += size;
   self->spool_count--;
   self->st_replayed++;
@@ -759,6 +822,12 @@ spool_open (GstAmqpSink * self, GError ** error)
         return FALSE;
       }
       break;
+    }
+    if (self->run.frame_store) {
+      gchar *path = frame_path_of_body (m);
+      if (path)
+        pending_frame_add_locked (self, path);
+      g_free (path);
     }
     msg_free (m);
     off += rs;
@@ -842,7 +911,55 @@ try_connect (GstAmqpSink * self, GError ** error)
 static void
 complete_ok (GstAmqpSink * self, Msg * m)
 {
+  if (m->frame_path) {
+    g_mutex_lock (&self->qlock);
+    pending_frame_done_locked (self, m->frame_path);
+    g_mutex_unlock (&self->qlock);
+  }
   msg_free (m);                 /* releases the token ref: the source may ack */
+}
+
+/* Frame-store retention (frame-store-max-age/-max-bytes), at most every
+ * PRUNE_INTERVAL_US, from the publishing thread: never a frame whose event
+ * is unconfirmed (pending_frames) or that was stored a moment ago. */
+static void
+maybe_prune_frame_store (GstAmqpSink * self)
+{
+  gint64 now = g_get_monotonic_time ();
+  GHashTable *protect;
+  GHashTableIter it;
+  gpointer key;
+  FramestorePruneResult r;
+  GError *err = NULL;
+  gint64 wall;
+
+  if (self->run.frame_store == NULL || (self->run.frame_store_max_age == 0 &&
+          self->run.frame_store_max_bytes == 0))
+    return;
+  if (self->last_prune_us != 0 && now - self->last_prune_us < PRUNE_INTERVAL_US)
+    return;
+  self->last_prune_us = now;
+  protect = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_mutex_lock (&self->qlock);
+  g_hash_table_iter_init (&it, self->pending_frames);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    g_hash_table_add (protect, g_strdup (key));
+  g_mutex_unlock (&self->qlock);
+  wall = g_get_real_time ();
+  if (framestore_prune (self->run.frame_store, wall,
+          (gint64) self->run.frame_store_max_age * G_USEC_PER_SEC,
+          self->run.frame_store_max_bytes, protect, wall - PRUNE_KEEP_RECENT_US, &r, &err)) {
+    GST_DEBUG_OBJECT (self, "frame-store retention: %u deleted (%" G_GUINT64_FORMAT
+        " bytes), %u kept (%" G_GUINT64_FORMAT " bytes, %u unconfirmed or recent)",
+        r.deleted, r.freed_bytes, r.kept, r.kept_bytes, r.protected_files);
+    g_mutex_lock (&self->qlock);
+    self->st_frames_deleted += r.deleted;
+    g_mutex_unlock (&self->qlock);
+  } else {
+    GST_WARNING_OBJECT (self, "frame-store retention: %s", err->message);
+    g_clear_error (&err);
+  }
+  g_hash_table_unref (protect);
 }
 
 /* A nacked message: back into the retry queue (published again after the
@@ -1135,6 +1252,8 @@ publisher_thread (gpointer data)
     g_mutex_unlock (&self->qlock);
     if (stopping)
       break;
+
+    maybe_prune_frame_store (self);
 
     if (self->conn == NULL) {
       GError *err = NULL;
@@ -1540,6 +1659,13 @@ render_image (GstAmqpSink * self, GstBuffer * buf)
         "application/json", g_bytes_new_take (json, json_len),
         make_message_id (camera, self->run_id, ev->sequence, NULL),
         emeta ? emeta->token : NULL);
+    /* Unconfirmed: the retention must not delete it. */
+    m->frame_path = g_filename_from_uri (ev->frame.uri, NULL, NULL);
+    if (m->frame_path) {
+      g_mutex_lock (&self->qlock);
+      pending_frame_add_locked (self, m->frame_path);
+      g_mutex_unlock (&self->qlock);
+    }
   } else {
     gsize sz;
     const guint8 *d = g_bytes_get_data (image, &sz);
@@ -1843,6 +1969,7 @@ clear_run_state (GstAmqpSink * self)
   g_clear_pointer (&self->bind_key, g_free);
   g_clear_pointer (&self->media_type, g_free);
   g_clear_pointer (&self->run_id, g_free);
+  g_hash_table_remove_all (self->pending_frames);
   edgefaas_amqp_params_clear (&self->params);
 }
 
@@ -1901,6 +2028,8 @@ gst_amqp_sink_start (GstBaseSink * sink)
   self->memq_bytes = 0;
   self->st_published = self->st_confirmed = self->st_nacked = self->st_spooled =
       self->st_replayed = self->st_dropped = self->st_reconnects = self->st_republished = self->st_unroutable = self->st_blocked = 0;
+  self->st_frames_deleted = 0;
+  self->last_prune_us = 0;
   self->blocked = FALSE;
   self->ever_connected = FALSE;
   self->nack_backoff_ms = 0;
@@ -2070,6 +2199,7 @@ make_stats (GstAmqpSink * self)
       "replayed", G_TYPE_UINT64, self->st_replayed,
       "dropped", G_TYPE_UINT64, self->st_dropped,
       "reconnects", G_TYPE_UINT64, self->st_reconnects,
+      "frames-deleted", G_TYPE_UINT64, self->st_frames_deleted,
       "blocked-count", G_TYPE_UINT64, self->st_blocked,
       "queued", G_TYPE_UINT, g_queue_get_length (&self->memq),
       "queued-bytes", G_TYPE_UINT64, self->memq_bytes,
@@ -2168,6 +2298,12 @@ gst_amqp_sink_set_property (GObject * object, guint prop_id, const GValue * valu
     case PROP_MAX_QUEUE_BYTES:
       s->max_queue_bytes = g_value_get_uint64 (value);
       break;
+    case PROP_FRAME_STORE_MAX_AGE:
+      s->frame_store_max_age = g_value_get_uint (value);
+      break;
+    case PROP_FRAME_STORE_MAX_BYTES:
+      s->frame_store_max_bytes = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2243,6 +2379,12 @@ gst_amqp_sink_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_MAX_QUEUE_BYTES:
       g_value_set_uint64 (value, s->max_queue_bytes);
       break;
+    case PROP_FRAME_STORE_MAX_AGE:
+      g_value_set_uint (value, s->frame_store_max_age);
+      break;
+    case PROP_FRAME_STORE_MAX_BYTES:
+      g_value_set_uint64 (value, s->frame_store_max_bytes);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2256,6 +2398,7 @@ gst_amqp_sink_finalize (GObject * object)
   GstAmqpSink *self = GST_AMQP_SINK (object);
   settings_clear (&self->settings);
   settings_clear (&self->run);
+  g_hash_table_unref (self->pending_frames);
   g_mutex_clear (&self->qlock);
   g_cond_clear (&self->qcond);
   G_OBJECT_CLASS (gst_amqp_sink_parent_class)->finalize (object);
@@ -2374,6 +2517,33 @@ gst_amqp_sink_class_init (GstAmqpSinkClass * klass)
           "Directory to store frames in, published as file:// references (unset = inline)",
           DEFAULT_FRAME_STORE, PARAM_READY));
   /**
+   * GstAmqpSink:frame-store-max-age:
+   *
+   * Retention of #GstAmqpSink:frame-store: frame files older than this many
+   * seconds (by mtime) are deleted, checked every 10 s. 0 (default) = kept
+   * forever. A frame whose event the broker has not confirmed yet (in memory,
+   * in the spool, in flight; also records spooled by an earlier run) is never
+   * deleted, nor one stored in the last 5 s. Once confirmed, a frame may still
+   * be waiting in a queue for its consumer: choose an age well above the
+   * longest expected backlog.
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAME_STORE_MAX_AGE,
+      g_param_spec_uint ("frame-store-max-age", "Frame store max age",
+          "Delete frame-store files older than this many seconds whose event is confirmed "
+          "(0 = keep forever)", 0, G_MAXUINT, DEFAULT_FRAME_STORE_MAX_AGE, PARAM_READY));
+  /**
+   * GstAmqpSink:frame-store-max-bytes:
+   *
+   * Retention of #GstAmqpSink:frame-store: while its frame files total more
+   * than this, the oldest are deleted (same rules as
+   * #GstAmqpSink:frame-store-max-age: never an unconfirmed or very recent
+   * frame). 0 (default) = no size bound.
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAME_STORE_MAX_BYTES,
+      g_param_spec_uint64 ("frame-store-max-bytes", "Frame store max bytes",
+          "Delete the oldest confirmed frame-store files while they total more than this "
+          "(0 = no bound)", 0, G_MAXUINT64, DEFAULT_FRAME_STORE_MAX_BYTES, PARAM_READY));
+  /**
    * GstAmqpSink:spool-dir:
    *
    * Directory for the on-disk spool used while the broker is unreachable
@@ -2454,7 +2624,8 @@ gst_amqp_sink_class_init (GstAmqpSinkClass * klass)
    * Counters: published, confirmed, nacked, republished (sent again after a
    * connection loss), unroutable (returned by the broker: no queue bound for
    * the routing key), spooled, replayed, dropped, reconnects (guint64);
-   * blocked-count (connection.blocked notifications received, guint64);
+   * blocked-count (connection.blocked notifications received), frames-deleted
+   * (by the frame-store retention) (guint64);
    * queued, in-flight, spool-messages (guint); queued-bytes, spool-bytes
    * (guint64);
    * connected, blocked (the broker blocked publishing: resource alarm)
@@ -2463,7 +2634,7 @@ gst_amqp_sink_class_init (GstAmqpSinkClass * klass)
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters: published, confirmed, nacked, republished, unroutable, spooled, replayed, dropped, "
-          "reconnects, blocked-count, queued, queued-bytes, in-flight, spool-messages, spool-bytes, connected, "
+          "reconnects, blocked-count, frames-deleted, queued, queued-bytes, in-flight, spool-messages, spool-bytes, connected, "
           "blocked",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
@@ -2502,11 +2673,14 @@ gst_amqp_sink_init (GstAmqpSink * self)
   s->max_queue = DEFAULT_MAX_QUEUE;
   s->on_nack = DEFAULT_ON_NACK;
   s->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
+  s->frame_store_max_age = DEFAULT_FRAME_STORE_MAX_AGE;
+  s->frame_store_max_bytes = DEFAULT_FRAME_STORE_MAX_BYTES;
   self->spool_fd = -1;
   self->sockfd = -1;
   g_mutex_init (&self->qlock);
   g_cond_init (&self->qcond);
   g_queue_init (&self->memq);
+  self->pending_frames = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->spool_tokens);
   g_queue_init (&self->inflight);
   g_queue_init (&self->retry);

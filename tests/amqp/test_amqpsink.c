@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <glib/gstdio.h>
 #include <gst/app/app.h>
 #include <gst/video/video.h>
@@ -1528,6 +1530,102 @@ test_spool_full_disk_memory_fallback (void)
   umount_small_fs (fs);
 }
 
+/* ----------------------------------------------- frame-store retention ---- */
+
+static guint
+count_frames (const gchar * dir)
+{
+  gchar *cmd = g_strdup_printf ("find %s -type f -name '*.jpg' -not -name '.*'", dir);
+  gchar *out = NULL;
+  guint n = 0;
+  g_assert_true (g_spawn_command_line_sync (cmd, &out, NULL, NULL, NULL));
+  for (const gchar * p = out; p && *p; p++)
+    n += *p == '\n';
+  g_free (out);
+  g_free (cmd);
+  return n;
+}
+
+/* frame-store-max-age and -max-bytes on amqpsink: a 10-day-old frame is
+ * deleted; frames whose events sit unconfirmed in the spool (broker down)
+ * survive a 1-byte size bound, also across a restart; once the next run has
+ * replayed and the broker confirmed them, they go. */
+static void
+test_frame_store_retention (void)
+{
+  gchar *store = ef_test_mkdtemp ("amqp-retention-store");
+  gchar *spool = ef_test_mkdtemp ("amqp-retention-spool");
+  gchar *dead_url = g_strdup_printf ("amqp://edgefaas@127.0.0.1:%u/", ef_test_free_port ());
+  gchar *olddir = g_build_filename (store, "retcam", "2020-01-01", NULL);
+  gchar *oldframe = g_build_filename (olddir, "0-x-1.jpg", NULL);
+  gchar *retain = g_strdup_printf ("frame-store=%s spool-dir=%s frame-store-max-age=86400 "
+      "frame-store-max-bytes=1 routing-key=retq", store, spool);
+  gchar *d1 = g_strdup_printf ("videotestsrc num-buffers=10 ! video/x-raw,width=64,height=48 "
+      "! jpegenc ! amqpsink name=edge camera-id=retcam url=%s %s flush-timeout=100",
+      dead_url, retain);
+  gchar *d2 = g_strdup_printf ("appsrc name=a caps=image/jpeg format=time ! amqpsink "
+      "name=edge camera-id=retcam url=%s queue=retq declare=true %s", ef_broker_url (broker),
+      retain);
+  GstElement *p, *s;
+  GstMessage *msg;
+  gint64 until;
+  struct timeval tv[2] = { {0,}, };
+
+  g_assert_cmpint (g_mkdir_with_parents (olddir, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (oldframe, "old", 3, NULL));
+  tv[0].tv_sec = tv[1].tv_sec = time (NULL) - 10 * 86400;
+  g_assert_cmpint (utimes (oldframe, tv), ==, 0);
+
+  /* run 1, broker down: 10 frames stored, their events spooled */
+  p = gst_parse_launch (d1, NULL);
+  s = gst_bin_get_by_name (GST_BIN (p), "edge");
+  msg = at_run_until_done (p, 30);
+  g_assert_nonnull (msg);
+  gst_message_unref (msg);
+  g_usleep (11 * G_USEC_PER_SEC);       /* a retention pass on frames > 5 s old */
+  g_test_message ("run 1: spooled %" G_GUINT64_FORMAT ", frames deleted %" G_GUINT64_FORMAT
+      ", frames on disk %u", at_stat (s, "spooled"), at_stat (s, "frames-deleted"),
+      count_frames (store));
+  g_assert_false (g_file_test (oldframe, G_FILE_TEST_EXISTS));  /* age */
+  g_assert_cmpuint (count_frames (store), ==, 10);      /* unconfirmed: kept */
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (s);
+  gst_object_unref (p);
+
+  /* run 2, broker back: the spool is replayed; confirmed frames may go */
+  p = gst_parse_launch (d2, NULL);
+  s = gst_bin_get_by_name (GST_BIN (p), "edge");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  until = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (at_stat (s, "confirmed") < 10 && g_get_monotonic_time () < until)
+    g_usleep (100 * 1000);
+  g_assert_cmpuint (at_stat (s, "confirmed"), ==, 10);
+  /* the first pass ran at start, before the confirms: all 10 kept */
+  g_assert_cmpuint (count_frames (store), ==, 10);
+  until = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (count_frames (store) > 0 && g_get_monotonic_time () < until)
+    g_usleep (200 * 1000);
+  g_test_message ("run 2: confirmed %" G_GUINT64_FORMAT ", frames deleted %" G_GUINT64_FORMAT,
+      at_stat (s, "confirmed"), at_stat (s, "frames-deleted"));
+  g_assert_cmpuint (count_frames (store), ==, 0);
+  g_assert_cmpuint (at_stat (s, "frames-deleted"), ==, 10);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  g_ptr_array_unref (drain (ef_broker_url (broker), "retq"));
+
+  ef_test_rm_rf (store);
+  ef_test_rm_rf (spool);
+  g_free (store);
+  g_free (spool);
+  g_free (dead_url);
+  g_free (olddir);
+  g_free (oldframe);
+  g_free (retain);
+  g_free (d1);
+  g_free (d2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1562,6 +1660,7 @@ main (int argc, char **argv)
       test_spool_full_disk_loss_at_stop);
   g_test_add_func ("/amqpsink/spool-full-disk/memory-fallback",
       test_spool_full_disk_memory_fallback);
+  g_test_add_func ("/amqpsink/frame-store-retention", test_frame_store_retention);
   g_test_add_func ("/amqpsink/broker-outage-live", test_broker_outage_live);
   ret = g_test_run ();
   ef_broker_free (broker);
