@@ -76,6 +76,7 @@
 #include "edgefaas-meta.h"
 #include "edgefaas-frameref.h"
 #include "framestore-retention.h"
+#include "image-size.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_amqp_sink_debug);
 #define GST_CAT_DEFAULT gst_amqp_sink_debug
@@ -345,7 +346,7 @@ struct _GstAmqpSink
   guint drops_since_warn;
   /* counters */
   guint64 st_published, st_confirmed, st_nacked, st_spooled, st_replayed, st_dropped,
-      st_reconnects, st_republished, st_unroutable, st_blocked, st_frames_deleted;
+      st_reconnects, st_republished, st_unroutable, st_blocked, st_frames_deleted, st_invalid;
 
   /* Publishing thread only. */
   GThread *thread;
@@ -1581,6 +1582,39 @@ capture_time_us (GstAmqpSink * self, GstBuffer * buf, GstClockTime * running_tim
   return now;
 }
 
+/* An event this sink built fails the schema every consumer applies (it
+ * would be dead-lettered): not published. Counted in `invalid`, a warning
+ * at the 1st and every 100th, the source message (if any) rejected without
+ * requeue: redelivering it would give the same event. */
+static GstFlowReturn
+refuse_invalid (GstAmqpSink * self, const gchar * what, GError * err,
+    GstEdgefaasEventMeta * emeta)
+{
+  guint64 n;
+
+  g_mutex_lock (&self->qlock);
+  n = ++self->st_invalid;
+  g_mutex_unlock (&self->qlock);
+  if (n == 1 || n % 100 == 0)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, ("Not publishing an invalid %s event: %s",
+            what, err->message), ("%" G_GUINT64_FORMAT " invalid so far", n));
+  if (emeta && emeta->token)
+    edgefaas_ack_token_reject (emeta->token, FALSE, err->message);
+  g_error_free (err);
+  return GST_FLOW_OK;
+}
+
+/* Parses @json back as every consumer will. */
+static gboolean
+frame_json_valid (const gchar * json, gsize len, GError ** error)
+{
+  EdgefaasFrameEvent *back = edgefaas_frame_event_from_json (json, (gssize) len, error);
+  if (back == NULL)
+    return FALSE;
+  edgefaas_frame_event_free (back);
+  return TRUE;
+}
+
 static GstFlowReturn
 render_image (GstAmqpSink * self, GstBuffer * buf)
 {
@@ -1638,6 +1672,48 @@ render_image (GstAmqpSink * self, GstBuffer * buf)
   ev->frame.width = self->width;
   ev->frame.height = self->height;
   ev->frame.size = g_bytes_get_size (image);
+  if (ev->frame.width == 0 || ev->frame.height == 0) {
+    /* Caps without width/height (multifilesrc caps=image/jpeg): the
+     * image's own header says. */
+    gsize sz;
+    const guint8 *d = g_bytes_get_data (image, &sz);
+    if (!image_size_parse (self->media_type, d, sz, &ev->frame.width, &ev->frame.height))
+      GST_DEBUG_OBJECT (self, "no size in the caps nor in the image header");
+  }
+  {
+    /* Refuse what consumers would dead-letter before storing anything. */
+    GError *err = NULL;
+    gsize len;
+    gchar *probe;
+    gboolean ok;
+    if (ev->frame.width == 0 || ev->frame.height == 0) {
+      g_set_error (&err, EDGEFAAS_EVENT_ERROR, EDGEFAAS_EVENT_ERROR_FIELD,
+          "frame.width/height: unknown (not in the caps, no %s header in the buffer)",
+          self->media_type);
+      g_bytes_unref (image);
+      return refuse_invalid (self, "frame", err, emeta);
+    }
+    ev->frame.is_inline = self->run.frame_store == NULL;
+    if (ev->frame.is_inline) {
+      gsize sz;
+      const guint8 *d = g_bytes_get_data (image, &sz);
+      ev->frame.sha256 = edgefaas_sha256_hex (d, sz);
+    }
+    probe = edgefaas_frame_event_to_json (ev, &len);
+    if (!ev->frame.is_inline) {
+      /* the URI is not known yet: check the rest with a stand-in */
+      g_free (probe);
+      ev->frame.uri = g_strdup ("file:///frame-store/stand-in.jpg");
+      probe = edgefaas_frame_event_to_json (ev, &len);
+      g_clear_pointer (&ev->frame.uri, g_free);
+    }
+    ok = frame_json_valid (probe, len, &err);
+    g_free (probe);
+    if (!ok) {
+      g_bytes_unref (image);
+      return refuse_invalid (self, "frame", err, emeta);
+    }
+  }
 
   if (self->run.frame_store) {
     GError *err = NULL;
@@ -1667,10 +1743,6 @@ render_image (GstAmqpSink * self, GstBuffer * buf)
       g_mutex_unlock (&self->qlock);
     }
   } else {
-    gsize sz;
-    const guint8 *d = g_bytes_get_data (image, &sz);
-    ev->frame.is_inline = TRUE;
-    ev->frame.sha256 = edgefaas_sha256_hex (d, sz);
     json = edgefaas_frame_event_to_json (ev, &json_len);
     m = msg_new (self, expand_key (self->run.routing_key, camera, "frame"),
         self->media_type, image, make_message_id (camera, self->run_id, ev->sequence, NULL),
@@ -1765,6 +1837,16 @@ render_detections (GstAmqpSink * self, GstBuffer * buf)
   }
 
   json = edgefaas_detection_event_to_json (det, &json_len);
+  {
+    GError *err = NULL;
+    EdgefaasDetectionEvent *back = edgefaas_detection_event_from_json (json,
+        (gssize) json_len, &err);
+    if (back == NULL) {
+      g_free (json);
+      return refuse_invalid (self, "detection", err, emeta);
+    }
+    edgefaas_detection_event_free (back);
+  }
   body = g_bytes_new_take (json, json_len);
 
   ret = enqueue (self, msg_new (self, expand_key (self->run.routing_key, camera, top_label),
@@ -1830,32 +1912,38 @@ gst_amqp_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
   GstAmqpSink *self = GST_AMQP_SINK (sink);
   GstStructure *s = gst_caps_get_structure (caps, 0);
   const gchar *name = gst_structure_get_name (s);
+  GstVideoInfo vinfo;
+  InputKind input;
   gint w = 0, h = 0;
 
-  g_free (self->media_type);
-  self->media_type = g_strdup (name);
+  /* Nothing changes until the caps are known to be good: refused caps
+   * leave the previous media type and size in place. */
   gst_structure_get_int (s, "width", &w);
   gst_structure_get_int (s, "height", &h);
-  self->width = w > 0 ? w : 0;
-  self->height = h > 0 ? h : 0;
   if (g_str_equal (name, "image/jpeg") || g_str_equal (name, "image/png")) {
-    self->input = INPUT_IMAGE;
+    input = INPUT_IMAGE;
   } else if (g_str_equal (name, "video/x-raw")) {
-    self->input = INPUT_RAW;
-    if (!gst_video_info_from_caps (&self->vinfo, caps)) {
+    input = INPUT_RAW;
+    if (!gst_video_info_from_caps (&vinfo, caps)) {
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Invalid video caps"), ("%" GST_PTR_FORMAT,
               caps));
       return FALSE;
     }
-    self->width = GST_VIDEO_INFO_WIDTH (&self->vinfo);
-    self->height = GST_VIDEO_INFO_HEIGHT (&self->vinfo);
+    w = GST_VIDEO_INFO_WIDTH (&vinfo);
+    h = GST_VIDEO_INFO_HEIGHT (&vinfo);
+    self->vinfo = vinfo;
   } else if (g_str_equal (name, "application/json")) {
-    self->input = INPUT_JSON;
+    input = INPUT_JSON;
   } else {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Unsupported caps"), ("%" GST_PTR_FORMAT,
             caps));
     return FALSE;
   }
+  self->input = input;
+  g_free (self->media_type);
+  self->media_type = g_strdup (name);
+  self->width = w > 0 ? w : 0;
+  self->height = h > 0 ? h : 0;
   return TRUE;
 }
 
@@ -2029,6 +2117,7 @@ gst_amqp_sink_start (GstBaseSink * sink)
   self->st_published = self->st_confirmed = self->st_nacked = self->st_spooled =
       self->st_replayed = self->st_dropped = self->st_reconnects = self->st_republished = self->st_unroutable = self->st_blocked = 0;
   self->st_frames_deleted = 0;
+  self->st_invalid = 0;
   self->last_prune_us = 0;
   self->blocked = FALSE;
   self->ever_connected = FALSE;
@@ -2200,6 +2289,7 @@ make_stats (GstAmqpSink * self)
       "dropped", G_TYPE_UINT64, self->st_dropped,
       "reconnects", G_TYPE_UINT64, self->st_reconnects,
       "frames-deleted", G_TYPE_UINT64, self->st_frames_deleted,
+      "invalid", G_TYPE_UINT64, self->st_invalid,
       "blocked-count", G_TYPE_UINT64, self->st_blocked,
       "queued", G_TYPE_UINT, g_queue_get_length (&self->memq),
       "queued-bytes", G_TYPE_UINT64, self->memq_bytes,
@@ -2625,7 +2715,8 @@ gst_amqp_sink_class_init (GstAmqpSinkClass * klass)
    * connection loss), unroutable (returned by the broker: no queue bound for
    * the routing key), spooled, replayed, dropped, reconnects (guint64);
    * blocked-count (connection.blocked notifications received), frames-deleted
-   * (by the frame-store retention) (guint64);
+   * (by the frame-store retention), invalid (events not published because
+   * they fail the schema, e.g. a JPEG without a size) (guint64);
    * queued, in-flight, spool-messages (guint); queued-bytes, spool-bytes
    * (guint64);
    * connected, blocked (the broker blocked publishing: resource alarm)
@@ -2634,7 +2725,7 @@ gst_amqp_sink_class_init (GstAmqpSinkClass * klass)
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters: published, confirmed, nacked, republished, unroutable, spooled, replayed, dropped, "
-          "reconnects, blocked-count, frames-deleted, queued, queued-bytes, in-flight, spool-messages, spool-bytes, connected, "
+          "reconnects, blocked-count, frames-deleted, invalid, queued, queued-bytes, in-flight, spool-messages, spool-bytes, connected, "
           "blocked",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 

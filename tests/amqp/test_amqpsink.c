@@ -1626,6 +1626,72 @@ test_frame_store_retention (void)
   g_free (d2);
 }
 
+/* ------------------------------------------- caps without a size ---- */
+
+/* multifilesrc caps=image/jpeg ! amqpsink (no width/height in the caps): the
+ * size comes from each JPEG's header and every published event is valid (what
+ * amqpsrc accepts); a buffer that is no JPEG is not published but counted in
+ * `invalid` with a warning. */
+static void
+test_jpeg_caps_without_size (void)
+{
+  gchar *dir = ef_test_mkdtemp ("amqp-multifile");
+  GPtrArray *jpegs = at_encode_images (6, "jpegenc", 96, 72);
+  gchar *desc;
+  GstElement *p, *s;
+  GstMessage *msg;
+  GPtrArray *msgs;
+  GString *warnings = g_string_new (NULL);
+
+  for (guint i = 0; i < jpegs->len; i++) {
+    gchar *f = g_strdup_printf ("%s/f%03u.jpg", dir, i);
+    gsize n;
+    const gchar *d = g_bytes_get_data (g_ptr_array_index (jpegs, i), &n);
+    /* the 4th file is not a JPEG */
+    if (i == 3)
+      g_assert_true (g_file_set_contents (f, "this is not a jpeg", -1, NULL));
+    else
+      g_assert_true (g_file_set_contents (f, d, n, NULL));
+    g_free (f);
+  }
+  desc = g_strdup_printf ("multifilesrc location=%s/f%%03d.jpg stop-index=5 caps=image/jpeg ! "
+      "amqpsink name=edge url=%s routing-key=nosizeq queue=nosizeq declare=true", dir,
+      ef_broker_url (broker));
+  p = gst_parse_launch (desc, NULL);
+  s = gst_bin_get_by_name (GST_BIN (p), "edge");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  msg = pop_until_done (p, warnings);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_test_message ("confirmed %" G_GUINT64_FORMAT, at_stat (s, "confirmed"));
+  gst_element_set_state (p, GST_STATE_NULL);
+
+  msgs = drain (ef_broker_url (broker), "nosizeq");
+  for (guint i = 0; i < msgs->len; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    GError *err = NULL;
+    EdgefaasFrameEvent *ev = edgefaas_frame_event_from_json (g_hash_table_lookup (m->headers,
+            "edgefaas-event"), -1, &err);
+    g_assert_no_error (err);                    /* what amqpsrc accepts */
+    g_assert_cmpuint (ev->frame.width, ==, 96);
+    g_assert_cmpuint (ev->frame.height, ==, 72);
+    edgefaas_frame_event_free (ev);
+  }
+  g_assert_cmpuint (msgs->len, ==, 5);
+  g_assert_cmpuint (at_stat (s, "confirmed"), ==, 5);
+  g_assert_cmpuint (at_stat (s, "invalid"), ==, 1);
+  g_assert_nonnull (strstr (warnings->str, "invalid frame event"));
+  g_ptr_array_unref (msgs);
+  g_string_free (warnings, TRUE);
+  g_ptr_array_unref (jpegs);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  ef_test_rm_rf (dir);
+  g_free (dir);
+  g_free (desc);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1661,6 +1727,7 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsink/spool-full-disk/memory-fallback",
       test_spool_full_disk_memory_fallback);
   g_test_add_func ("/amqpsink/frame-store-retention", test_frame_store_retention);
+  g_test_add_func ("/amqpsink/jpeg-caps-without-size", test_jpeg_caps_without_size);
   g_test_add_func ("/amqpsink/broker-outage-live", test_broker_outage_live);
   ret = g_test_run ();
   ef_broker_free (broker);
