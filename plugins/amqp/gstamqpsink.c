@@ -40,7 +40,11 @@
  * error, unless the spool (or, without a spool, the memory queue) is full and
  * `on-full=error`. A buffer carrying a #GstEdgefaasEventMeta with an ack token
  * keeps a reference on the token until the broker confirmed the publish; a nack
- * or a drop rejects the token with requeue.
+ * is published again with backoff (#GstAmqpSink:on-nack), a drop rejects the
+ * token with requeue. A broker resource alarm (connection.blocked) is a
+ * warning and pauses publishing; an event that would fail the schema is not
+ * published (warning, `invalid` in stats). Optional frame-store retention:
+ * #GstAmqpSink:frame-store-max-age, #GstAmqpSink:frame-store-max-bytes.
  *
  * Credentials: the URL must not contain a password. It is read from the
  * environment variable named by `password-env` (default
