@@ -25,6 +25,7 @@ G_DEFINE_QUARK (edgefaas-event-error-quark, edgefaas_event_error)
 /* Limits (documented in docs/events.md and docs/schema/). */
 #define MAX_DEPTH 16
 #define MAX_CAMERA_ID 128
+#define MAX_RUN_ID 64
 #define MAX_URI 4096
 #define MAX_LABEL 128
 #define MAX_NAME 128
@@ -89,6 +90,7 @@ edgefaas_frame_event_free (EdgefaasFrameEvent * ev)
   if (!ev)
     return;
   g_free (ev->camera_id);
+  g_free (ev->run_id);
   g_free (ev->frame.uri);
   g_free (ev->frame.media_type);
   g_free (ev->frame.sha256);
@@ -106,6 +108,7 @@ edgefaas_frame_event_copy (const EdgefaasFrameEvent * ev)
 
   c = edgefaas_frame_event_new ();
   c->camera_id = g_strdup (ev->camera_id);
+  c->run_id = g_strdup (ev->run_id);
   c->event_id = ev->event_id;
   c->sequence = ev->sequence;
   c->capture_time_us = ev->capture_time_us;
@@ -141,6 +144,7 @@ edgefaas_frame_event_equal (const EdgefaasFrameEvent * a, const EdgefaasFrameEve
   if (!a || !b)
     return FALSE;
   if (g_strcmp0 (a->camera_id, b->camera_id) != 0 || a->event_id != b->event_id ||
+      g_strcmp0 (a->run_id, b->run_id) != 0 ||
       a->sequence != b->sequence || a->capture_time_us != b->capture_time_us ||
       a->running_time != b->running_time || a->motion_score != b->motion_score ||
       !trace_equal (&a->trace, &b->trace))
@@ -182,6 +186,7 @@ edgefaas_detection_event_free (EdgefaasDetectionEvent * ev)
   if (!ev)
     return;
   g_free (ev->camera_id);
+  g_free (ev->run_id);
   edgefaas_frame_event_free (ev->source);
   if (ev->detections)
     g_array_unref (ev->detections);
@@ -201,6 +206,7 @@ edgefaas_detection_event_copy (const EdgefaasDetectionEvent * ev)
 
   c = edgefaas_detection_event_new ();
   c->camera_id = g_strdup (ev->camera_id);
+  c->run_id = g_strdup (ev->run_id);
   c->event_id = ev->event_id;
   c->sequence = ev->sequence;
   c->source = ev->source ? edgefaas_frame_event_copy (ev->source) : NULL;
@@ -232,6 +238,7 @@ edgefaas_detection_event_equal (const EdgefaasDetectionEvent * a, const Edgefaas
   if (!a || !b)
     return FALSE;
   if (g_strcmp0 (a->camera_id, b->camera_id) != 0 || a->event_id != b->event_id ||
+      g_strcmp0 (a->run_id, b->run_id) != 0 ||
       a->sequence != b->sequence || a->width != b->width || a->height != b->height ||
       g_strcmp0 (a->model, b->model) != 0 || !trace_equal (&a->trace, &b->trace) ||
       !edgefaas_frame_event_equal (a->source, b->source))
@@ -448,13 +455,15 @@ add_trace (JsonBuilder * b, const EdgefaasTrace * t)
 /* Opens the event object with the members both schemas start with. */
 static void
 begin_event (JsonBuilder * b, const gchar * schema, const gchar * camera_id, guint64 event_id,
-    guint64 sequence)
+    guint64 sequence, const gchar * run_id)
 {
   json_builder_begin_object (b);
   add_string (b, "schema", schema);
   add_string (b, "camera_id", camera_id);
   add_int (b, "event_id", (gint64) event_id);
   add_int (b, "sequence", (gint64) sequence);
+  if (run_id)
+    add_string (b, "run_id", run_id);
 }
 
 static void
@@ -462,7 +471,8 @@ build_frame_event (JsonBuilder * b, const EdgefaasFrameEvent * ev)
 {
   guint i;
 
-  begin_event (b, EDGEFAAS_FRAME_SCHEMA, ev->camera_id, ev->event_id, ev->sequence);
+  begin_event (b, EDGEFAAS_FRAME_SCHEMA, ev->camera_id, ev->event_id, ev->sequence,
+      ev->run_id);
   add_time (b, "capture_time", ev->capture_time_us);
   json_builder_set_member_name (b, "running_time_ns");
   if (GST_CLOCK_TIME_IS_VALID (ev->running_time) && ev->running_time <= (GstClockTime) G_MAXINT64)
@@ -545,7 +555,8 @@ edgefaas_detection_event_to_json (const EdgefaasDetectionEvent * ev, gsize * len
   g_return_val_if_fail (ev != NULL, NULL);
 
   b = json_builder_new ();
-  begin_event (b, EDGEFAAS_DETECTION_SCHEMA, ev->camera_id, ev->event_id, ev->sequence);
+  begin_event (b, EDGEFAAS_DETECTION_SCHEMA, ev->camera_id, ev->event_id, ev->sequence,
+      ev->run_id);
   add_int (b, "width", ev->width);
   add_int (b, "height", ev->height);
   if (ev->model)
@@ -1028,12 +1039,13 @@ out:
   return ok;
 }
 
-/* The members both schemas start with: schema, camera_id, event_id, sequence. */
+/* The members both schemas start with: schema, camera_id, event_id, sequence,
+ * run_id (optional). */
 static gboolean
 parse_event_head (const Ctx * c, const gchar * schema, gchar ** camera_id, guint64 * event_id,
-    guint64 * sequence, GError ** error)
+    guint64 * sequence, gchar ** run_id, GError ** error)
 {
-  const gchar *camera;
+  const gchar *camera, *run;
   gint64 v;
 
   if (!check_schema (c, schema, error))
@@ -1047,6 +1059,9 @@ parse_event_head (const Ctx * c, const gchar * schema, gchar ** camera_id, guint
   if (!get_int (c, "sequence", TRUE, 0, MAX_JSON_INT, &v, NULL, error))
     return FALSE;
   *sequence = (guint64) v;
+  if (!get_string (c, "run_id", FALSE, 1, MAX_RUN_ID, &run, error))
+    return FALSE;
+  *run_id = g_strdup (run);
   return TRUE;
 }
 
@@ -1060,7 +1075,7 @@ parse_frame_object (JsonObject * obj, const gchar * prefix, EdgefaasFrameEvent *
   gboolean present;
 
   if (!parse_event_head (&c, EDGEFAAS_FRAME_SCHEMA, &ev->camera_id, &ev->event_id,
-          &ev->sequence, error))
+          &ev->sequence, &ev->run_id, error))
     return FALSE;
   if (!get_time (&c, "capture_time", TRUE, &ev->capture_time_us, error))
     return FALSE;
@@ -1440,7 +1455,7 @@ parse_detection_object (JsonObject * obj, EdgefaasDetectionEvent * ev, GError **
   guint i;
 
   if (!parse_event_head (&c, EDGEFAAS_DETECTION_SCHEMA, &ev->camera_id, &ev->event_id,
-          &ev->sequence, error))
+          &ev->sequence, &ev->run_id, error))
     return FALSE;
   if (!get_int (&c, "width", TRUE, 1, MAX_DIMENSION, &v, NULL, error))
     return FALSE;

@@ -60,6 +60,7 @@ typedef struct {
   gchar *camera_id;
   guint64 event_id;          /* motion event id (motiondetect) */
   guint64 sequence;          /* per-camera message sequence number */
+  gchar *run_id;             /* publisher run (amqpsink start) the sequence counts in; may be NULL */
   gint64 capture_time_us;    /* UTC capture time */
   GstClockTime running_time; /* stream running time, GST_CLOCK_TIME_NONE if unknown */
   EdgefaasFrameRef frame;
@@ -88,6 +89,7 @@ typedef struct {
   gchar *camera_id;
   guint64 event_id;
   guint64 sequence;
+  gchar *run_id;                /* run the sequence counts in (the source's); may be NULL */
   EdgefaasFrameEvent *source;   /* the frame event this came from; may be NULL */
   guint width, height;          /* frame size the detections refer to */
   GArray *detections;           /* of EdgefaasDetection, never NULL */

@@ -40,7 +40,11 @@
  * error, unless the spool (or, without a spool, the memory queue) is full and
  * `on-full=error`. A buffer carrying a #GstEdgefaasEventMeta with an ack token
  * keeps a reference on the token until the broker confirmed the publish; a nack
- * or a drop rejects the token with requeue.
+ * is published again with backoff (#GstAmqpSink:on-nack), a drop rejects the
+ * token with requeue. A broker resource alarm (connection.blocked) is a
+ * warning and pauses publishing; an event that would fail the schema is not
+ * published (warning, `invalid` in stats). Optional frame-store retention:
+ * #GstAmqpSink:frame-store-max-age, #GstAmqpSink:frame-store-max-bytes.
  *
  * Credentials: the URL must not contain a password. It is read from the
  * environment variable named by `password-env` (default
@@ -75,6 +79,8 @@
 #include "edgefaas-event.h"
 #include "edgefaas-meta.h"
 #include "edgefaas-frameref.h"
+#include "framestore-retention.h"
+#include "image-size.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_amqp_sink_debug);
 #define GST_CAT_DEFAULT gst_amqp_sink_debug
@@ -85,6 +91,12 @@ typedef enum
   GST_AMQP_SINK_ON_FULL_ERROR,
   GST_AMQP_SINK_ON_FULL_BLOCK,
 } GstAmqpSinkOnFull;
+
+typedef enum
+{
+  GST_AMQP_SINK_ON_NACK_RETRY,
+  GST_AMQP_SINK_ON_NACK_DROP,
+} GstAmqpSinkOnNack;
 
 typedef enum
 {
@@ -109,6 +121,20 @@ typedef enum
 #define DEFAULT_ON_FULL GST_AMQP_SINK_ON_FULL_DROP
 #define DEFAULT_FLUSH_TIMEOUT 10000
 #define DEFAULT_MAX_QUEUE 256
+#define DEFAULT_ON_NACK GST_AMQP_SINK_ON_NACK_RETRY
+#define DEFAULT_MAX_QUEUE_BYTES (64 * 1024 * 1024)
+#define DEFAULT_FRAME_STORE_MAX_AGE 0
+#define DEFAULT_FRAME_STORE_MAX_BYTES 0
+
+/* How often the publishing thread applies the frame-store retention, and how
+ * recent a file may be to be left alone regardless (a frame just stored and
+ * not yet in the set of unconfirmed frames). */
+#define PRUNE_INTERVAL_US (10 * G_USEC_PER_SEC)
+#define PRUNE_KEEP_RECENT_US (5 * G_USEC_PER_SEC)
+
+/* At most one nack warning per this interval (a rejecting queue nacks every
+ * publish: one warning per nack would flood the bus). */
+#define NACK_WARN_INTERVAL_US (10 * G_USEC_PER_SEC)
 
 /* How long stop() lets the publishing thread finish a blocking write before
  * shutting its socket down. */
@@ -134,6 +160,10 @@ enum
   PROP_ON_FULL,
   PROP_FLUSH_TIMEOUT,
   PROP_MAX_QUEUE,
+  PROP_ON_NACK,
+  PROP_MAX_QUEUE_BYTES,
+  PROP_FRAME_STORE_MAX_AGE,
+  PROP_FRAME_STORE_MAX_BYTES,
   PROP_STATS,
 };
 
@@ -152,6 +182,25 @@ gst_amqp_sink_on_full_get_type (void)
   };
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("GstAmqpSinkOnFull", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define GST_TYPE_AMQP_SINK_ON_NACK (gst_amqp_sink_on_nack_get_type ())
+static GType
+gst_amqp_sink_on_nack_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_AMQP_SINK_ON_NACK_RETRY, "Publish a nacked message again, with exponential "
+          "backoff, until the broker accepts it (counted in nacked)", "retry"},
+    {GST_AMQP_SINK_ON_NACK_DROP, "Drop a nacked message (counted in nacked and dropped; "
+          "its ack token is rejected with requeue)", "drop"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstAmqpSinkOnNack", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -210,6 +259,10 @@ typedef struct
   GstAmqpSinkOnFull on_full;
   guint flush_timeout_ms;
   guint max_queue;
+  GstAmqpSinkOnNack on_nack;
+  guint64 max_queue_bytes;
+  guint frame_store_max_age;    /* seconds, 0 = no age bound */
+  guint64 frame_store_max_bytes;        /* 0 = no size bound */
 } Settings;
 
 /* One AMQP message. */
@@ -224,6 +277,7 @@ typedef struct
   gboolean persistent;
   EdgefaasAckToken *token;      /* owned ref or NULL */
   guint64 tag;                  /* delivery tag while in flight */
+  gchar *frame_path;            /* frame-store file of this event, or NULL */
 } Msg;
 
 typedef enum
@@ -256,14 +310,26 @@ struct _GstAmqpSink
   GstVideoInfo vinfo;
   guint width, height;
   guint64 sequence;
+  /* Random id drawn at every start(): sequences restart at 1 per run, so
+   * message-ids and frame-store names carry it to stay unique. */
+  gchar *run_id;
 
   /* Shared state, protected by qlock. */
   GMutex qlock;
   GCond qcond;                  /* anything changed: new message, confirm, stop, flushing */
   GQueue memq;                  /* of Msg*, newest at tail; all newer than the spool */
+  guint64 memq_bytes;           /* sum of msg_mem_size() over memq */
+  /* Frame-store files whose event is not confirmed yet (path -> count):
+   * the retention never deletes them. Entries are added when a frame is
+   * stored or a spool record from an earlier run is found, removed when
+   * the broker confirms the event. */
+  GHashTable *pending_frames;
   gboolean flushing;
   gboolean stopping;
   gboolean connected;
+  /* The broker sent connection.blocked (resource alarm) and no unblocked yet:
+   * nothing is published meanwhile. Written by the publishing thread. */
+  gboolean blocked;
   gboolean fatal;
   gint sockfd;                  /* of the current connection, -1 when none */
   /* Messages the publishing thread took from memq/spool and has not finished
@@ -277,17 +343,28 @@ struct _GstAmqpSink
   guint64 spool_read_off, spool_write_off;
   guint spool_count;
   GQueue spool_tokens;
+  /* errno of the last failed spool write (ENOSPC: the disk is full), 0 after
+   * a successful one; spool_err_warned: that failure streak was reported. */
+  gint spool_errno;
+  gboolean spool_err_warned;
   guint drops_since_warn;
   /* counters */
   guint64 st_published, st_confirmed, st_nacked, st_spooled, st_replayed, st_dropped,
-      st_reconnects, st_republished, st_unroutable;
+      st_reconnects, st_republished, st_unroutable, st_blocked, st_frames_deleted, st_invalid;
 
   /* Publishing thread only. */
   GThread *thread;
   EdgefaasAmqpConn *conn;
   GQueue inflight;              /* of Msg*, by delivery tag */
-  GQueue retry;                 /* of Msg*, published first after reconnect */
+  GQueue retry;                 /* of Msg*, published first after reconnect/nack */
   guint64 next_tag;
+  /* Nacked messages wait in retry until retry_not_before (monotonic us);
+   * the wait doubles with every nack and resets on an ack. */
+  guint nack_backoff_ms;
+  gint64 retry_not_before;
+  gint64 last_nack_warn_us;
+  guint64 nacks_at_last_warn;
+  gint64 last_prune_us;
   gboolean ever_connected;
 };
 
@@ -307,6 +384,7 @@ amqp_sink_element_init (GstPlugin * plugin)
   if (g_once_init_enter (&done)) {
     GST_DEBUG_CATEGORY_INIT (gst_amqp_sink_debug, "amqpsink", 0, "AMQP event sink");
     gst_type_mark_as_plugin_api (GST_TYPE_AMQP_SINK_ON_FULL, 0);
+    gst_type_mark_as_plugin_api (GST_TYPE_AMQP_SINK_ON_NACK, 0);
     gst_type_mark_as_plugin_api (GST_TYPE_AMQP_SINK_EXCHANGE_TYPE, 0);
     g_once_init_leave (&done, 1);
   }
@@ -355,6 +433,7 @@ msg_free (Msg * m)
   g_free (m->event_header);
   g_free (m->alert);
   g_free (m->message_id);
+  g_free (m->frame_path);
   if (m->body)
     g_bytes_unref (m->body);
   if (m->token)
@@ -371,6 +450,53 @@ msg_fail (Msg * m, const gchar * reason)
   msg_free (m);
 }
 
+/* Bytes a queued message holds (body and the inline event header). */
+static gsize
+msg_mem_size (const Msg * m)
+{
+  return g_bytes_get_size (m->body) + (m->event_header ? strlen (m->event_header) : 0);
+}
+
+/* The frame-store file an event message refers to (spool records do not
+ * keep it: read it back from the event), or NULL. */
+static gchar *
+frame_path_of_body (const Msg * m)
+{
+  EdgefaasFrameEvent *ev;
+  gchar *path = NULL;
+  gsize size;
+  const gchar *body;
+
+  if (m->event_header || g_strcmp0 (m->content_type, "application/json") != 0)
+    return NULL;
+  body = g_bytes_get_data (m->body, &size);
+  ev = edgefaas_frame_event_from_json (body, size, NULL);
+  if (ev && ev->frame.uri && !ev->frame.is_inline)
+    path = g_filename_from_uri (ev->frame.uri, NULL, NULL);
+  if (ev)
+    edgefaas_frame_event_free (ev);
+  return path;
+}
+
+/* qlock held. */
+static void
+pending_frame_add_locked (GstAmqpSink * self, const gchar * path)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->pending_frames, path));
+  g_hash_table_insert (self->pending_frames, g_strdup (path), GUINT_TO_POINTER (n + 1));
+}
+
+/* qlock held. */
+static void
+pending_frame_done_locked (GstAmqpSink * self, const gchar * path)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->pending_frames, path));
+  if (n <= 1)
+    g_hash_table_remove (self->pending_frames, path);
+  else
+    g_hash_table_insert (self->pending_frames, g_strdup (path), GUINT_TO_POINTER (n - 1));
+}
+
 /* Substitute {camera} and {label}. */
 static gchar *
 expand_key (const gchar * tmpl, const gchar * camera, const gchar * label)
@@ -379,6 +505,20 @@ expand_key (const gchar * tmpl, const gchar * camera, const gchar * label)
   g_string_replace (s, "{camera}", camera ? camera : "", 0);
   g_string_replace (s, "{label}", label ? label : "", 0);
   return g_string_free (s, FALSE);
+}
+
+/* The AMQP message-id: <camera>[:<run>]:<sequence>[:<suffix>]. */
+static gchar *
+make_message_id (const gchar * camera, const gchar * run_id, guint64 sequence,
+    const gchar * suffix)
+{
+  GString *id = g_string_new (camera);
+  if (run_id)
+    g_string_append_printf (id, ":%s", run_id);
+  g_string_append_printf (id, ":%" G_GUINT64_FORMAT, sequence);
+  if (suffix)
+    g_string_append_printf (id, ":%s", suffix);
+  return g_string_free (id, FALSE);
 }
 
 /* ------------------------------------------------------------- spool ---- */
@@ -522,7 +662,8 @@ spool_append_locked (GstAmqpSink * self, Msg * m)
 {
   gsize n = spool_write_record (self->spool_fd, m);
   if (n == 0) {
-    GST_WARNING_OBJECT (self, "spool write failed: %s", g_strerror (errno));
+    self->spool_errno = errno ? errno : EIO;
+    GST_WARNING_OBJECT (self, "spool write failed: %s", g_strerror (self->spool_errno));
     /* keep the file consistent: cut a partial record */
     if (ftruncate (self->spool_fd, (off_t) self->spool_write_off) != 0)
       GST_WARNING_OBJECT (self, "spool truncate failed: %s", g_strerror (errno));
@@ -530,6 +671,8 @@ spool_append_locked (GstAmqpSink * self, Msg * m)
   }
   self->spool_write_off += n;
   self->spool_count++;
+  self->spool_errno = 0;
+  self->spool_err_warned = FALSE;
   g_queue_push_tail (&self->spool_tokens, m->token);
   m->token = NULL;
   self->st_spooled++;
@@ -541,6 +684,32 @@ static gboolean
 spool_enabled (GstAmqpSink * self)
 {
   return self->spool_fd >= 0;
+}
+
+/* The memory queue, bounded by max-queue messages and max-queue-bytes (one
+ * message always fits, however large). qlock held. */
+static gboolean
+memq_has_room_locked (GstAmqpSink * self, const Msg * m)
+{
+  return g_queue_get_length (&self->memq) < self->run.max_queue &&
+      (g_queue_is_empty (&self->memq) ||
+      self->memq_bytes + msg_mem_size (m) <= self->run.max_queue_bytes);
+}
+
+static void
+memq_push_locked (GstAmqpSink * self, Msg * m)
+{
+  self->memq_bytes += msg_mem_size (m);
+  g_queue_push_tail (&self->memq, m);
+}
+
+static Msg *
+memq_pop_locked (GstAmqpSink * self)
+{
+  Msg *m = g_queue_pop_head (&self->memq);
+  if (m)
+    self->memq_bytes -= msg_mem_size (m);
+  return m;
 }
 
 static guint64
@@ -557,9 +726,13 @@ spool_take_memq_locked (GstAmqpSink * self)
   while ((m = g_queue_peek_head (&self->memq))) {
     if (spool_pending_bytes (self) + spool_record_size (m) > self->run.spool_max_bytes)
       return FALSE;
-    if (!spool_append_locked (self, m))
+    memq_pop_locked (self);
+    if (!spool_append_locked (self, m)) {
+      /* not written: back to the head, where it was */
+      self->memq_bytes += msg_mem_size (m);
+      g_queue_push_head (&self->memq, m);
       return FALSE;
-    g_queue_pop_head (&self->memq);
+    }
   }
   return TRUE;
 }
@@ -601,6 +774,8 @@ spool_pop_locked (GstAmqpSink * self)
     return NULL;
   }
   m->token = g_queue_pop_head (&self->spool_tokens);
+  if (self->run.frame_store)
+    m->frame_path = frame_path_of_body (m);
   self->spool_read_off += size;
   self->spool_count--;
   self->st_replayed++;
@@ -653,6 +828,12 @@ spool_open (GstAmqpSink * self, GError ** error)
       }
       break;
     }
+    if (self->run.frame_store) {
+      gchar *path = frame_path_of_body (m);
+      if (path)
+        pending_frame_add_locked (self, path);
+      g_free (path);
+    }
     msg_free (m);
     off += rs;
     self->spool_count++;
@@ -683,6 +864,7 @@ disconnect (GstAmqpSink * self, const gchar * reason)
   g_mutex_lock (&self->qlock);
   self->sockfd = -1;
   self->connected = FALSE;
+  self->blocked = FALSE;        /* a new connection starts unblocked */
   g_mutex_unlock (&self->qlock);
   edgefaas_amqp_conn_close (self->conn);
   self->conn = NULL;
@@ -723,6 +905,7 @@ try_connect (GstAmqpSink * self, GError ** error)
   }
   self->conn = conn;
   self->next_tag = 0;
+  self->retry_not_before = 0;   /* a new connection: republish at once */
   g_mutex_lock (&self->qlock);
   self->sockfd = amqp_get_sockfd (st);
   self->connected = TRUE;
@@ -733,14 +916,96 @@ try_connect (GstAmqpSink * self, GError ** error)
 static void
 complete_ok (GstAmqpSink * self, Msg * m)
 {
+  if (m->frame_path) {
+    g_mutex_lock (&self->qlock);
+    pending_frame_done_locked (self, m->frame_path);
+    g_mutex_unlock (&self->qlock);
+  }
   msg_free (m);                 /* releases the token ref: the source may ack */
+}
+
+/* Frame-store retention (frame-store-max-age/-max-bytes), at most every
+ * PRUNE_INTERVAL_US, from the publishing thread: never a frame whose event
+ * is unconfirmed (pending_frames) or that was stored a moment ago. */
+static void
+maybe_prune_frame_store (GstAmqpSink * self)
+{
+  gint64 now = g_get_monotonic_time ();
+  GHashTable *protect;
+  GHashTableIter it;
+  gpointer key;
+  FramestorePruneResult r;
+  GError *err = NULL;
+  gint64 wall;
+
+  if (self->run.frame_store == NULL || (self->run.frame_store_max_age == 0 &&
+          self->run.frame_store_max_bytes == 0))
+    return;
+  if (self->last_prune_us != 0 && now - self->last_prune_us < PRUNE_INTERVAL_US)
+    return;
+  self->last_prune_us = now;
+  protect = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_mutex_lock (&self->qlock);
+  g_hash_table_iter_init (&it, self->pending_frames);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    g_hash_table_add (protect, g_strdup (key));
+  g_mutex_unlock (&self->qlock);
+  wall = g_get_real_time ();
+  if (framestore_prune (self->run.frame_store, wall,
+          (gint64) self->run.frame_store_max_age * G_USEC_PER_SEC,
+          self->run.frame_store_max_bytes, protect, wall - PRUNE_KEEP_RECENT_US, &r, &err)) {
+    GST_DEBUG_OBJECT (self, "frame-store retention: %u deleted (%" G_GUINT64_FORMAT
+        " bytes), %u kept (%" G_GUINT64_FORMAT " bytes, %u unconfirmed or recent)",
+        r.deleted, r.freed_bytes, r.kept, r.kept_bytes, r.protected_files);
+    g_mutex_lock (&self->qlock);
+    self->st_frames_deleted += r.deleted;
+    g_mutex_unlock (&self->qlock);
+  } else {
+    GST_WARNING_OBJECT (self, "frame-store retention: %s", err->message);
+    g_clear_error (&err);
+  }
+  g_hash_table_unref (protect);
+}
+
+/* A nacked message: back into the retry queue (published again after the
+ * backoff), or dropped, per on-nack. The retry queue is in delivery order. */
+static void
+handle_nacked (GstAmqpSink * self, Msg * m, GQueue * nacked)
+{
+  GST_INFO_OBJECT (self, "broker nacked message %s", m->message_id);
+  if (self->run.on_nack == GST_AMQP_SINK_ON_NACK_RETRY)
+    g_queue_push_tail (nacked, m);
+  else
+    msg_fail (m, "broker nacked the publish (on-nack=drop)");
+}
+
+/* The broker refused messages: post a warning, at most one per
+ * NACK_WARN_INTERVAL_US, saying how many so far. No lock held. */
+static void
+warn_nacked (GstAmqpSink * self, guint64 total)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->last_nack_warn_us != 0 && now - self->last_nack_warn_us < NACK_WARN_INTERVAL_US)
+    return;
+  POST_WARNING (self, ("The broker refused %" G_GUINT64_FORMAT " message(s) since the last "
+          "warning (%" G_GUINT64_FORMAT " in all); %s", total - self->nacks_at_last_warn,
+          total, self->run.on_nack == GST_AMQP_SINK_ON_NACK_RETRY ?
+          "publishing them again with backoff" : "dropped (on-nack=drop)"),
+      ("basic.nack (queue full with x-overflow=reject-publish, or a broker-side failure); "
+          "next warning in %u s at the earliest",
+          (guint) (NACK_WARN_INTERVAL_US / G_USEC_PER_SEC)));
+  self->last_nack_warn_us = now;
+  self->nacks_at_last_warn = total;
 }
 
 /* Handle a basic.ack / basic.nack. */
 static void
 handle_confirm (GstAmqpSink * self, guint64 tag, gboolean multiple, gboolean ack)
 {
-  guint n = 0;
+  GQueue nacked = G_QUEUE_INIT;
+  guint n = 0, done;
+  guint64 total_nacked;
   Msg *m;
 
   while ((m = g_queue_peek_head (&self->inflight))) {
@@ -748,12 +1013,10 @@ handle_confirm (GstAmqpSink * self, guint64 tag, gboolean multiple, gboolean ack
       break;
     g_queue_pop_head (&self->inflight);
     n++;
-    if (ack) {
+    if (ack)
       complete_ok (self, m);
-    } else {
-      GST_WARNING_OBJECT (self, "broker nacked message %s", m->message_id);
-      msg_fail (m, "broker nacked the publish");
-    }
+    else
+      handle_nacked (self, m, &nacked);
   }
   if (!multiple && n == 0) {
     /* Not the head: find it in the window (confirms may come out of order). */
@@ -765,22 +1028,52 @@ handle_confirm (GstAmqpSink * self, guint64 tag, gboolean multiple, gboolean ack
         if (ack)
           complete_ok (self, m);
         else
-          msg_fail (m, "broker nacked the publish");
+          handle_nacked (self, m, &nacked);
         break;
       }
     }
   }
+  if (n == 0)
+    return;
+  if (ack) {
+    self->nack_backoff_ms = 0;
+  } else if (!g_queue_is_empty (&nacked)) {
+    gint64 now = g_get_monotonic_time ();
+    /* The nacks of one burst of publishes come one by one: double the wait
+     * once per burst, i.e. only for a nack after the last wait ended. */
+    if (self->nack_backoff_ms == 0)
+      self->nack_backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
+    else if (now >= self->retry_not_before)
+      self->nack_backoff_ms = edgefaas_amqp_backoff_next (self->nack_backoff_ms);
+    self->retry_not_before = now + (gint64) self->nack_backoff_ms * G_TIME_SPAN_MILLISECOND;
+    while ((m = g_queue_pop_head (&nacked)))
+      g_queue_push_tail (&self->retry, m);
+  }
+  /* Retried messages stay owned (EOS keeps waiting for them). */
+  done = ack || self->run.on_nack == GST_AMQP_SINK_ON_NACK_DROP ? n : 0;
   g_mutex_lock (&self->qlock);
-  self->n_owned -= n;
-  if (ack)
+  self->n_owned -= done;
+  if (ack) {
     self->st_confirmed += n;
-  else
+  } else {
     self->st_nacked += n;
+    if (self->run.on_nack == GST_AMQP_SINK_ON_NACK_DROP)
+      self->st_dropped += n;
+  }
+  total_nacked = self->st_nacked;
   g_cond_broadcast (&self->qcond);
   g_mutex_unlock (&self->qlock);
-  if (!ack && n > 0)
-    POST_WARNING (self, ("The broker refused %u message(s)", n), ("basic.nack tag %"
-            G_GUINT64_FORMAT " multiple=%d", tag, multiple));
+  if (!ack)
+    warn_nacked (self, total_nacked);
+}
+
+/* TRUE while nacked messages wait for their backoff to pass: nothing is
+ * published then (newer messages would overtake them and be refused too). */
+static gboolean
+nack_backoff_active (GstAmqpSink * self)
+{
+  return !g_queue_is_empty (&self->retry) && self->retry_not_before != 0 &&
+      g_get_monotonic_time () < self->retry_not_before;
 }
 
 /* Read frames for up to @timeout_ms (0 = only what is there). FALSE if the
@@ -817,6 +1110,28 @@ read_frames (GstAmqpSink * self, guint timeout_ms)
         case AMQP_BASIC_NACK_METHOD:{
           amqp_basic_nack_t *a = frame.payload.method.decoded;
           handle_confirm (self, a->delivery_tag, a->multiple, FALSE);
+          break;
+        }
+        case AMQP_CONNECTION_BLOCKED_METHOD:{
+          amqp_connection_blocked_t *b = frame.payload.method.decoded;
+          guint64 n;
+          g_mutex_lock (&self->qlock);
+          self->blocked = TRUE;
+          n = ++self->st_blocked;
+          g_mutex_unlock (&self->qlock);
+          POST_WARNING (self, ("The AMQP broker blocked publishing (resource alarm: %.*s); "
+                  "messages are queued and spooled until it unblocks", (int) b->reason.len,
+                  (const char *) b->reason.bytes), ("connection.blocked, %" G_GUINT64_FORMAT
+                  " time(s) so far", n));
+          break;
+        }
+        case AMQP_CONNECTION_UNBLOCKED_METHOD:{
+          g_mutex_lock (&self->qlock);
+          self->blocked = FALSE;
+          g_cond_broadcast (&self->qcond);
+          g_mutex_unlock (&self->qlock);
+          GST_ELEMENT_INFO (self, RESOURCE, WRITE, ("The AMQP broker unblocked publishing "
+                  "(resource alarm cleared)"), ("connection.unblocked"));
           break;
         }
         case AMQP_BASIC_RETURN_METHOD:{
@@ -912,7 +1227,7 @@ next_message (GstAmqpSink * self)
   if (self->spool_count > 0)
     m = spool_pop_locked (self);
   if (m == NULL)
-    m = g_queue_pop_head (&self->memq);
+    m = memq_pop_locked (self);
   if (m) {
     self->n_owned++;
     g_cond_broadcast (&self->qcond);    /* room for a blocked producer */
@@ -942,6 +1257,8 @@ publisher_thread (gpointer data)
     g_mutex_unlock (&self->qlock);
     if (stopping)
       break;
+
+    maybe_prune_frame_store (self);
 
     if (self->conn == NULL) {
       GError *err = NULL;
@@ -1018,7 +1335,8 @@ publisher_thread (gpointer data)
       guint published = 0;
       gboolean lost = FALSE;
 
-      while (g_queue_get_length (&self->inflight) < self->run.confirm_window) {
+      while (g_queue_get_length (&self->inflight) < self->run.confirm_window
+          && !self->blocked && !nack_backoff_active (self)) {
         Msg *m = next_message (self);
         gint rc;
 
@@ -1072,6 +1390,12 @@ publisher_thread (gpointer data)
       g_mutex_lock (&self->qlock);
       work = have_work_locked (self) || !g_queue_is_empty (&self->retry);
       g_mutex_unlock (&self->qlock);
+      if (self->blocked || nack_backoff_active (self)) {
+        /* Only confirms, connection.unblocked and heartbeats to read until
+         * the broker unblocks or the backoff ends. */
+        read_frames (self, 20);
+        continue;
+      }
 
       if (!g_queue_is_empty (&self->inflight) && (window_full || !work)) {
         /* Short waits so new messages and stop requests are seen quickly. */
@@ -1104,17 +1428,35 @@ publisher_thread (gpointer data)
 
 /* ------------------------------------------------------ streaming side ---- */
 
+/* Why a message did not fit, for warnings and errors: the spool's disk
+ * (ENOSPC, EIO, ...) or the configured bounds. */
+static gchar *
+full_reason (GstAmqpSink * self, gint spool_errno)
+{
+  if (spool_enabled (self) && spool_errno != 0)
+    return g_strdup_printf ("cannot write the spool %s: %s, and the memory queue is full "
+        "(max-queue=%u, max-queue-bytes=%" G_GUINT64_FORMAT ")", self->spool_path,
+        g_strerror (spool_errno), self->run.max_queue, self->run.max_queue_bytes);
+  if (spool_enabled (self))
+    return g_strdup_printf ("the spool is full (spool-max-bytes=%" G_GUINT64_FORMAT
+        ") and so is the memory queue (max-queue=%u, max-queue-bytes=%" G_GUINT64_FORMAT ")",
+        self->run.spool_max_bytes, self->run.max_queue, self->run.max_queue_bytes);
+  return g_strdup_printf ("the memory queue is full (max-queue=%u, max-queue-bytes=%"
+      G_GUINT64_FORMAT ")", self->run.max_queue, self->run.max_queue_bytes);
+}
+
 /* Hand @m to the publishing thread. Takes ownership. */
 static GstFlowReturn
 enqueue (GstAmqpSink * self, Msg * m)
 {
   GstFlowReturn ret = GST_FLOW_OK;
-  gboolean warn_drop = FALSE, error_full = FALSE;
+  gboolean warn_drop = FALSE, error_full = FALSE, warn_spool_err = FALSE;
   guint dropped_now = 0;
+  gint spool_errno = 0;
 
   g_mutex_lock (&self->qlock);
   for (;;) {
-    gboolean mem_room = g_queue_get_length (&self->memq) < self->run.max_queue;
+    gboolean mem_room = memq_has_room_locked (self, m);
 
     if (self->flushing) {
       ret = GST_FLOW_FLUSHING;
@@ -1132,8 +1474,18 @@ enqueue (GstAmqpSink * self, Msg * m)
         m = NULL;
         break;
       }
-    } else if (mem_room) {
-      g_queue_push_tail (&self->memq, m);
+      if (self->spool_errno != 0 && !self->spool_err_warned) {
+        self->spool_err_warned = TRUE;
+        warn_spool_err = TRUE;
+        spool_errno = self->spool_errno;
+      }
+    }
+    /* Without a spool, or when it cannot take it (its disk is full, or its
+     * bound is reached while the broker is there to drain memory): the
+     * memory queue, if it has room. Everything in memq is newer than the
+     * spool, which is replayed first, so the order holds. */
+    if (mem_room && (!spool_enabled (self) || self->spool_errno != 0 || self->connected)) {
+      memq_push_locked (self, m);
       m = NULL;
       break;
     }
@@ -1142,6 +1494,7 @@ enqueue (GstAmqpSink * self, Msg * m)
       g_cond_wait (&self->qcond, &self->qlock);
       continue;
     }
+    spool_errno = self->spool_errno;
     if (self->run.on_full == GST_AMQP_SINK_ON_FULL_ERROR) {
       error_full = TRUE;
       ret = GST_FLOW_ERROR;
@@ -1157,18 +1510,21 @@ enqueue (GstAmqpSink * self, Msg * m)
   g_cond_broadcast (&self->qcond);
   g_mutex_unlock (&self->qlock);
 
+  if (warn_spool_err)
+    POST_WARNING (self, ("Cannot write the AMQP spool: %s; messages are kept in memory "
+            "(max-queue=%u)", g_strerror (spool_errno), self->run.max_queue), ("%s",
+            self->spool_path));
   if (m) {
+    gchar *why = full_reason (self, spool_errno);
     if (error_full) {
       GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
-          ("The AMQP %s is full and on-full=error", spool_enabled (self) ? "spool" :
-              "memory queue"), ("message %s not queued; max-queue=%u, spool-max-bytes=%"
-              G_GUINT64_FORMAT, m->message_id, self->run.max_queue,
-              self->run.spool_max_bytes));
+          ("The AMQP sink cannot queue a message and on-full=error: %s", why),
+          ("message %s not queued", m->message_id));
     } else if (warn_drop) {
-      POST_WARNING (self, ("The AMQP %s is full: dropping messages",
-              spool_enabled (self) ? "spool" : "memory queue"), ("%u dropped in a row, "
-              "latest %s", dropped_now, m->message_id));
+      POST_WARNING (self, ("The AMQP sink is dropping messages: %s", why),
+          ("%u dropped in a row, latest %s", dropped_now, m->message_id));
     }
+    g_free (why);
     msg_fail (m, ret == GST_FLOW_FLUSHING ? "amqpsink flushing" :
         "amqpsink queue full, message dropped");
   }
@@ -1230,6 +1586,39 @@ capture_time_us (GstAmqpSink * self, GstBuffer * buf, GstClockTime * running_tim
   return now;
 }
 
+/* An event this sink built fails the schema every consumer applies (it
+ * would be dead-lettered): not published. Counted in `invalid`, a warning
+ * at the 1st and every 100th, the source message (if any) rejected without
+ * requeue: redelivering it would give the same event. */
+static GstFlowReturn
+refuse_invalid (GstAmqpSink * self, const gchar * what, GError * err,
+    GstEdgefaasEventMeta * emeta)
+{
+  guint64 n;
+
+  g_mutex_lock (&self->qlock);
+  n = ++self->st_invalid;
+  g_mutex_unlock (&self->qlock);
+  if (n == 1 || n % 100 == 0)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, ("Not publishing an invalid %s event: %s",
+            what, err->message), ("%" G_GUINT64_FORMAT " invalid so far", n));
+  if (emeta && emeta->token)
+    edgefaas_ack_token_reject (emeta->token, FALSE, err->message);
+  g_error_free (err);
+  return GST_FLOW_OK;
+}
+
+/* Parses @json back as every consumer will. */
+static gboolean
+frame_json_valid (const gchar * json, gsize len, GError ** error)
+{
+  EdgefaasFrameEvent *back = edgefaas_frame_event_from_json (json, (gssize) len, error);
+  if (back == NULL)
+    return FALSE;
+  edgefaas_frame_event_free (back);
+  return TRUE;
+}
+
 static GstFlowReturn
 render_image (GstAmqpSink * self, GstBuffer * buf)
 {
@@ -1256,6 +1645,7 @@ render_image (GstAmqpSink * self, GstBuffer * buf)
       self->run.camera_id;
   ev->camera_id = g_strdup (camera);
   ev->sequence = ++self->sequence;
+  ev->run_id = g_strdup (self->run_id);
   ev->capture_time_us = capture_time_us (self, buf, &ev->running_time);
   if (emeta && emeta->event) {
     ev->event_id = emeta->event->event_id;
@@ -1286,11 +1676,53 @@ render_image (GstAmqpSink * self, GstBuffer * buf)
   ev->frame.width = self->width;
   ev->frame.height = self->height;
   ev->frame.size = g_bytes_get_size (image);
+  if (ev->frame.width == 0 || ev->frame.height == 0) {
+    /* Caps without width/height (multifilesrc caps=image/jpeg): the
+     * image's own header says. */
+    gsize sz;
+    const guint8 *d = g_bytes_get_data (image, &sz);
+    if (!image_size_parse (self->media_type, d, sz, &ev->frame.width, &ev->frame.height))
+      GST_DEBUG_OBJECT (self, "no size in the caps nor in the image header");
+  }
+  {
+    /* Refuse what consumers would dead-letter before storing anything. */
+    GError *err = NULL;
+    gsize len;
+    gchar *probe;
+    gboolean ok;
+    if (ev->frame.width == 0 || ev->frame.height == 0) {
+      g_set_error (&err, EDGEFAAS_EVENT_ERROR, EDGEFAAS_EVENT_ERROR_FIELD,
+          "frame.width/height: unknown (not in the caps, no %s header in the buffer)",
+          self->media_type);
+      g_bytes_unref (image);
+      return refuse_invalid (self, "frame", err, emeta);
+    }
+    ev->frame.is_inline = self->run.frame_store == NULL;
+    if (ev->frame.is_inline) {
+      gsize sz;
+      const guint8 *d = g_bytes_get_data (image, &sz);
+      ev->frame.sha256 = edgefaas_sha256_hex (d, sz);
+    }
+    probe = edgefaas_frame_event_to_json (ev, &len);
+    if (!ev->frame.is_inline) {
+      /* the URI is not known yet: check the rest with a stand-in */
+      g_free (probe);
+      ev->frame.uri = g_strdup ("file:///frame-store/stand-in.jpg");
+      probe = edgefaas_frame_event_to_json (ev, &len);
+      g_clear_pointer (&ev->frame.uri, g_free);
+    }
+    ok = frame_json_valid (probe, len, &err);
+    g_free (probe);
+    if (!ok) {
+      g_bytes_unref (image);
+      return refuse_invalid (self, "frame", err, emeta);
+    }
+  }
 
   if (self->run.frame_store) {
     GError *err = NULL;
-    gchar *name = g_strdup_printf ("%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT,
-        ev->event_id, ev->sequence);
+    gchar *name = g_strdup_printf ("%" G_GUINT64_FORMAT "-%s-%" G_GUINT64_FORMAT,
+        ev->event_id, self->run_id, ev->sequence);
     ev->frame.uri = edgefaas_frameref_store (self->run.frame_store, camera,
         ev->capture_time_us, name, strcmp (self->media_type, "image/png") == 0 ? "png" :
         "jpg", image, &ev->frame.sha256, &err);
@@ -1305,17 +1737,20 @@ render_image (GstAmqpSink * self, GstBuffer * buf)
     json = edgefaas_frame_event_to_json (ev, &json_len);
     m = msg_new (self, expand_key (self->run.routing_key, camera, "frame"),
         "application/json", g_bytes_new_take (json, json_len),
-        g_strdup_printf ("%s:%" G_GUINT64_FORMAT, camera, ev->sequence),
+        make_message_id (camera, self->run_id, ev->sequence, NULL),
         emeta ? emeta->token : NULL);
+    /* Unconfirmed: the retention must not delete it. */
+    m->frame_path = g_filename_from_uri (ev->frame.uri, NULL, NULL);
+    if (m->frame_path) {
+      g_mutex_lock (&self->qlock);
+      pending_frame_add_locked (self, m->frame_path);
+      g_mutex_unlock (&self->qlock);
+    }
   } else {
-    gsize sz;
-    const guint8 *d = g_bytes_get_data (image, &sz);
-    ev->frame.is_inline = TRUE;
-    ev->frame.sha256 = edgefaas_sha256_hex (d, sz);
     json = edgefaas_frame_event_to_json (ev, &json_len);
     m = msg_new (self, expand_key (self->run.routing_key, camera, "frame"),
-        self->media_type, image, g_strdup_printf ("%s:%" G_GUINT64_FORMAT, camera,
-            ev->sequence), emeta ? emeta->token : NULL);
+        self->media_type, image, make_message_id (camera, self->run_id, ev->sequence, NULL),
+        emeta ? emeta->token : NULL);
     m->event_header = json;
   }
   GST_LOG_OBJECT (self, "frame event %s (%" G_GSIZE_FORMAT " bytes)", m->message_id,
@@ -1346,11 +1781,13 @@ render_detections (GstAmqpSink * self, GstBuffer * buf)
         self->run.camera_id);
     det->event_id = emeta->event->event_id;
     det->sequence = emeta->event->sequence;
+    det->run_id = g_strdup (emeta->event->run_id);      /* the source's run */
     det->trace = emeta->event->trace;
     self->sequence++;
   } else {
     det->camera_id = g_strdup (self->run.camera_id);
     det->sequence = ++self->sequence;
+    det->run_id = g_strdup (self->run_id);
     det->trace.captured_us = capture_time_us (self, buf, &rt);
   }
   camera = det->camera_id;
@@ -1404,17 +1841,29 @@ render_detections (GstAmqpSink * self, GstBuffer * buf)
   }
 
   json = edgefaas_detection_event_to_json (det, &json_len);
+  {
+    GError *err = NULL;
+    EdgefaasDetectionEvent *back = edgefaas_detection_event_from_json (json,
+        (gssize) json_len, &err);
+    if (back == NULL) {
+      g_free (json);
+      return refuse_invalid (self, "detection", err, emeta);
+    }
+    edgefaas_detection_event_free (back);
+  }
   body = g_bytes_new_take (json, json_len);
 
   ret = enqueue (self, msg_new (self, expand_key (self->run.routing_key, camera, top_label),
-          "application/json", g_bytes_ref (body), g_strdup_printf ("%s:%" G_GUINT64_FORMAT
-              ":detection", camera, det->sequence), emeta ? emeta->token : NULL));
+          "application/json", g_bytes_ref (body), make_message_id (camera, det->run_id,
+              det->sequence, "detection"), emeta ? emeta->token : NULL));
 
   for (guint i = 0; ret == GST_FLOW_OK && i < det->situations->len; i++) {
     EdgefaasSituation *s = &g_array_index (det->situations, EdgefaasSituation, i);
+    gchar *suffix = g_strdup_printf ("alert:%s", s->name);
     Msg *m = msg_new (self, g_strdup_printf ("alerts.%s.%s", s->name, camera),
-        "application/json", g_bytes_ref (body), g_strdup_printf ("%s:%" G_GUINT64_FORMAT
-            ":alert:%s", camera, det->sequence, s->name), emeta ? emeta->token : NULL);
+        "application/json", g_bytes_ref (body), make_message_id (camera, det->run_id,
+            det->sequence, suffix), emeta ? emeta->token : NULL);
+    g_free (suffix);
     m->alert = g_strdup (s->name);
     ret = enqueue (self, m);
   }
@@ -1439,8 +1888,8 @@ render_json (GstAmqpSink * self, GstBuffer * buf)
   gst_buffer_unmap (buf, &map);
   self->sequence++;
   return enqueue (self, msg_new (self, expand_key (self->run.routing_key, camera, "json"),
-          "application/json", body, g_strdup_printf ("%s:%" G_GUINT64_FORMAT ":json", camera,
-              self->sequence), emeta ? emeta->token : NULL));
+          "application/json", body, make_message_id (camera, self->run_id, self->sequence,
+              "json"), emeta ? emeta->token : NULL));
 }
 
 static GstFlowReturn
@@ -1467,32 +1916,38 @@ gst_amqp_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
   GstAmqpSink *self = GST_AMQP_SINK (sink);
   GstStructure *s = gst_caps_get_structure (caps, 0);
   const gchar *name = gst_structure_get_name (s);
+  GstVideoInfo vinfo;
+  InputKind input;
   gint w = 0, h = 0;
 
-  g_free (self->media_type);
-  self->media_type = g_strdup (name);
+  /* Nothing changes until the caps are known to be good: refused caps
+   * leave the previous media type and size in place. */
   gst_structure_get_int (s, "width", &w);
   gst_structure_get_int (s, "height", &h);
-  self->width = w > 0 ? w : 0;
-  self->height = h > 0 ? h : 0;
   if (g_str_equal (name, "image/jpeg") || g_str_equal (name, "image/png")) {
-    self->input = INPUT_IMAGE;
+    input = INPUT_IMAGE;
   } else if (g_str_equal (name, "video/x-raw")) {
-    self->input = INPUT_RAW;
-    if (!gst_video_info_from_caps (&self->vinfo, caps)) {
+    input = INPUT_RAW;
+    if (!gst_video_info_from_caps (&vinfo, caps)) {
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Invalid video caps"), ("%" GST_PTR_FORMAT,
               caps));
       return FALSE;
     }
-    self->width = GST_VIDEO_INFO_WIDTH (&self->vinfo);
-    self->height = GST_VIDEO_INFO_HEIGHT (&self->vinfo);
+    w = GST_VIDEO_INFO_WIDTH (&vinfo);
+    h = GST_VIDEO_INFO_HEIGHT (&vinfo);
+    self->vinfo = vinfo;
   } else if (g_str_equal (name, "application/json")) {
-    self->input = INPUT_JSON;
+    input = INPUT_JSON;
   } else {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Unsupported caps"), ("%" GST_PTR_FORMAT,
             caps));
     return FALSE;
   }
+  self->input = input;
+  g_free (self->media_type);
+  self->media_type = g_strdup (name);
+  self->width = w > 0 ? w : 0;
+  self->height = h > 0 ? h : 0;
   return TRUE;
 }
 
@@ -1502,6 +1957,26 @@ static gboolean
 drained_locked (GstAmqpSink * self)
 {
   return g_queue_is_empty (&self->memq) && self->spool_count == 0 && self->n_owned == 0;
+}
+
+/* EOS with messages left: move what is in memory to the spool now; what it
+ * cannot take (disk full) would be lost at stop, when the bus may no longer
+ * deliver a warning, so warn here. */
+static void
+warn_unspoolable_at_eos (GstAmqpSink * self)
+{
+  guint n_mem;
+  gint err;
+
+  g_mutex_lock (&self->qlock);
+  spool_take_memq_locked (self);
+  n_mem = g_queue_get_length (&self->memq);
+  err = self->spool_errno;
+  g_mutex_unlock (&self->qlock);
+  if (n_mem > 0 && err != 0)
+    POST_WARNING (self, ("EOS: %u message(s) could not be written to the spool (%s); they "
+            "are lost unless the broker confirms them before the element stops", n_mem,
+            g_strerror (err)), ("%s", self->spool_path));
 }
 
 static gboolean
@@ -1527,6 +2002,8 @@ gst_amqp_sink_event (GstBaseSink * sink, GstEvent * event)
       left = g_queue_get_length (&self->memq) + self->spool_count + self->n_owned;
     g_mutex_unlock (&self->qlock);
 
+    if (!drained && !interrupted && !fatal && spool_enabled (self))
+      warn_unspoolable_at_eos (self);
     if (fatal) {
       /* The error is already posted: no EOS that would look like success. */
       gst_event_unref (event);
@@ -1583,6 +2060,8 @@ clear_run_state (GstAmqpSink * self)
   g_clear_pointer (&self->redacted_url, g_free);
   g_clear_pointer (&self->bind_key, g_free);
   g_clear_pointer (&self->media_type, g_free);
+  g_clear_pointer (&self->run_id, g_free);
+  g_hash_table_remove_all (self->pending_frames);
   edgefaas_amqp_params_clear (&self->params);
 }
 
@@ -1630,6 +2109,7 @@ gst_amqp_sink_start (GstBaseSink * sink)
   }
 
   self->sequence = 0;
+  self->run_id = g_strdup_printf ("%08x%08x", g_random_int (), g_random_int ());
   self->input = INPUT_NONE;
   self->stopping = FALSE;
   self->fatal = FALSE;
@@ -1637,9 +2117,18 @@ gst_amqp_sink_start (GstBaseSink * sink)
   self->sockfd = -1;
   self->n_owned = 0;
   self->drops_since_warn = 0;
+  self->memq_bytes = 0;
   self->st_published = self->st_confirmed = self->st_nacked = self->st_spooled =
-      self->st_replayed = self->st_dropped = self->st_reconnects = self->st_republished = self->st_unroutable = 0;
+      self->st_replayed = self->st_dropped = self->st_reconnects = self->st_republished = self->st_unroutable = self->st_blocked = 0;
+  self->st_frames_deleted = 0;
+  self->st_invalid = 0;
+  self->last_prune_us = 0;
+  self->blocked = FALSE;
   self->ever_connected = FALSE;
+  self->nack_backoff_ms = 0;
+  self->retry_not_before = 0;
+  self->last_nack_warn_us = 0;
+  self->nacks_at_last_warn = 0;
   GST_INFO_OBJECT (self, "publishing to %s exchange '%s' key '%s'", self->redacted_url,
       self->run.exchange, self->run.routing_key);
 
@@ -1659,53 +2148,71 @@ fail:
   return FALSE;
 }
 
-/* Rewrite the spool as: @front (oldest), the pending spool, the memory queue. */
+/* Rewrite the spool as: @front (oldest), the pending spool, the memory queue.
+ * Consumes @front and the memory queue. If the new file cannot be written
+ * (disk full), the old spool file (with the pending records) stays and the
+ * messages of @front and memory are lost: counted in `dropped` and reported. */
 static void
 spool_persist_leftovers (GstAmqpSink * self, GQueue * front)
 {
   gchar *tmp = g_strdup_printf ("%s.tmp", self->spool_path);
   gint fd = open (tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  guint n = 0;
+  guint n = 0, n_front = g_queue_get_length (front), n_mem = g_queue_get_length (&self->memq);
+  guint64 off = self->spool_read_off;
+  guint left = self->spool_count, pending = self->spool_count;
+  gint err = fd >= 0 ? 0 : errno;
   Msg *m;
-  gboolean ok = fd >= 0;
 
-  while (ok && (m = g_queue_pop_head (front))) {
-    ok = spool_write_record (fd, m) > 0;
-    n++;
-    msg_fail (m, "amqpsink stopped before the broker confirmed");
-  }
-  while (ok && self->spool_count > 0) {
+  for (GList * l = front->head; l && err == 0; l = l->next, n++)
+    if (spool_write_record (fd, l->data) == 0)
+      err = errno ? errno : EIO;
+  while (err == 0 && left > 0) {
     gsize size = 0;
-    Msg *r = spool_read_record (self->spool_fd, self->spool_read_off, self->spool_write_off,
-        &size);
-    EdgefaasAckToken *t = g_queue_pop_head (&self->spool_tokens);
-    if (t) {
-      edgefaas_ack_token_reject (t, TRUE, "amqpsink stopped before the broker confirmed");
-      edgefaas_ack_token_unref (t);
-    }
-    self->spool_count--;
+    Msg *r = spool_read_record (self->spool_fd, off, self->spool_write_off, &size);
     if (r == NULL)
-      break;
-    self->spool_read_off += size;
-    ok = spool_write_record (fd, r) > 0;
+      break;                    /* corrupt tail: what follows is lost anyway */
+    off += size;
+    left--;
+    if (spool_write_record (fd, r) == 0)
+      err = errno ? errno : EIO;
     n++;
     msg_free (r);
   }
-  while (ok && (m = g_queue_pop_head (&self->memq))) {
-    ok = spool_write_record (fd, m) > 0;
-    n++;
+  for (GList * l = self->memq.head; l && err == 0; l = l->next, n++)
+    if (spool_write_record (fd, l->data) == 0)
+      err = errno ? errno : EIO;
+  if (err == 0 && fsync (fd) != 0)
+    err = errno;
+  if (err == 0 && rename (tmp, self->spool_path) != 0)
+    err = errno;
+  if (fd >= 0)
+    close (fd);
+
+  /* None of them will be confirmed in this run: requeue the sources. */
+  while ((m = g_queue_pop_head (front)))
     msg_fail (m, "amqpsink stopped before the broker confirmed");
-  }
-  if (ok && fsync (fd) == 0 && rename (tmp, self->spool_path) == 0) {
+  while ((m = memq_pop_locked (self)))
+    msg_fail (m, "amqpsink stopped before the broker confirmed");
+  spool_reject_tokens (self, "amqpsink stopped before the broker confirmed");
+  self->spool_count = 0;
+
+  if (err == 0) {
     GST_INFO_OBJECT (self, "%u unconfirmed message(s) kept in %s for the next run", n,
         self->spool_path);
   } else {
-    GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not keep unconfirmed messages in the "
-            "spool"), ("%s: %s", tmp, g_strerror (errno)));
+    guint lost = n_front + n_mem;
     unlink (tmp);
+    g_mutex_lock (&self->qlock);
+    self->st_dropped += lost;
+    g_mutex_unlock (&self->qlock);
+    /* The bus may already be flushing (PAUSED->READY of a set_state(NULL));
+     * EOS warned earlier if memory held messages the spool could not take. */
+    GST_ERROR_OBJECT (self, "%u message(s) lost at stop: cannot write the spool %s: %s",
+        lost, tmp, g_strerror (err));
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("%u unconfirmed message(s) are lost: cannot "
+            "write the spool: %s", lost, g_strerror (err)), ("%s; the %u record(s) already "
+            "in %s are kept", tmp, pending, self->spool_path));
   }
-  if (fd >= 0)
-    close (fd);
   g_free (tmp);
 }
 
@@ -1754,7 +2261,7 @@ gst_amqp_sink_stop (GstBaseSink * sink)
     lost = g_queue_get_length (&left) + g_queue_get_length (&self->memq);
     while ((m = g_queue_pop_head (&left)))
       msg_fail (m, "amqpsink stopped before the broker confirmed");
-    while ((m = g_queue_pop_head (&self->memq)))
+    while ((m = memq_pop_locked (self)))
       msg_fail (m, "amqpsink stopped before the broker confirmed");
     if (lost) {
       g_mutex_lock (&self->qlock);
@@ -1785,11 +2292,16 @@ make_stats (GstAmqpSink * self)
       "replayed", G_TYPE_UINT64, self->st_replayed,
       "dropped", G_TYPE_UINT64, self->st_dropped,
       "reconnects", G_TYPE_UINT64, self->st_reconnects,
+      "frames-deleted", G_TYPE_UINT64, self->st_frames_deleted,
+      "invalid", G_TYPE_UINT64, self->st_invalid,
+      "blocked-count", G_TYPE_UINT64, self->st_blocked,
       "queued", G_TYPE_UINT, g_queue_get_length (&self->memq),
+      "queued-bytes", G_TYPE_UINT64, self->memq_bytes,
       "in-flight", G_TYPE_UINT, self->n_owned,
       "spool-messages", G_TYPE_UINT, self->spool_count,
       "spool-bytes", G_TYPE_UINT64, spool_enabled (self) ? spool_pending_bytes (self) : 0,
-      "connected", G_TYPE_BOOLEAN, self->connected, NULL);
+      "connected", G_TYPE_BOOLEAN, self->connected,
+      "blocked", G_TYPE_BOOLEAN, self->blocked, NULL);
   g_mutex_unlock (&self->qlock);
   return s;
 }
@@ -1874,6 +2386,18 @@ gst_amqp_sink_set_property (GObject * object, guint prop_id, const GValue * valu
     case PROP_MAX_QUEUE:
       s->max_queue = g_value_get_uint (value);
       break;
+    case PROP_ON_NACK:
+      s->on_nack = g_value_get_enum (value);
+      break;
+    case PROP_MAX_QUEUE_BYTES:
+      s->max_queue_bytes = g_value_get_uint64 (value);
+      break;
+    case PROP_FRAME_STORE_MAX_AGE:
+      s->frame_store_max_age = g_value_get_uint (value);
+      break;
+    case PROP_FRAME_STORE_MAX_BYTES:
+      s->frame_store_max_bytes = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1943,6 +2467,18 @@ gst_amqp_sink_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_MAX_QUEUE:
       g_value_set_uint (value, s->max_queue);
       break;
+    case PROP_ON_NACK:
+      g_value_set_enum (value, s->on_nack);
+      break;
+    case PROP_MAX_QUEUE_BYTES:
+      g_value_set_uint64 (value, s->max_queue_bytes);
+      break;
+    case PROP_FRAME_STORE_MAX_AGE:
+      g_value_set_uint (value, s->frame_store_max_age);
+      break;
+    case PROP_FRAME_STORE_MAX_BYTES:
+      g_value_set_uint64 (value, s->frame_store_max_bytes);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1956,6 +2492,7 @@ gst_amqp_sink_finalize (GObject * object)
   GstAmqpSink *self = GST_AMQP_SINK (object);
   settings_clear (&self->settings);
   settings_clear (&self->run);
+  g_hash_table_unref (self->pending_frames);
   g_mutex_clear (&self->qlock);
   g_cond_clear (&self->qcond);
   G_OBJECT_CLASS (gst_amqp_sink_parent_class)->finalize (object);
@@ -2074,6 +2611,33 @@ gst_amqp_sink_class_init (GstAmqpSinkClass * klass)
           "Directory to store frames in, published as file:// references (unset = inline)",
           DEFAULT_FRAME_STORE, PARAM_READY));
   /**
+   * GstAmqpSink:frame-store-max-age:
+   *
+   * Retention of #GstAmqpSink:frame-store: frame files older than this many
+   * seconds (by mtime) are deleted, checked every 10 s. 0 (default) = kept
+   * forever. A frame whose event the broker has not confirmed yet (in memory,
+   * in the spool, in flight; also records spooled by an earlier run) is never
+   * deleted, nor one stored in the last 5 s. Once confirmed, a frame may still
+   * be waiting in a queue for its consumer: choose an age well above the
+   * longest expected backlog.
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAME_STORE_MAX_AGE,
+      g_param_spec_uint ("frame-store-max-age", "Frame store max age",
+          "Delete frame-store files older than this many seconds whose event is confirmed "
+          "(0 = keep forever)", 0, G_MAXUINT, DEFAULT_FRAME_STORE_MAX_AGE, PARAM_READY));
+  /**
+   * GstAmqpSink:frame-store-max-bytes:
+   *
+   * Retention of #GstAmqpSink:frame-store: while its frame files total more
+   * than this, the oldest are deleted (same rules as
+   * #GstAmqpSink:frame-store-max-age: never an unconfirmed or very recent
+   * frame). 0 (default) = no size bound.
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAME_STORE_MAX_BYTES,
+      g_param_spec_uint64 ("frame-store-max-bytes", "Frame store max bytes",
+          "Delete the oldest confirmed frame-store files while they total more than this "
+          "(0 = no bound)", 0, G_MAXUINT64, DEFAULT_FRAME_STORE_MAX_BYTES, PARAM_READY));
+  /**
    * GstAmqpSink:spool-dir:
    *
    * Directory for the on-disk spool used while the broker is unreachable
@@ -2120,18 +2684,53 @@ gst_amqp_sink_class_init (GstAmqpSinkClass * klass)
           "Messages held in memory for the publishing thread", 1, 1000000,
           DEFAULT_MAX_QUEUE, PARAM_READY));
   /**
+   * GstAmqpSink:max-queue-bytes:
+   *
+   * Bytes (message bodies and inline event headers) held in memory for the
+   * publishing thread; with #GstAmqpSink:max-queue the memory queue is full
+   * at whichever bound comes first (a single larger message still fits).
+   * Unconfirmed in-flight messages are bounded by #GstAmqpSink:confirm-window.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_BYTES,
+      g_param_spec_uint64 ("max-queue-bytes", "Max queue bytes",
+          "Bytes held in memory for the publishing thread (with max-queue: whichever "
+          "bound comes first)", 1, G_MAXUINT64, DEFAULT_MAX_QUEUE_BYTES, PARAM_READY));
+  /**
+   * GstAmqpSink:on-nack:
+   *
+   * What to do with a message the broker refused (basic.nack, e.g. a queue
+   * with `x-max-length` and `x-overflow=reject-publish`). `retry` publishes
+   * it again after an exponential backoff (100 ms doubling to 5 s, reset by
+   * the next ack; nothing newer is published meanwhile) until it is accepted
+   * or the element stops (then it is kept in the spool like any unconfirmed
+   * message); its ack token is not rejected, so a source message's
+   * redelivery budget is not spent. `drop` discards it: counted in `nacked`
+   * and `dropped`, its ack token rejected with requeue. Either way the
+   * warnings are rate-limited (at most one per 10 s).
+   */
+  g_object_class_install_property (gobject_class, PROP_ON_NACK,
+      g_param_spec_enum ("on-nack", "On nack",
+          "What to do with a message the broker refused (basic.nack)",
+          GST_TYPE_AMQP_SINK_ON_NACK, DEFAULT_ON_NACK, PARAM_READY));
+  /**
    * GstAmqpSink:stats:
    *
    * Counters: published, confirmed, nacked, republished (sent again after a
    * connection loss), unroutable (returned by the broker: no queue bound for
    * the routing key), spooled, replayed, dropped, reconnects (guint64);
-   * queued, in-flight, spool-messages (guint); spool-bytes (guint64);
-   * connected (boolean).
+   * blocked-count (connection.blocked notifications received), frames-deleted
+   * (by the frame-store retention), invalid (events not published because
+   * they fail the schema, e.g. a JPEG without a size) (guint64);
+   * queued, in-flight, spool-messages (guint); queued-bytes, spool-bytes
+   * (guint64);
+   * connected, blocked (the broker blocked publishing: resource alarm)
+   * (boolean).
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters: published, confirmed, nacked, republished, unroutable, spooled, replayed, dropped, "
-          "reconnects, queued, in-flight, spool-messages, spool-bytes, connected",
+          "reconnects, blocked-count, frames-deleted, invalid, queued, queued-bytes, in-flight, spool-messages, spool-bytes, connected, "
+          "blocked",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -2167,11 +2766,16 @@ gst_amqp_sink_init (GstAmqpSink * self)
   s->on_full = DEFAULT_ON_FULL;
   s->flush_timeout_ms = DEFAULT_FLUSH_TIMEOUT;
   s->max_queue = DEFAULT_MAX_QUEUE;
+  s->on_nack = DEFAULT_ON_NACK;
+  s->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
+  s->frame_store_max_age = DEFAULT_FRAME_STORE_MAX_AGE;
+  s->frame_store_max_bytes = DEFAULT_FRAME_STORE_MAX_BYTES;
   self->spool_fd = -1;
   self->sockfd = -1;
   g_mutex_init (&self->qlock);
   g_cond_init (&self->qcond);
   g_queue_init (&self->memq);
+  self->pending_frames = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->spool_tokens);
   g_queue_init (&self->inflight);
   g_queue_init (&self->retry);

@@ -25,8 +25,11 @@ bytes_str (amqp_bytes_t b)
   return g_strndup (b.bytes, b.len);
 }
 
-GPtrArray *
-at_drain_queue (const gchar * url, const gchar * queue, guint quiet_ms, GError ** error)
+/* Read (and ack) messages, one every @interval_ms, until @queue stayed empty
+ * for @quiet_ms counted from when *@stop (if given) became set. */
+static GPtrArray *
+drain_impl (const gchar * url, const gchar * queue, guint quiet_ms, guint interval_ms,
+    gint * stop, GError ** error)
 {
   EdgefaasAmqpParams params = { 0 };
   EdgefaasAmqpConn *conn;
@@ -47,7 +50,9 @@ at_drain_queue (const gchar * url, const gchar * queue, guint quiet_ms, GError *
   out = g_ptr_array_new_with_free_func ((GDestroyNotify) at_msg_free);
   quiet_until = g_get_monotonic_time () + quiet_ms * 1000;
 
-  while (g_get_monotonic_time () < quiet_until) {
+  while ((stop && !g_atomic_int_get (stop)) || g_get_monotonic_time () < quiet_until) {
+    if (stop && !g_atomic_int_get (stop))
+      quiet_until = g_get_monotonic_time () + quiet_ms * 1000;
     amqp_rpc_reply_t r = amqp_basic_get (st, ch, amqp_cstring_bytes (queue), 1 /* no_ack */ );
     amqp_basic_get_ok_t *ok;
     amqp_message_t msg;
@@ -90,9 +95,99 @@ at_drain_queue (const gchar * url, const gchar * queue, guint quiet_ms, GError *
     amqp_destroy_message (&msg);
     g_ptr_array_add (out, m);
     quiet_until = g_get_monotonic_time () + quiet_ms * 1000;
+    if (interval_ms)
+      g_usleep (interval_ms * 1000);
   }
   edgefaas_amqp_conn_close (conn);
   return out;
+}
+
+GPtrArray *
+at_drain_queue (const gchar * url, const gchar * queue, guint quiet_ms, GError ** error)
+{
+  return drain_impl (url, queue, quiet_ms, 0, NULL, error);
+}
+
+struct _AtSlowDrain
+{
+  GThread *thread;
+  gchar *url, *queue;
+  guint quiet_ms, interval_ms;
+  gint stop;
+  GPtrArray *msgs;
+  GError *error;
+};
+
+static gpointer
+slow_drain_thread (gpointer data)
+{
+  AtSlowDrain *d = data;
+  d->msgs = drain_impl (d->url, d->queue, d->quiet_ms, d->interval_ms, &d->stop, &d->error);
+  return NULL;
+}
+
+AtSlowDrain *
+at_slow_drain_start (const gchar * url, const gchar * queue, guint interval_ms)
+{
+  AtSlowDrain *d = g_new0 (AtSlowDrain, 1);
+  d->url = g_strdup (url);
+  d->queue = g_strdup (queue);
+  d->interval_ms = interval_ms;
+  d->quiet_ms = 1000;
+  d->thread = g_thread_new ("at-slow-drain", slow_drain_thread, d);
+  return d;
+}
+
+GPtrArray *
+at_slow_drain_finish (AtSlowDrain * d, guint quiet_ms)
+{
+  GPtrArray *msgs;
+  d->quiet_ms = quiet_ms;
+  g_atomic_int_set (&d->stop, 1);
+  g_thread_join (d->thread);
+  g_assert_no_error (d->error);
+  g_assert_nonnull (d->msgs);
+  msgs = d->msgs;
+  g_free (d->url);
+  g_free (d->queue);
+  g_free (d);
+  return msgs;
+}
+
+gboolean
+at_declare_bounded_queue (const gchar * url, const gchar * queue, gint max_length,
+    GError ** error)
+{
+  EdgefaasAmqpParams params = { 0 };
+  EdgefaasAmqpConn *conn;
+  amqp_connection_state_t st;
+  amqp_table_entry_t e[2];
+  amqp_table_t args;
+  gboolean ok;
+
+  if (!edgefaas_amqp_params_parse_url (&params, url, error)
+      || !edgefaas_amqp_params_load_password (&params, NULL, NULL, error)) {
+    edgefaas_amqp_params_clear (&params);
+    return FALSE;
+  }
+  conn = edgefaas_amqp_conn_open (&params, error);
+  edgefaas_amqp_params_clear (&params);
+  if (!conn)
+    return FALSE;
+  st = edgefaas_amqp_conn_get_state (conn);
+  e[0].key = amqp_cstring_bytes ("x-max-length");
+  e[0].value.kind = AMQP_FIELD_KIND_I32;
+  e[0].value.value.i32 = max_length;
+  e[1].key = amqp_cstring_bytes ("x-overflow");
+  e[1].value.kind = AMQP_FIELD_KIND_UTF8;
+  e[1].value.value.bytes = amqp_cstring_bytes ("reject-publish");
+  args.num_entries = 2;
+  args.entries = e;
+  amqp_queue_declare (st, edgefaas_amqp_conn_get_channel (conn), amqp_cstring_bytes (queue),
+      0, 1, 0, 0, args);
+  ok = edgefaas_amqp_check_reply (amqp_get_rpc_reply (st), "queue.declare", error);
+  edgefaas_amqp_conn_close (conn);
+  return ok;
 }
 
 GPtrArray *

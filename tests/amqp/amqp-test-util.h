@@ -23,6 +23,18 @@ void at_msg_free (AtMsg * m);
 GPtrArray *at_drain_queue (const gchar * url, const gchar * queue, guint quiet_ms,
     GError ** error);
 
+/* A consumer thread reading (and acking) one message of @queue every
+ * @interval_ms; _finish stops it once the queue stayed empty for @quiet_ms and
+ * returns what it read (asserting it had no error). */
+typedef struct _AtSlowDrain AtSlowDrain;
+AtSlowDrain *at_slow_drain_start (const gchar * url, const gchar * queue, guint interval_ms);
+GPtrArray *at_slow_drain_finish (AtSlowDrain * d, guint quiet_ms);
+
+/* Declare durable @queue with x-max-length=@max_length and
+ * x-overflow=reject-publish (the broker nacks publishes while it is full). */
+gboolean at_declare_bounded_queue (const gchar * url, const gchar * queue, gint max_length,
+    GError ** error);
+
 /* @n distinct JPEG (or PNG) images from videotestsrc, as GBytes. */
 GPtrArray *at_encode_images (guint n, const gchar * encoder, guint width, guint height);
 

@@ -490,6 +490,63 @@ test_sink_failed_start_frees_state (void)
   g_free (url);
 }
 
+/* Broker unreachable, no spool: the memory queue is bounded in bytes
+ * (max-queue-bytes, default 64 MiB) as well as in messages; what does not
+ * fit is dropped and counted. */
+static void
+check_queue_bytes_bound (const gchar * extra, guint n, gsize frame_size, guint64 bound)
+{
+  gchar *url = closed_url ();
+  gchar *desc = g_strdup_printf ("appsrc name=a caps=image/jpeg,width=640,height=480 "
+      "format=time max-bytes=0 ! amqpsink name=s url=%s on-full=drop %s", url, extra);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *a = gst_bin_get_by_name (GST_BIN (p), "a");
+  GstElement *s = gst_bin_get_by_name (GST_BIN (p), "s");
+  GBytes *frame = g_bytes_new_take (g_malloc0 (frame_size), frame_size);
+  guint64 queued, dropped, bytes;
+  gint64 until;
+
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  for (guint i = 0; i < n; i++) {
+    GstBuffer *b = gst_buffer_new_wrapped_bytes (g_bytes_ref (frame));
+    GST_BUFFER_PTS (b) = i * GST_SECOND / 30;
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (a), b), ==, GST_FLOW_OK);
+  }
+  /* until the streaming thread handled them all */
+  until = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (at_stat (s, "queued") + at_stat (s, "dropped") < n && g_get_monotonic_time () < until)
+    g_usleep (20 * 1000);
+  queued = at_stat (s, "queued");
+  dropped = at_stat (s, "dropped");
+  g_test_message ("%u frames of %" G_GSIZE_FORMAT " bytes: %" G_GUINT64_FORMAT " queued (%"
+      G_GUINT64_FORMAT " bytes), %" G_GUINT64_FORMAT " dropped", n, frame_size, queued,
+      queued * frame_size, dropped);
+  g_assert_cmpuint (queued + dropped, ==, n);
+  g_assert_cmpuint (queued, >, 0);
+  g_assert_cmpuint (queued * frame_size, <=, bound);
+  /* queued-bytes counts the bodies and the inline event headers (< 2 KB) */
+  bytes = at_stat (s, "queued-bytes");
+  g_assert_cmpuint (bytes, >=, queued * frame_size);
+  g_assert_cmpuint (bytes, <=, queued * (frame_size + 2048));
+  g_assert_cmpuint (bytes, <=, bound);
+  g_assert_cmpuint (bytes + bytes / queued, >, bound);  /* filled up to the bound */
+  gst_element_set_state (p, GST_STATE_NULL);
+  g_bytes_unref (frame);
+  gst_object_unref (a);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  g_free (desc);
+  g_free (url);
+}
+
+static void
+test_queue_bytes_bound (void)
+{
+  check_queue_bytes_bound ("max-queue-bytes=1000000", 30, 100000, 1000000);
+  /* the default: 256 frames of 2.7 MB would be 690 MB */
+  check_queue_bytes_bound ("", 40, 2700000, 64 * 1024 * 1024);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -504,6 +561,7 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsink/spool/full-error", test_spool_full_error);
   g_test_add_func ("/amqpsink/spool/full-drop-persist", test_spool_full_drop_and_persist);
   g_test_add_func ("/amqpsink/token-held-and-prompt-stop", test_token_held_and_prompt_stop);
+  g_test_add_func ("/amqpsink/queue-bytes-bound", test_queue_bytes_bound);
   g_test_add_func ("/amqpsink/inspect-doc", test_inspect_doc);
   g_test_add_func ("/amqp/settings/shared-properties", test_shared_properties);
   g_test_add_func ("/amqp/settings/url-password-not-kept", test_url_password_not_kept);

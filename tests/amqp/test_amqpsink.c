@@ -4,7 +4,11 @@
  * credentials absent from a GST_DEBUG=*:6 log, a 10 s broker outage under a
  * 30 fps live stream (real time kept, every frame delivered, duplicates
  * counted, PLAYING->NULL bounded while down), and TLS with right and wrong CA. */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <glib/gstdio.h>
 #include <gst/app/app.h>
 #include <gst/video/video.h>
@@ -757,6 +761,937 @@ test_spool_replayed_next_run (void)
   g_free (d2);
 }
 
+/* ------------------------------------------------------ nacks ---- */
+
+/* Push @images through appsrc ! amqpsink (@extra); returns the final bus
+ * message type and counts the warnings whose text contains @warn_substr. */
+static GstMessageType
+push_and_count_warnings (GPtrArray * images, const gchar * extra, const gchar * warn_substr,
+    guint * n_warnings, GstElement ** sink_out, GstElement ** pipeline_out)
+{
+  gchar *desc = g_strdup_printf ("appsrc name=a caps=image/jpeg,width=64,height=48 "
+      "format=time ! amqpsink name=s url=%s camera-id=nackcam %s", ef_broker_url (broker),
+      extra);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *a = gst_bin_get_by_name (GST_BIN (p), "a");
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessageType last = GST_MESSAGE_UNKNOWN;
+  GstMessage *msg;
+
+  *n_warnings = 0;
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  for (guint i = 0; i < images->len; i++) {
+    GstBuffer *b = gst_buffer_new_wrapped_bytes (g_bytes_ref (g_ptr_array_index (images, i)));
+    GST_BUFFER_PTS (b) = i * GST_SECOND / 30;
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (a), b), ==, GST_FLOW_OK);
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (a));
+  while ((msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND, GST_MESSAGE_EOS |
+              GST_MESSAGE_ERROR | GST_MESSAGE_WARNING))) {
+    last = GST_MESSAGE_TYPE (msg);
+    if (last == GST_MESSAGE_WARNING) {
+      GError *err = NULL;
+      gst_message_parse_warning (msg, &err, NULL);
+      g_test_message ("warning: %s", err->message);
+      if (strstr (err->message, warn_substr))
+        (*n_warnings)++;
+      g_clear_error (&err);
+    }
+    gst_message_unref (msg);
+    if (last != GST_MESSAGE_WARNING)
+      break;
+  }
+  gst_object_unref (bus);
+  gst_object_unref (a);
+  *sink_out = gst_bin_get_by_name (GST_BIN (p), "s");
+  *pipeline_out = p;
+  g_free (desc);
+  return last;
+}
+
+static GHashTable *
+image_hashes_of_bytes (GPtrArray * images)
+{
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < images->len; i++) {
+    GBytes *b = g_ptr_array_index (images, i);
+    g_hash_table_add (set, edgefaas_sha256_hex (g_bytes_get_data (b, NULL),
+            g_bytes_get_size (b)));
+  }
+  return set;
+}
+
+/* Sequences of frame events in @msgs (inline: header); asserts intact. */
+static GHashTable *
+frame_sequences (GPtrArray * msgs)
+{
+  GHashTable *seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  for (guint i = 0; i < msgs->len; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    GError *err = NULL;
+    EdgefaasFrameEvent *ev = edgefaas_frame_event_from_json (g_hash_table_lookup (m->headers,
+            "edgefaas-event"), -1, &err);
+    g_assert_no_error (err);
+    g_hash_table_add (seen, GUINT_TO_POINTER ((guint) ev->sequence));
+    edgefaas_frame_event_free (ev);
+  }
+  return seen;
+}
+
+/* A queue with x-max-length=20 and x-overflow=reject-publish, drained by a
+ * slow consumer (about 100 msg/s): the broker nacks most publishes. With the
+ * default on-nack=retry every frame arrives, the nacks are counted and the
+ * warnings are few; with on-nack=drop the nacked frames are counted as
+ * dropped and the rest arrive. */
+static void
+test_nack_retry_and_drop (void)
+{
+  const guint n = 300;
+  GPtrArray *images = at_encode_images (n, "jpegenc", 64, 48);
+  GError *err = NULL;
+  AtSlowDrain *drain;
+  GPtrArray *msgs;
+  GHashTable *seen;
+  GstElement *p, *s;
+  guint warnings;
+  gint64 t0;
+  guint64 nacked, dropped;
+
+  g_assert_true (at_declare_bounded_queue (ef_broker_url (broker), "nackq", 20, &err));
+  g_assert_no_error (err);
+
+  /* retry (default) */
+  drain = at_slow_drain_start (ef_broker_url (broker), "nackq", 10);
+  t0 = g_get_monotonic_time ();
+  g_assert_cmpint (push_and_count_warnings (images, "routing-key=nackq max-queue=1000 "
+          "flush-timeout=120000", "refused", &warnings, &s, &p), ==, GST_MESSAGE_EOS);
+  msgs = at_slow_drain_finish (drain, 2000);
+  nacked = at_stat (s, "nacked");
+  g_test_message ("retry: %u received, %" G_GUINT64_FORMAT " nacked, %" G_GUINT64_FORMAT
+      " published, %u nack warnings in %.1f s", msgs->len, nacked, at_stat (s, "published"),
+      warnings, (g_get_monotonic_time () - t0) / 1e6);
+  seen = frame_sequences (msgs);
+  g_assert_cmpuint (g_hash_table_size (seen), ==, n);   /* every frame */
+  g_assert_cmpuint (msgs->len, ==, n);                  /* each once */
+  g_assert_cmpuint (nacked, >, 0);
+  g_assert_cmpuint (at_stat (s, "confirmed"), ==, n);
+  g_assert_cmpuint (at_stat (s, "dropped"), ==, 0);
+  g_assert_cmpuint (at_stat (s, "published"), ==, n + nacked);
+  g_assert_cmpuint (warnings, >=, 1);
+  g_assert_cmpuint (warnings, <=, 1 + (g_get_monotonic_time () - t0) / (10 * G_USEC_PER_SEC));
+  g_hash_table_unref (seen);
+  g_ptr_array_unref (msgs);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (s);
+  gst_object_unref (p);
+
+  /* drop: counted, not lost silently */
+  drain = at_slow_drain_start (ef_broker_url (broker), "nackq", 10);
+  t0 = g_get_monotonic_time ();
+  g_assert_cmpint (push_and_count_warnings (images, "routing-key=nackq max-queue=1000 "
+          "on-nack=drop", "refused", &warnings, &s, &p), ==, GST_MESSAGE_EOS);
+  msgs = at_slow_drain_finish (drain, 2000);
+  nacked = at_stat (s, "nacked");
+  dropped = at_stat (s, "dropped");
+  g_test_message ("drop: %u received, %" G_GUINT64_FORMAT " nacked, %" G_GUINT64_FORMAT
+      " dropped, %u nack warnings", msgs->len, nacked, dropped, warnings);
+  g_assert_cmpuint (nacked, >, 0);
+  g_assert_cmpuint (dropped, ==, nacked);
+  g_assert_cmpuint (msgs->len + dropped, ==, n);
+  g_assert_cmpuint (at_stat (s, "confirmed") + dropped, ==, n);
+  g_assert_cmpuint (warnings, >=, 1);
+  g_assert_cmpuint (warnings, <=, 1 + (g_get_monotonic_time () - t0) / (10 * G_USEC_PER_SEC));
+  g_ptr_array_unref (msgs);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  g_ptr_array_unref (images);
+}
+
+/* SHA-256 of the image of each frame message (inline or by reference). */
+static GHashTable *
+image_hashes (GPtrArray * msgs)
+{
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < msgs->len; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    g_hash_table_add (set, edgefaas_sha256_hex (g_bytes_get_data (m->body, NULL),
+            g_bytes_get_size (m->body)));
+  }
+  return set;
+}
+
+/* amqpsrc -> amqpsink where the output queue refuses publishes (x-max-length
+ * 10, reject-publish) for the first seconds, then is drained: back-pressure,
+ * not poison. No input message may be dead-lettered as "redelivered"; every
+ * input frame arrives at the output. */
+static void
+test_chain_backpressure_not_poison (void)
+{
+  const guint n = 100;
+  GPtrArray *images = at_encode_images (n, "jpegenc", 64, 48);
+  GHashTable *in_set = image_hashes_of_bytes (images);
+  gchar *d1 = g_strdup_printf ("appsrc name=a caps=image/jpeg,width=64,height=48 format=time "
+      "! amqpsink url=%s routing-key=chainin queue=chainin declare=true", ef_broker_url (broker));
+  gchar *d2 = g_strdup_printf ("amqpsrc name=src url=%s queue=chainin prefetch=10 "
+      "max-messages=%u drain-timeout=0 ! amqpsink name=out url=%s routing-key=chainout "
+      "flush-timeout=120000", ef_broker_url (broker), n, ef_broker_url (broker));
+  GstElement *p = gst_parse_launch (d1, NULL), *a, *out, *src;
+  GError *err = NULL;
+  GstMessage *msg;
+  AtSlowDrain *drain;
+  GPtrArray *msgs;
+  GHashTable *out_set;
+  guint ready = 0, unacked = 0, dead = 0;
+  GHashTableIter it;
+  gpointer key;
+
+  /* n distinct frames into the input queue */
+  a = gst_bin_get_by_name (GST_BIN (p), "a");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  for (guint i = 0; i < n; i++) {
+    GstBuffer *b = gst_buffer_new_wrapped_bytes (g_bytes_ref (g_ptr_array_index (images, i)));
+    GST_BUFFER_PTS (b) = i * GST_SECOND / 30;
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (a), b), ==, GST_FLOW_OK);
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (a));
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (a);
+  gst_object_unref (p);
+  assert_queue_counts (broker, "chainin", n);
+
+  g_assert_true (at_declare_bounded_queue (ef_broker_url (broker), "chainout", 10, &err));
+  g_assert_no_error (err);
+
+  /* the chain; the output queue is full (nobody reads it) for 4 s */
+  p = gst_parse_launch (d2, &err);
+  g_assert_no_error (err);
+  out = gst_bin_get_by_name (GST_BIN (p), "out");
+  src = gst_bin_get_by_name (GST_BIN (p), "src");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  g_usleep (4 * G_USEC_PER_SEC);
+  g_test_message ("after 4 s of a full output queue: out nacked %" G_GUINT64_FORMAT
+      ", src rejected %" G_GUINT64_FORMAT ", src requeued %" G_GUINT64_FORMAT,
+      at_stat (out, "nacked"), at_stat (src, "rejected"), at_stat (src, "requeued"));
+  drain = at_slow_drain_start (ef_broker_url (broker), "chainout", 5);
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), 180 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  msgs = at_slow_drain_finish (drain, 2000);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_test_message ("chain: %u at the output, out nacked %" G_GUINT64_FORMAT ", confirmed %"
+      G_GUINT64_FORMAT "; src acked %" G_GUINT64_FORMAT ", rejected %" G_GUINT64_FORMAT
+      ", requeued %" G_GUINT64_FORMAT, msgs->len, at_stat (out, "nacked"),
+      at_stat (out, "confirmed"), at_stat (src, "acked"), at_stat (src, "rejected"),
+      at_stat (src, "requeued"));
+  g_assert_cmpuint (at_stat (out, "nacked"), >, 0);     /* there was back-pressure */
+  g_assert_cmpuint (at_stat (src, "rejected"), ==, 0);
+  gst_element_set_state (p, GST_STATE_NULL);
+
+  g_assert_true (ef_broker_queue_counts (broker, "chainin.dead", &dead, &unacked, &err));
+  g_assert_cmpuint (dead, ==, 0);                       /* nothing dead-lettered */
+  g_assert_true (ef_broker_queue_counts (broker, "chainin", &ready, &unacked, &err));
+  g_assert_cmpuint (ready + unacked, ==, 0);
+  out_set = image_hashes (msgs);
+  g_hash_table_iter_init (&it, in_set);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    g_assert_true (g_hash_table_contains (out_set, key));       /* every input frame */
+  g_assert_cmpuint (msgs->len, ==, n);
+
+  g_hash_table_unref (out_set);
+  g_hash_table_unref (in_set);
+  g_ptr_array_unref (msgs);
+  g_ptr_array_unref (images);
+  gst_object_unref (out);
+  gst_object_unref (src);
+  gst_object_unref (p);
+  g_free (d1);
+  g_free (d2);
+}
+
+/* ------------------------------------------------- resource alarm ---- */
+
+typedef struct {
+  GstElement *appsrc;
+  GPtrArray *images;
+  guint pushed;
+  gint stop;
+  GstFlowReturn last;
+} Pusher;
+
+/* ~30 fps until told to stop (or out of images). */
+static gpointer
+pusher_thread (gpointer data)
+{
+  Pusher *pu = data;
+  while (!g_atomic_int_get (&pu->stop) && pu->pushed < pu->images->len) {
+    GstBuffer *b = gst_buffer_new_wrapped_bytes (g_bytes_ref (g_ptr_array_index (pu->images,
+                pu->pushed)));
+    GST_BUFFER_PTS (b) = pu->pushed * GST_SECOND / 30;
+    pu->last = gst_app_src_push_buffer (GST_APP_SRC (pu->appsrc), b);
+    if (pu->last != GST_FLOW_OK)
+      break;
+    pu->pushed++;
+    g_usleep (G_USEC_PER_SEC / 30);
+  }
+  return NULL;
+}
+
+/* Wait up to @timeout_ms for a WARNING/INFO whose text contains @substr;
+ * returns the monotonic time it was popped, 0 if none. Errors fail. */
+static gint64
+wait_bus_text (GstBus * bus, const gchar * substr, guint timeout_ms)
+{
+  gint64 until = g_get_monotonic_time () + timeout_ms * 1000;
+  while (g_get_monotonic_time () < until) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 50 * GST_MSECOND, GST_MESSAGE_WARNING |
+        GST_MESSAGE_INFO | GST_MESSAGE_ERROR);
+    GError *err = NULL;
+    gboolean hit;
+    if (msg == NULL)
+      continue;
+    g_assert_cmpint (GST_MESSAGE_TYPE (msg), !=, GST_MESSAGE_ERROR);
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING)
+      gst_message_parse_warning (msg, &err, NULL);
+    else
+      gst_message_parse_info (msg, &err, NULL);
+    g_test_message ("bus: %s", err->message);
+    hit = strstr (err->message, substr) != NULL;
+    g_clear_error (&err);
+    gst_message_unref (msg);
+    if (hit)
+      return g_get_monotonic_time ();
+  }
+  return 0;
+}
+
+static gboolean
+stat_bool (GstElement * sink, const gchar * field)
+{
+  GstStructure *st = NULL;
+  gboolean v = FALSE;
+  g_object_get (sink, "stats", &st, NULL);
+  if (!gst_structure_get_boolean (st, field, &v))
+    g_test_message ("stats have no boolean '%s'", field);       /* counts as FALSE */
+  gst_structure_free (st);
+  return v;
+}
+
+/* A memory alarm (vm_memory_high_watermark 0.00001) held for 20 s under a
+ * 30 fps stream: connection.blocked is a warning and in stats within a
+ * second, connection.unblocked a message and stats likewise; the pipeline
+ * keeps running meanwhile (frames queued, then spooled) and every frame
+ * arrives exactly once after the alarm clears. */
+static void
+test_resource_alarm_blocked (void)
+{
+  gchar *spool = ef_test_mkdtemp ("amqp-blocked-spool");
+  gchar *desc = g_strdup_printf ("appsrc name=a caps=image/jpeg,width=64,height=48 "
+      "format=time is-live=true max-bytes=0 ! amqpsink name=s url=%s routing-key=blockq "
+      "queue=blockq declare=true spool-dir=%s flush-timeout=60000", ef_broker_url (broker),
+      spool);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *s = gst_bin_get_by_name (GST_BIN (p), "s");
+  GstBus *bus = gst_element_get_bus (p);
+  Pusher pu = { 0 };
+  GThread *th;
+  GError *err = NULL;
+  gchar *out;
+  gint64 t_alarm, t_warn, t_clear, t_unblock;
+  guint64 confirmed_at_block;
+  GPtrArray *msgs;
+  GHashTable *seen;
+  GstMessage *msg;
+
+  pu.images = at_encode_images (30 * 40, "jpegenc", 64, 48);
+  pu.appsrc = gst_bin_get_by_name (GST_BIN (p), "a");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  th = g_thread_new ("pusher", pusher_thread, &pu);
+  g_usleep (2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (at_stat (s, "confirmed"), >, 0);
+  g_assert_false (stat_bool (s, "blocked"));
+
+  out = ef_broker_ctl (broker, &err, "set_vm_memory_high_watermark", "0.00001", NULL);
+  g_assert_no_error (err);
+  g_free (out);
+  t_alarm = g_get_monotonic_time ();
+  t_warn = wait_bus_text (bus, "blocked publishing", 10000);
+  g_assert_cmpint (t_warn, >, 0);
+  g_assert_true (stat_bool (s, "blocked"));
+  g_assert_cmpuint (at_stat (s, "blocked-count"), ==, 1);
+  g_test_message ("blocked warning %" G_GINT64_FORMAT " ms after rabbitmqctl returned",
+      (t_warn - t_alarm) / 1000);
+  /* the broker raises the alarm at its next memory check (<= 1 s) */
+  g_assert_cmpint (t_warn - t_alarm, <, 3 * G_USEC_PER_SEC);
+
+  /* hold it ~20 s: nothing confirmed, the pipeline keeps taking frames */
+  g_usleep (G_USEC_PER_SEC);
+  confirmed_at_block = at_stat (s, "confirmed");
+  {
+    guint before = pu.pushed;
+    g_usleep (19 * G_USEC_PER_SEC);
+    g_assert_cmpuint (pu.pushed, >, before + 19 * 30 / 2);      /* not stalled */
+  }
+  g_assert_cmpuint (at_stat (s, "confirmed"), ==, confirmed_at_block);
+  g_assert_true (stat_bool (s, "blocked"));
+  g_assert_cmpuint (at_stat (s, "spooled"), >, 0);      /* beyond max-queue: spool */
+  g_assert_cmpuint (at_stat (s, "dropped"), ==, 0);
+
+  out = ef_broker_ctl (broker, &err, "set_vm_memory_high_watermark", "0.4", NULL);
+  g_assert_no_error (err);
+  g_free (out);
+  t_clear = g_get_monotonic_time ();
+  t_unblock = wait_bus_text (bus, "unblocked publishing", 10000);
+  g_assert_cmpint (t_unblock, >, 0);
+  g_assert_false (stat_bool (s, "blocked"));
+  g_test_message ("unblocked message %" G_GINT64_FORMAT " ms after rabbitmqctl returned",
+      (t_unblock - t_clear) / 1000);
+  g_assert_cmpint (t_unblock - t_clear, <, 3 * G_USEC_PER_SEC);
+
+  g_usleep (3 * G_USEC_PER_SEC);
+  g_atomic_int_set (&pu.stop, 1);
+  g_thread_join (th);
+  g_assert_cmpint (pu.last, ==, GST_FLOW_OK);
+  gst_app_src_end_of_stream (GST_APP_SRC (pu.appsrc));
+  msg = gst_bus_timed_pop_filtered (bus, 90 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_test_message ("pushed %u; confirmed %" G_GUINT64_FORMAT ", spooled %" G_GUINT64_FORMAT
+      ", replayed %" G_GUINT64_FORMAT, pu.pushed, at_stat (s, "confirmed"),
+      at_stat (s, "spooled"), at_stat (s, "replayed"));
+  g_assert_cmpuint (at_stat (s, "confirmed"), ==, pu.pushed);
+  g_assert_cmpuint (at_stat (s, "dropped"), ==, 0);
+  gst_element_set_state (p, GST_STATE_NULL);
+
+  msgs = drain (ef_broker_url (broker), "blockq");
+  seen = frame_sequences (msgs);
+  g_assert_cmpuint (g_hash_table_size (seen), ==, pu.pushed);   /* every frame */
+  g_assert_cmpuint (msgs->len, ==, pu.pushed);                  /* exactly once */
+  g_hash_table_unref (seen);
+  g_ptr_array_unref (msgs);
+  g_ptr_array_unref (pu.images);
+  gst_object_unref (pu.appsrc);
+  gst_object_unref (bus);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  ef_test_rm_rf (spool);
+  g_free (spool);
+  g_free (desc);
+}
+
+/* -------------------------------------------------- unique ids ---- */
+
+static void
+run_camera (const gchar * url, const gchar * spool, const gchar * store, const gchar * pattern)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=10 pattern=%s ! video/x-raw,"
+      "width=64,height=48 ! jpegenc ! amqpsink name=edge url=%s camera-id=dupcam "
+      "routing-key=dupq queue=dupq declare=true spool-dir=%s frame-store=%s flush-timeout=300",
+      pattern, url, spool, store);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstMessage *msg = at_run_until_done (p, 60);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  g_free (desc);
+}
+
+/* Four runs of the same camera (same element name, camera-id, spool and
+ * frame store): two to the broker, one while it is unreachable (spooled),
+ * one that replays that spool and publishes 10 more. No message-id, no
+ * (camera, run, sequence) and no frame file collides; every reference still
+ * loads with its hash (no run overwrote another's frames). */
+static void
+test_ids_unique_across_runs (void)
+{
+  gchar *spool = ef_test_mkdtemp ("amqp-dup-spool");
+  gchar *store = ef_test_mkdtemp ("amqp-dup-store");
+  gchar *dead_url = g_strdup_printf ("amqp://edgefaas@127.0.0.1:%u/", ef_test_free_port ());
+  GHashTable *ids = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTable *keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTable *uris = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GPtrArray *msgs;
+  guint no_run = 0, bad_frames = 0;
+
+  run_camera (ef_broker_url (broker), spool, store, "ball");
+  run_camera (ef_broker_url (broker), spool, store, "snow");
+  run_camera (dead_url, spool, store, "smpte");
+  run_camera (ef_broker_url (broker), spool, store, "checkers-1");
+  msgs = drain (ef_broker_url (broker), "dupq");
+  g_assert_cmpuint (msgs->len, ==, 40);
+  for (guint i = 0; i < msgs->len; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    GError *err = NULL;
+    EdgefaasFrameEvent *ev = edgefaas_frame_event_from_json (g_bytes_get_data (m->body, NULL),
+        g_bytes_get_size (m->body), &err);
+    GBytes *img;
+
+    g_assert_no_error (err);
+    g_assert_nonnull (m->message_id);
+    g_hash_table_add (ids, m->message_id);
+    if (ev->run_id == NULL)
+      no_run++;
+    g_hash_table_add (keys, g_strdup_printf ("%s/%s/%" G_GUINT64_FORMAT, ev->camera_id,
+            ev->run_id ? ev->run_id : "-", ev->sequence));
+    g_hash_table_add (uris, g_strdup (ev->frame.uri));
+    img = edgefaas_frameref_load (ev->frame.uri, store, 0, ev->frame.size, ev->frame.sha256,
+        &err);
+    if (img == NULL) {
+      g_test_message ("frame %s: %s", ev->frame.uri, err->message);
+      bad_frames++;
+    }
+    g_clear_error (&err);
+    if (img)
+      g_bytes_unref (img);
+    edgefaas_frame_event_free (ev);
+  }
+  g_test_message ("40 messages: %u distinct message-ids, %u distinct (camera, run, sequence), "
+      "%u distinct frame files, %u frames that do not load with their hash, %u events "
+      "without run_id", g_hash_table_size (ids), g_hash_table_size (keys),
+      g_hash_table_size (uris), bad_frames, no_run);
+  g_assert_cmpuint (g_hash_table_size (ids), ==, 40);
+  g_assert_cmpuint (g_hash_table_size (keys), ==, 40);
+  g_assert_cmpuint (g_hash_table_size (uris), ==, 40);
+  g_assert_cmpuint (bad_frames, ==, 0);
+  g_assert_cmpuint (no_run, ==, 0);
+  g_hash_table_unref (ids);
+  g_hash_table_unref (keys);
+  g_hash_table_unref (uris);
+  g_ptr_array_unref (msgs);
+  ef_test_rm_rf (spool);
+  ef_test_rm_rf (store);
+  g_free (spool);
+  g_free (store);
+  g_free (dead_url);
+}
+
+/* ------------------------------------------------- full disk ---- */
+
+/* A tmpfs of @size_kb mounted on a fresh directory (the tests run as root in
+ * CI); fails loudly if it cannot be mounted. */
+static gchar *
+mount_small_fs (guint size_kb)
+{
+  gchar *dir = ef_test_mkdtemp ("amqp-fulldisk");
+  gchar *opt = g_strdup_printf ("size=%uk", size_kb);
+  const gchar *argv[] = { "mount", "-t", "tmpfs", "-o", opt, "tmpfs", dir, NULL };
+  gchar *errout = NULL;
+  gint status = 0;
+  GError *err = NULL;
+
+  g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH |
+          G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &errout, &status, &err));
+  g_assert_no_error (err);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("CANNOT RUN: mount -t tmpfs -o %s on %s failed (needs root): %s", opt, dir, errout);
+  g_free (errout);
+  g_free (opt);
+  return dir;
+}
+
+static void
+umount_small_fs (gchar * dir)
+{
+  const gchar *argv[] = { "umount", dir, NULL };
+  gint status = 0;
+  g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+          NULL, NULL, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+/* Fill the file system of @dir to the last byte. */
+static void
+fill_fs (const gchar * dir)
+{
+  gchar *path = g_build_filename (dir, "filler", NULL);
+  FILE *f = fopen (path, "ab");
+  gchar block[4096] = { 0 };
+  gsize n = 0;
+
+  g_assert_nonnull (f);
+  setvbuf (f, NULL, _IONBF, 0);
+  while (fwrite (block, 1, sizeof (block), f) == sizeof (block))
+    n++;
+  while (fwrite (block, 1, 1, f) == 1)
+    n++;
+  fclose (f);
+  g_test_message ("filled %s (%" G_GSIZE_FORMAT " blocks)", dir, n);
+  g_free (path);
+}
+
+/* Push @n images into a fresh appsrc ! amqpsink (@extra) and send EOS;
+ * returns the pipeline (PLAYING, EOS pending) with its sink. */
+static GstElement *
+start_push (GPtrArray * images, guint n, const gchar * url, const gchar * extra,
+    GstElement ** sink)
+{
+  gchar *desc = g_strdup_printf ("appsrc name=a caps=image/jpeg,width=64,height=48 "
+      "format=time max-bytes=0 ! amqpsink name=edge url=%s camera-id=diskcam %s", url, extra);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *a = gst_bin_get_by_name (GST_BIN (p), "a");
+
+  *sink = gst_bin_get_by_name (GST_BIN (p), "edge");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  for (guint i = 0; i < n; i++) {
+    GstBuffer *b = gst_buffer_new_wrapped_bytes (g_bytes_ref (g_ptr_array_index (images,
+                i % images->len)));
+    GST_BUFFER_PTS (b) = i * GST_SECOND / 30;
+    gst_app_src_push_buffer (GST_APP_SRC (a), b);
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (a));
+  gst_object_unref (a);
+  g_free (desc);
+  return p;
+}
+
+/* Pop bus messages until EOS or ERROR; collects warning texts into @warnings. */
+static GstMessage *
+pop_until_done (GstElement * p, GString * warnings)
+{
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *msg;
+  while ((msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS |
+              GST_MESSAGE_ERROR | GST_MESSAGE_WARNING))) {
+    if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_WARNING)
+      break;
+    {
+      GError *err = NULL;
+      gst_message_parse_warning (msg, &err, NULL);
+      g_test_message ("warning: %s", err->message);
+      g_string_append_printf (warnings, "%s\n", err->message);
+      g_clear_error (&err);
+    }
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+  return msg;
+}
+
+/* The spool on a full file system (tmpfs):
+ * 1. broker down, on-full=error: the error names the disk (No space left on
+ *    device), not spool-max-bytes;
+ * 2. broker down, on-full=drop: at EOS the messages memory holds but the
+ *    spool cannot are reported while the bus still delivers, and counted as
+ *    dropped when the element stops;
+ * 3. spool holding records from an earlier run, disk full, broker back: new
+ *    frames go to memory instead of being dropped behind the spool; all
+ *    arrive. */
+static void
+test_spool_full_disk_error_text (void)
+{
+  gchar *fs = mount_small_fs (1024);
+  gchar *spool = g_build_filename (fs, "spool", NULL);
+  gchar *dead_url = g_strdup_printf ("amqp://edgefaas@127.0.0.1:%u/", ef_test_free_port ());
+  GPtrArray *images = at_encode_images (20, "jpegenc", 64, 48);
+  GString *warnings = g_string_new (NULL);
+  GstElement *p, *s;
+  GstMessage *msg;
+  gchar *extra;
+
+  g_assert_cmpint (g_mkdir (spool, 0700), ==, 0);
+  GError *err = NULL;
+  gchar *dbg = NULL;
+
+  fill_fs (fs);
+  /* 1: on-full=error names the real cause */
+  extra = g_strdup_printf ("spool-dir=%s max-queue=5 on-full=error", spool);
+  p = start_push (images, 20, dead_url, extra, &s);
+  msg = pop_until_done (p, warnings);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_ERROR);
+  gst_message_parse_error (msg, &err, &dbg);
+  g_test_message ("error: %s (%s)", err->message, dbg);
+  g_assert_error (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NO_SPACE_LEFT);
+  g_assert_nonnull (strstr (err->message, g_strerror (ENOSPC)));
+  g_assert_null (strstr (err->message, "spool-max-bytes"));
+  g_clear_error (&err);
+  g_free (dbg);
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  
+
+  g_free (extra);
+  g_string_free (warnings, TRUE);
+  g_ptr_array_unref (images);
+  g_free (dead_url);
+  g_free (spool);
+  umount_small_fs (fs);
+}
+
+static void
+test_spool_full_disk_loss_at_stop (void)
+{
+  gchar *fs = mount_small_fs (1024);
+  gchar *spool = g_build_filename (fs, "spool", NULL);
+  gchar *dead_url = g_strdup_printf ("amqp://edgefaas@127.0.0.1:%u/", ef_test_free_port ());
+  GPtrArray *images = at_encode_images (20, "jpegenc", 64, 48);
+  GString *warnings = g_string_new (NULL);
+  GstElement *p, *s;
+  GstMessage *msg;
+  gchar *extra;
+
+  g_assert_cmpint (g_mkdir (spool, 0700), ==, 0);
+
+  fill_fs (fs);
+  /* 2: lost at stop: reported at EOS, counted */
+  extra = g_strdup_printf ("spool-dir=%s max-queue=50 on-full=drop flush-timeout=300", spool);
+  p = start_push (images, 10, dead_url, extra, &s);
+  msg = pop_until_done (p, warnings);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_assert_nonnull (strstr (warnings->str, "could not be written to the spool"));
+  g_assert_cmpuint (at_stat (s, "dropped"), ==, 0);
+  gst_element_set_state (p, GST_STATE_NULL);
+  g_test_message ("after stop: dropped %" G_GUINT64_FORMAT, at_stat (s, "dropped"));
+  g_assert_cmpuint (at_stat (s, "dropped"), ==, 10);    /* the loss is counted */
+  gst_object_unref (s);
+  gst_object_unref (p);
+  
+
+  g_free (extra);
+  g_string_free (warnings, TRUE);
+  g_ptr_array_unref (images);
+  g_free (dead_url);
+  g_free (spool);
+  umount_small_fs (fs);
+}
+
+static void
+test_spool_full_disk_memory_fallback (void)
+{
+  gchar *fs = mount_small_fs (1024);
+  gchar *spool = g_build_filename (fs, "spool", NULL);
+  gchar *dead_url = g_strdup_printf ("amqp://edgefaas@127.0.0.1:%u/", ef_test_free_port ());
+  GPtrArray *images = at_encode_images (20, "jpegenc", 64, 48);
+  GString *warnings = g_string_new (NULL);
+  GstElement *p, *s;
+  GstMessage *msg;
+  gchar *extra;
+
+  g_assert_cmpint (g_mkdir (spool, 0700), ==, 0);
+  GPtrArray *msgs;
+  GHashTable *seen;
+
+  /* 3: records in the spool, disk full, broker back */
+  extra = g_strdup_printf ("routing-key=diskq spool-dir=%s flush-timeout=300", spool);
+  p = start_push (images, 200, dead_url, extra, &s);
+  msg = pop_until_done (p, warnings);
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  g_assert_cmpuint (at_stat (s, "spooled"), ==, 200);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  fill_fs (fs);
+  g_free (extra);
+  extra = g_strdup_printf ("routing-key=diskq queue=diskq declare=true spool-dir=%s "
+      "flush-timeout=30000", spool);
+  p = start_push (images, 20, ef_broker_url (broker), extra, &s);
+  msg = pop_until_done (p, warnings);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_test_message ("broker back, disk full: replayed %" G_GUINT64_FORMAT ", dropped %"
+      G_GUINT64_FORMAT ", confirmed %" G_GUINT64_FORMAT, at_stat (s, "replayed"),
+      at_stat (s, "dropped"), at_stat (s, "confirmed"));
+  g_assert_cmpuint (at_stat (s, "replayed"), ==, 200);
+  g_assert_cmpuint (at_stat (s, "dropped"), ==, 0);
+  g_assert_cmpuint (at_stat (s, "confirmed"), ==, 220);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  msgs = drain (ef_broker_url (broker), "diskq");
+  g_assert_cmpuint (msgs->len, ==, 220);
+  seen = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < msgs->len; i++)
+    g_hash_table_add (seen, ((AtMsg *) g_ptr_array_index (msgs, i))->message_id);
+  g_assert_cmpuint (g_hash_table_size (seen), ==, 220);
+  g_hash_table_unref (seen);
+  g_ptr_array_unref (msgs);
+
+  g_free (extra);
+  g_string_free (warnings, TRUE);
+  g_ptr_array_unref (images);
+  g_free (dead_url);
+  g_free (spool);
+  umount_small_fs (fs);
+}
+
+/* ----------------------------------------------- frame-store retention ---- */
+
+static guint
+count_frames (const gchar * dir)
+{
+  gchar *cmd = g_strdup_printf ("find %s -type f -name '*.jpg' -not -name '.*'", dir);
+  gchar *out = NULL;
+  guint n = 0;
+  g_assert_true (g_spawn_command_line_sync (cmd, &out, NULL, NULL, NULL));
+  for (const gchar * p = out; p && *p; p++)
+    n += *p == '\n';
+  g_free (out);
+  g_free (cmd);
+  return n;
+}
+
+/* frame-store-max-age and -max-bytes on amqpsink: a 10-day-old frame is
+ * deleted; frames whose events sit unconfirmed in the spool (broker down)
+ * survive a 1-byte size bound, also across a restart; once the next run has
+ * replayed and the broker confirmed them, they go. */
+static void
+test_frame_store_retention (void)
+{
+  gchar *store = ef_test_mkdtemp ("amqp-retention-store");
+  gchar *spool = ef_test_mkdtemp ("amqp-retention-spool");
+  gchar *dead_url = g_strdup_printf ("amqp://edgefaas@127.0.0.1:%u/", ef_test_free_port ());
+  gchar *olddir = g_build_filename (store, "retcam", "2020-01-01", NULL);
+  gchar *oldframe = g_build_filename (olddir, "0-x-1.jpg", NULL);
+  gchar *retain = g_strdup_printf ("frame-store=%s spool-dir=%s frame-store-max-age=86400 "
+      "frame-store-max-bytes=1 routing-key=retq", store, spool);
+  gchar *d1 = g_strdup_printf ("videotestsrc num-buffers=10 ! video/x-raw,width=64,height=48 "
+      "! jpegenc ! amqpsink name=edge camera-id=retcam url=%s %s flush-timeout=100",
+      dead_url, retain);
+  gchar *d2 = g_strdup_printf ("appsrc name=a caps=image/jpeg format=time ! amqpsink "
+      "name=edge camera-id=retcam url=%s queue=retq declare=true %s", ef_broker_url (broker),
+      retain);
+  GstElement *p, *s;
+  GstMessage *msg;
+  gint64 until;
+  struct timeval tv[2] = { {0,}, };
+
+  g_assert_cmpint (g_mkdir_with_parents (olddir, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (oldframe, "old", 3, NULL));
+  tv[0].tv_sec = tv[1].tv_sec = time (NULL) - 10 * 86400;
+  g_assert_cmpint (utimes (oldframe, tv), ==, 0);
+
+  /* run 1, broker down: 10 frames stored, their events spooled */
+  p = gst_parse_launch (d1, NULL);
+  s = gst_bin_get_by_name (GST_BIN (p), "edge");
+  msg = at_run_until_done (p, 30);
+  g_assert_nonnull (msg);
+  gst_message_unref (msg);
+  g_usleep (11 * G_USEC_PER_SEC);       /* a retention pass on frames > 5 s old */
+  g_test_message ("run 1: spooled %" G_GUINT64_FORMAT ", frames deleted %" G_GUINT64_FORMAT
+      ", frames on disk %u", at_stat (s, "spooled"), at_stat (s, "frames-deleted"),
+      count_frames (store));
+  g_assert_false (g_file_test (oldframe, G_FILE_TEST_EXISTS));  /* age */
+  g_assert_cmpuint (count_frames (store), ==, 10);      /* unconfirmed: kept */
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (s);
+  gst_object_unref (p);
+
+  /* run 2, broker back: the spool is replayed; confirmed frames may go */
+  p = gst_parse_launch (d2, NULL);
+  s = gst_bin_get_by_name (GST_BIN (p), "edge");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  until = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (at_stat (s, "confirmed") < 10 && g_get_monotonic_time () < until)
+    g_usleep (100 * 1000);
+  g_assert_cmpuint (at_stat (s, "confirmed"), ==, 10);
+  /* the first pass ran at start, before the confirms: all 10 kept */
+  g_assert_cmpuint (count_frames (store), ==, 10);
+  until = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (count_frames (store) > 0 && g_get_monotonic_time () < until)
+    g_usleep (200 * 1000);
+  g_test_message ("run 2: confirmed %" G_GUINT64_FORMAT ", frames deleted %" G_GUINT64_FORMAT,
+      at_stat (s, "confirmed"), at_stat (s, "frames-deleted"));
+  g_assert_cmpuint (count_frames (store), ==, 0);
+  g_assert_cmpuint (at_stat (s, "frames-deleted"), ==, 10);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  g_ptr_array_unref (drain (ef_broker_url (broker), "retq"));
+
+  ef_test_rm_rf (store);
+  ef_test_rm_rf (spool);
+  g_free (store);
+  g_free (spool);
+  g_free (dead_url);
+  g_free (olddir);
+  g_free (oldframe);
+  g_free (retain);
+  g_free (d1);
+  g_free (d2);
+}
+
+/* ------------------------------------------- caps without a size ---- */
+
+/* multifilesrc caps=image/jpeg ! amqpsink (no width/height in the caps): the
+ * size comes from each JPEG's header and every published event is valid (what
+ * amqpsrc accepts); a buffer that is no JPEG is not published but counted in
+ * `invalid` with a warning. */
+static void
+test_jpeg_caps_without_size (void)
+{
+  gchar *dir = ef_test_mkdtemp ("amqp-multifile");
+  GPtrArray *jpegs = at_encode_images (6, "jpegenc", 96, 72);
+  gchar *desc;
+  GstElement *p, *s;
+  GstMessage *msg;
+  GPtrArray *msgs;
+  GString *warnings = g_string_new (NULL);
+
+  for (guint i = 0; i < jpegs->len; i++) {
+    gchar *f = g_strdup_printf ("%s/f%03u.jpg", dir, i);
+    gsize n;
+    const gchar *d = g_bytes_get_data (g_ptr_array_index (jpegs, i), &n);
+    /* the 4th file is not a JPEG */
+    if (i == 3)
+      g_assert_true (g_file_set_contents (f, "this is not a jpeg", -1, NULL));
+    else
+      g_assert_true (g_file_set_contents (f, d, n, NULL));
+    g_free (f);
+  }
+  desc = g_strdup_printf ("multifilesrc location=%s/f%%03d.jpg stop-index=5 caps=image/jpeg ! "
+      "amqpsink name=edge url=%s routing-key=nosizeq queue=nosizeq declare=true", dir,
+      ef_broker_url (broker));
+  p = gst_parse_launch (desc, NULL);
+  s = gst_bin_get_by_name (GST_BIN (p), "edge");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  msg = pop_until_done (p, warnings);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_test_message ("confirmed %" G_GUINT64_FORMAT, at_stat (s, "confirmed"));
+  gst_element_set_state (p, GST_STATE_NULL);
+
+  msgs = drain (ef_broker_url (broker), "nosizeq");
+  for (guint i = 0; i < msgs->len; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    GError *err = NULL;
+    EdgefaasFrameEvent *ev = edgefaas_frame_event_from_json (g_hash_table_lookup (m->headers,
+            "edgefaas-event"), -1, &err);
+    g_assert_no_error (err);                    /* what amqpsrc accepts */
+    g_assert_cmpuint (ev->frame.width, ==, 96);
+    g_assert_cmpuint (ev->frame.height, ==, 72);
+    edgefaas_frame_event_free (ev);
+  }
+  g_assert_cmpuint (msgs->len, ==, 5);
+  g_assert_cmpuint (at_stat (s, "confirmed"), ==, 5);
+  g_assert_cmpuint (at_stat (s, "invalid"), ==, 1);
+  g_assert_nonnull (strstr (warnings->str, "invalid frame event"));
+  g_ptr_array_unref (msgs);
+  g_string_free (warnings, TRUE);
+  g_ptr_array_unref (jpegs);
+  gst_object_unref (s);
+  gst_object_unref (p);
+  ef_test_rm_rf (dir);
+  g_free (dir);
+  g_free (desc);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -781,6 +1716,18 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsink/wrong-password", test_wrong_password);
   g_test_add_func ("/amqpsink/spool-replayed-next-run", test_spool_replayed_next_run);
   g_test_add_func ("/amqpsink/tls", test_tls);
+  g_test_add_func ("/amqpsink/nack-retry-and-drop", test_nack_retry_and_drop);
+  g_test_add_func ("/amqpsink/chain-backpressure-not-poison",
+      test_chain_backpressure_not_poison);
+  g_test_add_func ("/amqpsink/resource-alarm-blocked", test_resource_alarm_blocked);
+  g_test_add_func ("/amqpsink/ids-unique-across-runs", test_ids_unique_across_runs);
+  g_test_add_func ("/amqpsink/spool-full-disk/error-text", test_spool_full_disk_error_text);
+  g_test_add_func ("/amqpsink/spool-full-disk/loss-at-stop",
+      test_spool_full_disk_loss_at_stop);
+  g_test_add_func ("/amqpsink/spool-full-disk/memory-fallback",
+      test_spool_full_disk_memory_fallback);
+  g_test_add_func ("/amqpsink/frame-store-retention", test_frame_store_retention);
+  g_test_add_func ("/amqpsink/jpeg-caps-without-size", test_jpeg_caps_without_size);
   g_test_add_func ("/amqpsink/broker-outage-live", test_broker_outage_live);
   ret = g_test_run ();
   ef_broker_free (broker);
