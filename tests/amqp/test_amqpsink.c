@@ -839,7 +839,8 @@ frame_sequences (GPtrArray * msgs)
 }
 
 /* A queue with x-max-length=20 and x-overflow=reject-publish, drained by a
- * slow consumer (about 100 msg/s): the broker nacks most publishes. With the
+ * slow consumer (about 100 msg/s) that starts 2 s late, so the queue is full
+ * whatever the publisher's speed: the broker nacks most publishes. With the
  * default on-nack=retry every frame arrives, the nacks are counted and the
  * warnings are few; with on-nack=drop the nacked frames are counted as
  * dropped and the rest arrive. */
@@ -861,7 +862,7 @@ test_nack_retry_and_drop (void)
   g_assert_no_error (err);
 
   /* retry (default) */
-  drain = at_slow_drain_start (ef_broker_url (broker), "nackq", 10);
+  drain = at_slow_drain_start (ef_broker_url (broker), "nackq", 10, 2000);
   t0 = g_get_monotonic_time ();
   g_assert_cmpint (push_and_count_warnings (images, "routing-key=nackq max-queue=1000 "
           "flush-timeout=120000", "refused", &warnings, &s, &p), ==, GST_MESSAGE_EOS);
@@ -886,7 +887,7 @@ test_nack_retry_and_drop (void)
   gst_object_unref (p);
 
   /* drop: counted, not lost silently */
-  drain = at_slow_drain_start (ef_broker_url (broker), "nackq", 10);
+  drain = at_slow_drain_start (ef_broker_url (broker), "nackq", 10, 2000);
   t0 = g_get_monotonic_time ();
   g_assert_cmpint (push_and_count_warnings (images, "routing-key=nackq max-queue=1000 "
           "on-nack=drop", "refused", &warnings, &s, &p), ==, GST_MESSAGE_EOS);
@@ -978,7 +979,7 @@ test_chain_backpressure_not_poison (void)
   g_test_message ("after 4 s of a full output queue: out nacked %" G_GUINT64_FORMAT
       ", src rejected %" G_GUINT64_FORMAT ", src requeued %" G_GUINT64_FORMAT,
       at_stat (out, "nacked"), at_stat (src, "rejected"), at_stat (src, "requeued"));
-  drain = at_slow_drain_start (ef_broker_url (broker), "chainout", 5);
+  drain = at_slow_drain_start (ef_broker_url (broker), "chainout", 5, 0);
   msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), 180 * GST_SECOND,
       GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   msgs = at_slow_drain_finish (drain, 2000);
