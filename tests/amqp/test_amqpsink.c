@@ -11,6 +11,7 @@
 #include <time.h>
 #include <glib/gstdio.h>
 #include <gst/app/app.h>
+#include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
 #include "ef-test.h"
@@ -1693,6 +1694,55 @@ test_jpeg_caps_without_size (void)
   g_free (desc);
 }
 
+/* Refused caps change nothing: after image/jpeg caps, invalid video/x-raw
+ * caps are refused (CORE/NEGOTIATION error) and the next JPEG is still
+ * published as a 64x48 JPEG frame (the old set_caps switched the media type
+ * and size before refusing). */
+static void
+test_refused_caps_keep_media_type (void)
+{
+  GstElement *sink = gst_element_factory_make ("amqpsink", NULL);
+  GstHarness *h;
+  GPtrArray *jpegs = at_encode_images (2, "jpegenc", 64, 48);
+  GstCaps *bad = gst_caps_from_string ("video/x-raw,width=64,height=48");       /* no format */
+  GPtrArray *msgs;
+
+  g_object_set (sink, "url", ef_broker_url (broker), "routing-key", "capsq",
+      "queue", "capsq", "declare", TRUE, NULL);
+  h = gst_harness_new_with_element (sink, "sink", NULL);
+  gst_object_unref (sink);
+  gst_harness_set_src_caps_str (h, "image/jpeg,width=64,height=48");
+  g_assert_cmpint (gst_harness_push (h, gst_buffer_new_wrapped_bytes (g_bytes_ref
+              (g_ptr_array_index (jpegs, 0)))), ==, GST_FLOW_OK);
+  {
+    GstPad *sinkpad = gst_element_get_static_pad (h->element, "sink");
+    g_assert_false (gst_pad_send_event (sinkpad, gst_event_new_caps (bad)));   /* refused */
+    gst_object_unref (sinkpad);
+  }
+  gst_caps_unref (bad);
+  g_assert_cmpint (gst_harness_push (h, gst_buffer_new_wrapped_bytes (g_bytes_ref
+              (g_ptr_array_index (jpegs, 1)))), ==, GST_FLOW_OK);
+  g_assert_true (gst_harness_push_event (h, gst_event_new_eos ()));
+  gst_harness_teardown (h);
+
+  msgs = drain (ef_broker_url (broker), "capsq");
+  g_assert_cmpuint (msgs->len, ==, 2);
+  for (guint i = 0; i < msgs->len; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    GError *err = NULL;
+    EdgefaasFrameEvent *ev;
+    g_assert_cmpstr (m->content_type, ==, "image/jpeg");
+    ev = edgefaas_frame_event_from_json (g_hash_table_lookup (m->headers, "edgefaas-event"),
+        -1, &err);
+    g_assert_no_error (err);
+    g_assert_cmpuint (ev->frame.width, ==, 64);
+    g_assert_cmpuint (ev->frame.height, ==, 48);
+    edgefaas_frame_event_free (ev);
+  }
+  g_ptr_array_unref (msgs);
+  g_ptr_array_unref (jpegs);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1729,6 +1779,8 @@ main (int argc, char **argv)
       test_spool_full_disk_memory_fallback);
   g_test_add_func ("/amqpsink/frame-store-retention", test_frame_store_retention);
   g_test_add_func ("/amqpsink/jpeg-caps-without-size", test_jpeg_caps_without_size);
+  g_test_add_func ("/amqpsink/refused-caps-keep-media-type",
+      test_refused_caps_keep_media_type);
   g_test_add_func ("/amqpsink/broker-outage-live", test_broker_outage_live);
   ret = g_test_run ();
   ef_broker_free (broker);
