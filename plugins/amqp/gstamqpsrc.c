@@ -950,6 +950,7 @@ fail:
   edgefaas_amqp_params_clear (&st->params);
   settings_clear (&st->s);
   g_free (st->redacted_url);
+  g_clear_pointer (&st->acked_frames, g_ptr_array_unref);
   g_free (st);
   return FALSE;
 }

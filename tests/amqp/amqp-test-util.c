@@ -112,7 +112,7 @@ struct _AtSlowDrain
 {
   GThread *thread;
   gchar *url, *queue;
-  guint quiet_ms, interval_ms;
+  guint quiet_ms, interval_ms, delay_ms;
   gint stop;
   GPtrArray *msgs;
   GError *error;
@@ -122,17 +122,20 @@ static gpointer
 slow_drain_thread (gpointer data)
 {
   AtSlowDrain *d = data;
+  g_usleep ((gulong) d->delay_ms * 1000);
   d->msgs = drain_impl (d->url, d->queue, d->quiet_ms, d->interval_ms, &d->stop, &d->error);
   return NULL;
 }
 
 AtSlowDrain *
-at_slow_drain_start (const gchar * url, const gchar * queue, guint interval_ms)
+at_slow_drain_start (const gchar * url, const gchar * queue, guint interval_ms,
+    guint delay_ms)
 {
   AtSlowDrain *d = g_new0 (AtSlowDrain, 1);
   d->url = g_strdup (url);
   d->queue = g_strdup (queue);
   d->interval_ms = interval_ms;
+  d->delay_ms = delay_ms;
   d->quiet_ms = 1000;
   d->thread = g_thread_new ("at-slow-drain", slow_drain_thread, d);
   return d;

@@ -24,10 +24,11 @@ GPtrArray *at_drain_queue (const gchar * url, const gchar * queue, guint quiet_m
     GError ** error);
 
 /* A consumer thread reading (and acking) one message of @queue every
- * @interval_ms; _finish stops it once the queue stayed empty for @quiet_ms and
+ * @interval_ms, starting after @delay_ms; _finish stops it once the queue stayed empty for @quiet_ms and
  * returns what it read (asserting it had no error). */
 typedef struct _AtSlowDrain AtSlowDrain;
-AtSlowDrain *at_slow_drain_start (const gchar * url, const gchar * queue, guint interval_ms);
+AtSlowDrain *at_slow_drain_start (const gchar * url, const gchar * queue, guint interval_ms,
+    guint delay_ms);
 GPtrArray *at_slow_drain_finish (AtSlowDrain * d, guint quiet_ms);
 
 /* Declare durable @queue with x-max-length=@max_length and

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <glib/gstdio.h>
 #include <gst/app/app.h>
+#include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
 #include "ef-test.h"
@@ -839,7 +840,8 @@ frame_sequences (GPtrArray * msgs)
 }
 
 /* A queue with x-max-length=20 and x-overflow=reject-publish, drained by a
- * slow consumer (about 100 msg/s): the broker nacks most publishes. With the
+ * slow consumer (about 100 msg/s) that starts 2 s late, so the queue is full
+ * whatever the publisher's speed: the broker nacks most publishes. With the
  * default on-nack=retry every frame arrives, the nacks are counted and the
  * warnings are few; with on-nack=drop the nacked frames are counted as
  * dropped and the rest arrive. */
@@ -861,7 +863,7 @@ test_nack_retry_and_drop (void)
   g_assert_no_error (err);
 
   /* retry (default) */
-  drain = at_slow_drain_start (ef_broker_url (broker), "nackq", 10);
+  drain = at_slow_drain_start (ef_broker_url (broker), "nackq", 10, 2000);
   t0 = g_get_monotonic_time ();
   g_assert_cmpint (push_and_count_warnings (images, "routing-key=nackq max-queue=1000 "
           "flush-timeout=120000", "refused", &warnings, &s, &p), ==, GST_MESSAGE_EOS);
@@ -886,7 +888,7 @@ test_nack_retry_and_drop (void)
   gst_object_unref (p);
 
   /* drop: counted, not lost silently */
-  drain = at_slow_drain_start (ef_broker_url (broker), "nackq", 10);
+  drain = at_slow_drain_start (ef_broker_url (broker), "nackq", 10, 2000);
   t0 = g_get_monotonic_time ();
   g_assert_cmpint (push_and_count_warnings (images, "routing-key=nackq max-queue=1000 "
           "on-nack=drop", "refused", &warnings, &s, &p), ==, GST_MESSAGE_EOS);
@@ -978,7 +980,7 @@ test_chain_backpressure_not_poison (void)
   g_test_message ("after 4 s of a full output queue: out nacked %" G_GUINT64_FORMAT
       ", src rejected %" G_GUINT64_FORMAT ", src requeued %" G_GUINT64_FORMAT,
       at_stat (out, "nacked"), at_stat (src, "rejected"), at_stat (src, "requeued"));
-  drain = at_slow_drain_start (ef_broker_url (broker), "chainout", 5);
+  drain = at_slow_drain_start (ef_broker_url (broker), "chainout", 5, 0);
   msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), 180 * GST_SECOND,
       GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   msgs = at_slow_drain_finish (drain, 2000);
@@ -1692,6 +1694,55 @@ test_jpeg_caps_without_size (void)
   g_free (desc);
 }
 
+/* Refused caps change nothing: after image/jpeg caps, invalid video/x-raw
+ * caps are refused (CORE/NEGOTIATION error) and the next JPEG is still
+ * published as a 64x48 JPEG frame (the old set_caps switched the media type
+ * and size before refusing). */
+static void
+test_refused_caps_keep_media_type (void)
+{
+  GstElement *sink = gst_element_factory_make ("amqpsink", NULL);
+  GstHarness *h;
+  GPtrArray *jpegs = at_encode_images (2, "jpegenc", 64, 48);
+  GstCaps *bad = gst_caps_from_string ("video/x-raw,width=64,height=48");       /* no format */
+  GPtrArray *msgs;
+
+  g_object_set (sink, "url", ef_broker_url (broker), "routing-key", "capsq",
+      "queue", "capsq", "declare", TRUE, NULL);
+  h = gst_harness_new_with_element (sink, "sink", NULL);
+  gst_object_unref (sink);
+  gst_harness_set_src_caps_str (h, "image/jpeg,width=64,height=48");
+  g_assert_cmpint (gst_harness_push (h, gst_buffer_new_wrapped_bytes (g_bytes_ref
+              (g_ptr_array_index (jpegs, 0)))), ==, GST_FLOW_OK);
+  {
+    GstPad *sinkpad = gst_element_get_static_pad (h->element, "sink");
+    g_assert_false (gst_pad_send_event (sinkpad, gst_event_new_caps (bad)));   /* refused */
+    gst_object_unref (sinkpad);
+  }
+  gst_caps_unref (bad);
+  g_assert_cmpint (gst_harness_push (h, gst_buffer_new_wrapped_bytes (g_bytes_ref
+              (g_ptr_array_index (jpegs, 1)))), ==, GST_FLOW_OK);
+  g_assert_true (gst_harness_push_event (h, gst_event_new_eos ()));
+  gst_harness_teardown (h);
+
+  msgs = drain (ef_broker_url (broker), "capsq");
+  g_assert_cmpuint (msgs->len, ==, 2);
+  for (guint i = 0; i < msgs->len; i++) {
+    AtMsg *m = g_ptr_array_index (msgs, i);
+    GError *err = NULL;
+    EdgefaasFrameEvent *ev;
+    g_assert_cmpstr (m->content_type, ==, "image/jpeg");
+    ev = edgefaas_frame_event_from_json (g_hash_table_lookup (m->headers, "edgefaas-event"),
+        -1, &err);
+    g_assert_no_error (err);
+    g_assert_cmpuint (ev->frame.width, ==, 64);
+    g_assert_cmpuint (ev->frame.height, ==, 48);
+    edgefaas_frame_event_free (ev);
+  }
+  g_ptr_array_unref (msgs);
+  g_ptr_array_unref (jpegs);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1728,6 +1779,8 @@ main (int argc, char **argv)
       test_spool_full_disk_memory_fallback);
   g_test_add_func ("/amqpsink/frame-store-retention", test_frame_store_retention);
   g_test_add_func ("/amqpsink/jpeg-caps-without-size", test_jpeg_caps_without_size);
+  g_test_add_func ("/amqpsink/refused-caps-keep-media-type",
+      test_refused_caps_keep_media_type);
   g_test_add_func ("/amqpsink/broker-outage-live", test_broker_outage_live);
   ret = g_test_run ();
   ef_broker_free (broker);

@@ -7,6 +7,8 @@
  * what was acked, requeued or dead-lettered.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <signal.h>
 #include <unistd.h>
@@ -2311,6 +2313,16 @@ main (int argc, char **argv)
   GError *err = NULL;
   int ret;
 
+  /* GLib 2.74 still has the slice allocator: a leaked GBytes sits in a
+   * magazine chunk that stays reachable, so LeakSanitizer does not see a
+   * leaked frame body (issue 15.1 went unnoticed under the ASan pass that
+   * way). GLib reads G_SLICE in its constructors, before main(): run again
+   * with plain malloc. */
+  if (g_strcmp0 (getenv ("G_SLICE"), "always-malloc") != 0) {
+    setenv ("G_SLICE", "always-malloc", 1);
+    execv ("/proc/self/exe", argv);
+    g_error ("cannot re-run with G_SLICE=always-malloc: %s", g_strerror (errno));
+  }
   ef_test_init (&argc, &argv);
   broker = ef_broker_start (NULL, &err);
   if (broker == NULL)
