@@ -278,6 +278,18 @@ export function checkOverlay(objs, ctx) {
     if (ctx.gpu && !(tspec.tolerations ?? []).some((t) => t.key === 'nvidia.com/gpu')) errs.push(`${w}: target does not tolerate the nvidia.com/gpu taint`);
     if (s.kind === 'ScaledObject' && !s.spec.advanced?.horizontalPodAutoscalerConfig?.behavior?.scaleDown) errs.push(`${w}: no HPA scaleDown behavior to damp flapping`);
     const triggers = s.spec.triggers.filter((t) => t.type === 'rabbitmq');
+    // A scaler error must not be a silent zero: fallback (KEDA >= 2.4, ScaledObject,
+    // AverageValue metrics only); KEDA 2.3 and ScaledJobs rely on the alert.
+    if (s.kind === 'ScaledObject' && ctx.keda !== '2.3') {
+      const fb = s.spec.fallback;
+      if (!fb) errs.push(`${w}: no fallback: a scaler error (management API unreachable, 401 for the keda user) would leave inference scaled to zero silently`);
+      else {
+        if (!(fb.replicas >= 1 && fb.replicas <= (s.spec.maxReplicaCount ?? 100))) errs.push(`${w}: fallback.replicas ${fb.replicas} not within 1..maxReplicaCount`);
+        if (!(fb.failureThreshold >= 1)) errs.push(`${w}: fallback.failureThreshold ${fb.failureThreshold} < 1`);
+        for (const t of s.spec.triggers) if (t.metricType === 'Value') errs.push(`${w}: fallback is ignored for triggers with metricType Value (KEDA supports it only for AverageValue)`);
+      }
+    }
+    if (s.spec.fallback && (s.kind === 'ScaledJob' || ctx.keda === '2.3')) errs.push(`${w}: fallback is not supported here (ScaledJob, or KEDA < 2.4)`);
     if (!triggers.length) errs.push(`${w}: no rabbitmq trigger`);
     for (const t of triggers) {
       const md = t.metadata;
@@ -335,6 +347,13 @@ export function checkOverlay(objs, ctx) {
     for (const u of cr('User')) if (u.importCredentialsSecret) for (const k of ['username', 'password']) secretKey(u.importCredentialsSecret.name, k, 'User');
     const appUser = cr('User').length && objs.find((o) => o.kind === 'User' && o.spec.importCredentialsSecret?.name === 'edgefaas-amqp-credentials');
     if (url && !appUser) errs.push(`no topology User imports edgefaas-amqp-credentials for '${url.user}'`);
+    // Every user needs a permission entry on the vhost: without one even KEDA's
+    // read-only GET /api/queues/<vhost>/<queue> is 401 "not authorised to access
+    // virtual host" (tests/k8s k8s-broker-keda-* check it on a real broker).
+    for (const u of objs.filter((o) => o.kind === 'User' && o.apiVersion === 'rabbitmq.com/v1beta1')) {
+      const perm = objs.some((p) => p.kind === 'Permission' && p.spec.userReference?.name === u.metadata.name && p.spec.vhost === url?.vhost);
+      if (!perm) errs.push(`User ${u.metadata.name} has no Permission on vhost '${url?.vhost}' (management API answers 401)`);
+    }
   } else errs.push('no broker topology (ConfigMap rabbitmq-definitions or rabbitmq.com Queue resources)');
 
   if (topo && url) {

@@ -64,7 +64,7 @@ function makeSecrets() {
 function secretsCtx() {
   return new Map(makeSecrets().map((s) => [s.metadata.name, new Set(Object.keys(s.stringData ?? s.data))]));
 }
-const ctxFor = (ov, secrets) => ({ root, secrets, overlay: ov, gpu: gpuOf(ov) });
+const ctxFor = (ov, secrets) => ({ root, secrets, overlay: ov, gpu: gpuOf(ov), keda: kedaOf(ov) });
 const canon = (v) => JSON.stringify(v, (k, x) => (x && typeof x === 'object' && !Array.isArray(x)
   ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
 
@@ -225,6 +225,10 @@ const suites = {
       ['no default deny', 'dev', (o) => { o.splice(o.findIndex((x) => x.kind === 'NetworkPolicy' && x.metadata.name === 'default-deny'), 1); }, /no default-deny NetworkPolicy/],
       ['password in the AMQP URL', 'production', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.EDGEFAAS_AMQP_URL = 'amqp://edgefaas:hunter2@rabbitmq:5672/%2F'; }, /carries a password/],
       ['probe on the wrong port', 'dev', (o) => { find(o, 'DaemonSet').spec.template.spec.containers[0].readinessProbe.httpGet.port = 8080; }, /readinessProbe must GET \/readyz on the --http-port 9464/],
+      ['keda user without a vhost Permission', 'production', (o) => { o.splice(o.findIndex((x) => x.kind === 'Permission' && x.metadata.name === 'keda'), 1); }, /User keda has no Permission on vhost '\/'/],
+      ['no KEDA fallback (scaler error = silent zero)', 'production', (o) => { delete find(o, 'ScaledObject').spec.fallback; }, /no fallback: a scaler error/],
+      ['fallback with a Value metric (ignored by KEDA)', 'dev', (o) => { find(o, 'ScaledObject').spec.triggers[0].metricType = 'Value'; }, /fallback is ignored for triggers with metricType Value/],
+      ['fallback beyond maxReplicaCount', 'dev', (o) => { find(o, 'ScaledObject').spec.fallback.replicas = 3; }, /fallback\.replicas 3 not within 1\.\.maxReplicaCount/],
     ];
     for (const [name, ov, edit, re] of ccases) {
       test(`consistency rejects: ${name} (${ov})`, () => assertErrorMatching(broken(ov, edit), re, name));
@@ -308,6 +312,8 @@ const suites = {
       }
       assert(keda.host === `http://keda:${keda.password}@rabbitmq.edgefaas.svc:15672/`, 'keda host URL');
       assert(users.users.find((x) => x.name === 'keda').tags.includes('monitoring'), 'keda user lacks monitoring tag');
+      const kp = users.permissions.find((x) => x.user === 'keda');
+      assert(kp && kp.vhost === '/' && kp.configure === '' && kp.write === '' && kp.read === '', `keda needs a vhost entry with empty regexes, got ${JSON.stringify(kp)}`);
     });
   },
 
