@@ -123,6 +123,78 @@ function checkFrameStores(entries, objs, pods, ctx, errs) {
   for (const o of objs) if (o.kind === 'PersistentVolumeClaim' && !used.has(o.metadata.name)) errs.push(`PersistentVolumeClaim ${o.metadata.name} is used by no pod`);
 }
 
+// ---- cameras -----------------------------------------------------------------
+// ConfigMap edgefaas-cameras lists cameras (<camera>.id, .uri, .site). Every
+// camera has exactly one pipeline, on one node of its site: a Deployment (or
+// StatefulSet) with one replica (Recreate, so a rollout never runs two), whose
+// nodeSelector names the site. A DaemonSet would run every camera on every
+// matching node (each event published once per node).
+const CAMERA_CM = 'edgefaas-cameras';
+function checkCameras(objs, pods, errs) {
+  const cm = find(objs, 'ConfigMap', CAMERA_CM);
+  const edgePods = pods.filter((p) => p.labels['app.kubernetes.io/component'] === 'edge');
+  if (!cm) { if (edgePods.length) errs.push(`ConfigMap ${CAMERA_CM} missing`); return; }
+  const data = cm.data ?? {};
+  const cameras = [...new Set(Object.keys(data).map((k) => /^(.+)\.(id|uri|site)$/.exec(k)?.[1]).filter(Boolean))];
+  for (const k of Object.keys(data)) if (!/^(.+)\.(id|uri|site)$/.test(k)) errs.push(`${CAMERA_CM}: key '${k}' is not <camera>.id|uri|site`);
+  const ids = new Map();
+  for (const cam of cameras) {
+    for (const part of ['id', 'site']) if (!data[`${cam}.${part}`]) errs.push(`${CAMERA_CM}: camera ${cam} has no ${cam}.${part}`);
+    const id = data[`${cam}.id`];
+    if (id && ids.has(id)) errs.push(`${CAMERA_CM}: cameras ${ids.get(id)} and ${cam} share the id '${id}' (one routing key for two streams)`);
+    if (id) ids.set(id, cam);
+  }
+  const pipelinesOf = new Map(cameras.map((c) => [c, []]));
+  for (const { owner, spec, where } of edgePods) {
+    for (const c of spec.containers) {
+      if (!(c.args ?? []).some((a) => a.endsWith('edge.pipeline'))) continue;
+      const cw = `${where} container ${c.name}`;
+      const keyOf = (name) => { const e = (c.env ?? []).find((x) => x.name === name); return e?.valueFrom?.configMapKeyRef?.name === CAMERA_CM ? e.valueFrom.configMapKeyRef.key : e?.valueFrom?.secretKeyRef ? 'secret' : undefined; };
+      const idKey = keyOf('CAMERA_ID'), uriKey = keyOf('CAMERA_URI');
+      const cam = /^(.+)\.id$/.exec(idKey ?? '')?.[1];
+      if (!cam) { errs.push(`${cw}: CAMERA_ID does not come from ${CAMERA_CM} <camera>.id`); continue; }
+      if (uriKey !== 'secret' && uriKey !== `${cam}.uri`) errs.push(`${cw}: CAMERA_ID is ${cam}.id but CAMERA_URI is '${uriKey}' (not ${cam}.uri or a Secret)`);
+      if (!pipelinesOf.has(cam)) { errs.push(`${cw}: camera ${cam} is not listed in ${CAMERA_CM}`); continue; }
+      pipelinesOf.get(cam).push(cw);
+      if (owner.kind === 'DaemonSet') errs.push(`${cw}: camera ${cam} in a DaemonSet runs on every node it matches (duplicate events with two edge nodes at a site); use one Deployment per camera with replicas 1`);
+      else if (owner.kind === 'Deployment' || owner.kind === 'StatefulSet') {
+        if ((owner.spec.replicas ?? 1) !== 1) errs.push(`${cw}: camera ${cam} runs ${owner.spec.replicas} replicas (each publishes every event)`);
+        if (owner.kind === 'Deployment' && owner.spec.strategy?.type !== 'Recreate') errs.push(`${cw}: camera ${cam}: Deployment strategy must be Recreate (a RollingUpdate runs two pipelines for one camera)`);
+      } else errs.push(`${cw}: camera ${cam} runs in a ${owner.kind}`);
+      const site = data[`${cam}.site`];
+      const ns = spec.nodeSelector ?? {};
+      if (ns['edgefaas.io/edge'] !== 'true') errs.push(`${cw}: camera ${cam} is not pinned to edge nodes (nodeSelector edgefaas.io/edge: "true")`);
+      if (site && ns['edgefaas.io/site'] !== site) errs.push(`${cw}: camera ${cam} belongs to site '${site}' but its nodeSelector edgefaas.io/site is '${ns['edgefaas.io/site']}'`);
+    }
+  }
+  for (const [cam, ps] of pipelinesOf) {
+    if (ps.length === 0) errs.push(`${CAMERA_CM}: camera ${cam} has no pipeline`);
+    if (ps.length > 1) errs.push(`${CAMERA_CM}: camera ${cam} has ${ps.length} pipelines (${ps.join('; ')})`);
+  }
+}
+
+// Launchers in one pod share its network namespace: their --http-port values must
+// differ, and the prometheus.io/port annotation can name only one of them.
+function checkPodPorts(pods, errs) {
+  for (const { owner, spec, where } of pods) {
+    const annotations = (owner.kind === 'ScaledJob' ? owner.spec.jobTargetRef.template : owner.spec.template).metadata?.annotations ?? {};
+    const launcherPorts = [];
+    const seen = new Map();
+    for (const c of spec.containers) {
+      const cmd = [...(c.command ?? []), ...(c.args ?? [])];
+      const hp = Number(flag(cmd, '--http-port'));
+      if (cmd[0] === LAUNCHER && hp) launcherPorts.push(hp);
+      for (const p of [...(c.ports ?? []).map((x) => x.containerPort), ...(cmd[0] === LAUNCHER && hp && !(c.ports ?? []).some((x) => x.containerPort === hp) ? [hp] : [])]) {
+        if (seen.has(p)) errs.push(`${where}: containers ${seen.get(p)} and ${c.name} both listen on port ${p} (one pod network: "Address already in use")`);
+        else seen.set(p, c.name);
+      }
+    }
+    if (launcherPorts.length > 1 && annotations['prometheus.io/scrape'] === 'true') errs.push(`${where}: ${launcherPorts.length} launchers in one pod but prometheus.io/port scrapes only one (one launcher per pod, or a PodMonitor listing every port)`);
+    if (launcherPorts.length === 1 && annotations['prometheus.io/scrape'] === 'true' && Number(annotations['prometheus.io/port']) !== launcherPorts[0])
+      errs.push(`${where}: prometheus.io/port ${annotations['prometheus.io/port']} is not the launcher's --http-port ${launcherPorts[0]}`);
+  }
+}
+
 // ---- the checks ------------------------------------------------------------
 // ctx: { root, secrets: Map(name -> Set(keys)), overlay }
 export function checkOverlay(objs, ctx) {
@@ -253,6 +325,8 @@ export function checkOverlay(objs, ctx) {
   }
 
   checkFrameStores(frameStores, objs, pods, ctx, errs);
+  checkCameras(objs, pods, errs);
+  checkPodPorts(pods, errs);
 
   // ---- KEDA -------------------------------------------------------------
   const scalers = objs.filter((o) => o.kind === 'ScaledObject' || o.kind === 'ScaledJob');

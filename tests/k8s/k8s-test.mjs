@@ -85,19 +85,21 @@ const suites = {
         assert(objs.length > 15, `only ${objs.length} objects`);
         for (const o of objs) if (o.kind !== 'Namespace') assert(o.metadata.namespace === 'edgefaas', `${resId(o)} not in namespace edgefaas`);
         const kinds = new Set(objs.map((o) => o.kind));
-        for (const k of ['DaemonSet', 'NetworkPolicy', 'TriggerAuthentication', 'ServiceAccount', 'ConfigMap'])
+        for (const k of ['Deployment', 'NetworkPolicy', 'TriggerAuthentication', 'ServiceAccount', 'ConfigMap'])
           assert(kinds.has(k), `no ${k}`);
+        assert(objs.some((o) => o.kind === 'Deployment' && o.metadata.name === 'edgefaas-edge-camera-01'), 'no edge Deployment for camera-01');
         assert(kinds.has(ov === 'scaledjob' ? 'ScaledJob' : 'ScaledObject'), 'no scaler');
-        assert(ov === 'scaledjob' ? !kinds.has('ScaledObject') && !kinds.has('Deployment') : kinds.has('Deployment'), 'scaler kind mix');
+        const inference = objs.some((o) => o.kind === 'Deployment' && o.metadata.name === 'edgefaas-inference');
+        assert(ov === 'scaledjob' ? !kinds.has('ScaledObject') && !inference : inference, 'scaler kind mix');
         assert(kinds.has(ov === 'dev' ? 'StatefulSet' : 'RabbitmqCluster'), 'no broker');
       });
     }
     test('renderer: images, JSON 6902 remove and $patch: delete really applied', () => {
       const dev = rendered.get('dev');
-      const inf = dev.find((o) => o.kind === 'Deployment');
+      const inf = dev.find((o) => o.kind === 'Deployment' && o.metadata.name === 'edgefaas-inference');
       assert(inf.spec.template.spec.containers[0].image === 'localhost:5000/edgefaas-inference:dev', 'image not rewritten');
       assert(!inf.spec.template.spec.nodeSelector && !('nvidia.com/gpu' in inf.spec.template.spec.containers[0].resources.limits), 'GPU bits not removed in dev');
-      const prod = rendered.get('production').find((o) => o.kind === 'Deployment');
+      const prod = rendered.get('production').find((o) => o.kind === 'Deployment' && o.metadata.name === 'edgefaas-inference');
       assert(prod.spec.template.spec.containers[0].resources.limits['nvidia.com/gpu'] === 1, 'production lost its GPU');
     });
     test('renderer refuses kustomization fields it does not implement', () => {
@@ -158,14 +160,15 @@ const suites = {
   async negative() {
     // Each case breaks a copy of a rendered object; validation must name the fault.
     const prod = rendered.get('production');
-    const get = (kind, ov = 'production') => structuredClone(rendered.get(ov).find((o) => o.kind === kind));
+    const EDGE = 'edgefaas-edge-camera-01', INF = 'edgefaas-inference';
+    const get = (kind, ov = 'production', name) => structuredClone(rendered.get(ov).find((o) => o.kind === kind && (!name || o.metadata.name === name)));
     const cases = [
       ['ScaledObject spec.pollingIntervall (typo)', () => { const o = get('ScaledObject'); o.spec.pollingIntervall = o.spec.pollingInterval; delete o.spec.pollingInterval; return o; }, /\.spec\.pollingIntervall: unknown field/],
-      ['Deployment terminationGracePeriodSecond (typo)', () => { const o = get('Deployment'); o.spec.template.spec.terminationGracePeriodSecond = 60; delete o.spec.template.spec.terminationGracePeriodSeconds; return o; }, /terminationGracePeriodSecond: unknown field/],
-      ['container "resource" (typo)', () => { const o = get('DaemonSet'); const c = o.spec.template.spec.containers[0]; c.resource = c.resources; delete c.resources; return o; }, /containers\[0\]\.resource: unknown field/],
-      ['securityContext readOnlyRootFileSystem (wrong case)', () => { const o = get('DaemonSet'); o.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem = true; return o; }, /readOnlyRootFileSystem: unknown field/],
+      ['Deployment terminationGracePeriodSecond (typo)', () => { const o = get('Deployment', 'production', INF); o.spec.template.spec.terminationGracePeriodSecond = 60; delete o.spec.template.spec.terminationGracePeriodSeconds; return o; }, /terminationGracePeriodSecond: unknown field/],
+      ['container "resource" (typo)', () => { const o = get('Deployment', 'production', EDGE); const c = o.spec.template.spec.containers[0]; c.resource = c.resources; delete c.resources; return o; }, /containers\[0\]\.resource: unknown field/],
+      ['securityContext readOnlyRootFileSystem (wrong case)', () => { const o = get('Deployment', 'production', EDGE); o.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem = true; return o; }, /readOnlyRootFileSystem: unknown field/],
       ['cooldownPeriod as a string (type)', () => { const o = get('ScaledObject'); o.spec.cooldownPeriod = '120'; return o; }, /cooldownPeriod/],
-      ['Deployment replicas as a string (type, kubernetes-models)', () => { const o = get('Deployment'); o.spec.replicas = 'two'; return o; }, /kubernetes-models: .*replicas/],
+      ['Deployment replicas as a string (type, kubernetes-models)', () => { const o = get('Deployment', 'production', INF); o.spec.replicas = 'two'; return o; }, /kubernetes-models: .*replicas/],
       ['trigger metadata queueNmae (typo)', () => { const o = get('ScaledObject'); const md = o.spec.triggers[0].metadata; md.queueNmae = md.queueName; delete md.queueName; return o; }, /queueNmae: unknown rabbitmq trigger parameter/],
       ['trigger protocol htttp (bad enum)', () => { const o = get('ScaledObject'); o.spec.triggers[0].metadata.protocol = 'htttp'; return o; }, /protocol: 'htttp'/],
       ['HPA behavior scaleDwn (typo inside KEDA advanced)', () => { const o = get('ScaledObject'); const b = o.spec.advanced.horizontalPodAutoscalerConfig.behavior; b.scaleDwn = b.scaleDown; return o; }, /behavior\.scaleDwn: unknown field/],
@@ -194,29 +197,29 @@ const suites = {
     const ccases = [
       ['value < prefetch', 'production', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.EDGEFAAS_PREFETCH = '8'; }, /value 4 < EDGEFAAS_PREFETCH 8/],
       ['cooldownPeriod < drain timeout', 'production', (o) => { find(o, 'ScaledObject').spec.cooldownPeriod = 10; }, /cooldownPeriod 10 < --drain-timeout 30/],
-      ['terminationGracePeriodSeconds < drain timeout', 'dev', (o) => { find(o, 'DaemonSet').spec.template.spec.terminationGracePeriodSeconds = 20; }, /terminationGracePeriodSeconds 20 < --drain-timeout 30/],
+      ['terminationGracePeriodSeconds < drain timeout', 'dev', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.terminationGracePeriodSeconds = 20; }, /terminationGracePeriodSeconds 20 < --drain-timeout 30/],
       ['trigger queue != frame queue', 'production', (o) => { find(o, 'ScaledObject').spec.triggers[0].metadata.queueName = 'frame'; }, /queueName 'frame' != EDGEFAAS_FRAME_QUEUE 'frames'/],
       ['trigger vhost != pipelines vhost', 'dev', (o) => { find(o, 'ScaledObject').spec.triggers[0].metadata.vhostName = 'edge'; }, /vhostName 'edge' != the pipelines' vhost '\/'/],
       ['protocol amqp', 'production', (o) => { find(o, 'ScaledObject').spec.triggers[0].metadata.protocol = 'amqp'; }, /protocol must be http/],
       ['missing secret key', 'production', (o) => { find(o, 'TriggerAuthentication').spec.secretTargetRef[1].key = 'pasword'; }, /has no key 'pasword'/],
       ['env var typo the pipeline never reads', 'dev', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.EDGEFAAS_FRAMES_QUEUE = 'frames'; }, /sets EDGEFAAS_FRAMES_QUEUE \(from configmap edgefaas-amqp\), but no pipeline file reads it/],
-      ['pipeline variable not provided', 'dev', (o) => { const c = find(o, 'DaemonSet').spec.template.spec.containers[0]; c.env = c.env.filter((e) => e.name !== 'CAMERA_ID'); }, /needs \$\{CAMERA_ID\}/],
-      ['edge stores frames, inference has no FRAME_STORE', 'production', (o) => { find(o, 'Deployment').spec.template.spec.containers[0].env.push({ name: 'FRAME_STORE', value: '' }); }, /frame mode differs: .*DaemonSet\/edgefaas-edge.* but not on Deployment\/edgefaas-inference.*no-frame-root/],
-      ['FRAME_STORE paths differ', 'production', (o) => { const c = find(o, 'Deployment').spec.template.spec.containers[0]; c.env.push({ name: 'FRAME_STORE', value: '/frames' }); c.volumeMounts.find((m) => m.name === 'frames').mountPath = '/frames'; }, /FRAME_STORE differs between launchers/],
-      ['FRAME_STORE not mounted on inference', 'production', (o) => { const c = find(o, 'Deployment').spec.template.spec.containers[0]; c.volumeMounts = c.volumeMounts.filter((m) => m.name !== 'frames'); }, /Deployment\/edgefaas-inference container inference: FRAME_STORE \/var\/lib\/edgefaas\/frames is not a mounted volume/],
-      ['frame store on an emptyDir', 'production', (o) => { find(o, 'DaemonSet').spec.template.spec.volumes.find((v) => v.name === 'frames').persistentVolumeClaim = undefined; find(o, 'DaemonSet').spec.template.spec.volumes.find((v) => v.name === 'frames').emptyDir = {}; }, /mounted from volume frames, not a PersistentVolumeClaim/],
-      ['edge frame store read-only', 'production', (o) => { find(o, 'DaemonSet').spec.template.spec.containers[0].volumeMounts.find((m) => m.name === 'frames').readOnly = true; }, /edge writes frames to FRAME_STORE .* read-only/],
+      ['pipeline variable not provided', 'dev', (o) => { const c = find(o, 'Deployment', EDGE).spec.template.spec.containers[0]; c.env = c.env.filter((e) => e.name !== 'CAMERA_ID'); }, /needs \$\{CAMERA_ID\}/],
+      ['edge stores frames, inference has no FRAME_STORE', 'production', (o) => { find(o, 'Deployment', INF).spec.template.spec.containers[0].env.push({ name: 'FRAME_STORE', value: '' }); }, /frame mode differs: .*Deployment\/edgefaas-edge-camera-01.* but not on Deployment\/edgefaas-inference.*no-frame-root/],
+      ['FRAME_STORE paths differ', 'production', (o) => { const c = find(o, 'Deployment', INF).spec.template.spec.containers[0]; c.env.push({ name: 'FRAME_STORE', value: '/frames' }); c.volumeMounts.find((m) => m.name === 'frames').mountPath = '/frames'; }, /FRAME_STORE differs between launchers/],
+      ['FRAME_STORE not mounted on inference', 'production', (o) => { const c = find(o, 'Deployment', INF).spec.template.spec.containers[0]; c.volumeMounts = c.volumeMounts.filter((m) => m.name !== 'frames'); }, /Deployment\/edgefaas-inference container inference: FRAME_STORE \/var\/lib\/edgefaas\/frames is not a mounted volume/],
+      ['frame store on an emptyDir', 'production', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.volumes.find((v) => v.name === 'frames').persistentVolumeClaim = undefined; find(o, 'Deployment', EDGE).spec.template.spec.volumes.find((v) => v.name === 'frames').emptyDir = {}; }, /mounted from volume frames, not a PersistentVolumeClaim/],
+      ['edge frame store read-only', 'production', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.containers[0].volumeMounts.find((m) => m.name === 'frames').readOnly = true; }, /edge writes frames to FRAME_STORE .* read-only/],
       ['frame store ReadWriteOnce across GPU nodes', 'production', (o) => { find(o, 'PersistentVolumeClaim', 'edgefaas-frames').spec.accessModes = ['ReadWriteOnce']; }, /edgefaas-frames \(frame store\) is ReadWriteOnce: .* must be ReadWriteMany/],
-      ['dev sets FRAME_STORE without a volume', 'dev', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.FRAME_STORE = '/var/lib/edgefaas/frames'; }, /DaemonSet\/edgefaas-edge container camera-01: FRAME_STORE \/var\/lib\/edgefaas\/frames is not a mounted volume/],
+      ['dev sets FRAME_STORE without a volume', 'dev', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.FRAME_STORE = '/var/lib/edgefaas/frames'; }, /Deployment\/edgefaas-edge-camera-01 container camera-01: FRAME_STORE \/var\/lib\/edgefaas\/frames is not a mounted volume/],
       ['frame-store claim left in an inline overlay', 'dev', (o) => { o.push({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'edgefaas-frames', namespace: 'edgefaas' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } } }); }, /PersistentVolumeClaim edgefaas-frames is used by no pod/],
-      ['password as a literal env value', 'dev', (o) => { find(o, 'DaemonSet').spec.template.spec.containers[0].env.find((e) => e.name === 'EDGEFAAS_AMQP_PASSWORD').valueFrom = undefined; find(o, 'DaemonSet').spec.template.spec.containers[0].env.find((e) => e.name === 'EDGEFAAS_AMQP_PASSWORD').value = 'x'; }, /literal value/],
+      ['password as a literal env value', 'dev', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.containers[0].env.find((e) => e.name === 'EDGEFAAS_AMQP_PASSWORD').valueFrom = undefined; find(o, 'Deployment', EDGE).spec.template.spec.containers[0].env.find((e) => e.name === 'EDGEFAAS_AMQP_PASSWORD').value = 'x'; }, /literal value/],
       ['writable root filesystem', 'dev', (o) => { find(o, 'StatefulSet').spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false; }, /readOnlyRootFilesystem is not true/],
-      ['capabilities not dropped', 'production', (o) => { find(o, 'Deployment').spec.template.spec.containers[0].securityContext.capabilities.drop = ['NET_RAW']; }, /capabilities\.drop does not include ALL/],
-      ['no resources', 'production', (o) => { delete find(o, 'DaemonSet').spec.template.spec.containers[0].resources.limits; }, /resources\.limits\.cpu missing/],
+      ['capabilities not dropped', 'production', (o) => { find(o, 'Deployment', INF).spec.template.spec.containers[0].securityContext.capabilities.drop = ['NET_RAW']; }, /capabilities\.drop does not include ALL/],
+      ['no resources', 'production', (o) => { delete find(o, 'Deployment', EDGE).spec.template.spec.containers[0].resources.limits; }, /resources\.limits\.cpu missing/],
       ['service account token mounted', 'production', (o) => { find(o, 'ServiceAccount', 'edgefaas-edge').automountServiceAccountToken = true; }, /ServiceAccount edgefaas-edge mounts its token/],
-      ['launcher behind a shell', 'production', (o) => { const c = find(o, 'Deployment').spec.template.spec.containers[0]; c.command = ['/bin/sh', '-c', 'edgefaas-launch']; }, /command must start with edgefaas-launch/],
-      ['Deployment sets replicas', 'production', (o) => { find(o, 'Deployment').spec.replicas = 1; }, /sets replicas/],
-      ['no GPU in production', 'production', (o) => { delete find(o, 'Deployment').spec.template.spec.containers[0].resources.limits['nvidia.com/gpu']; }, /requests no nvidia\.com\/gpu/],
+      ['launcher behind a shell', 'production', (o) => { const c = find(o, 'Deployment', INF).spec.template.spec.containers[0]; c.command = ['/bin/sh', '-c', 'edgefaas-launch']; }, /command must start with edgefaas-launch/],
+      ['Deployment sets replicas', 'production', (o) => { find(o, 'Deployment', INF).spec.replicas = 1; }, /sets replicas/],
+      ['no GPU in production', 'production', (o) => { delete find(o, 'Deployment', INF).spec.template.spec.containers[0].resources.limits['nvidia.com/gpu']; }, /requests no nvidia\.com\/gpu/],
       ['quorum URL but classic dev queues', 'dev', (o) => { const d = find(o, 'ConfigMap', 'edgefaas-amqp').data; d.EDGEFAAS_AMQP_URL += '&queue_type=quorum'; }, /queue 'frames' is classic, the pipelines declare quorum/],
       ['queue without its DLX argument', 'production', (o) => { delete o.find((x) => x.kind === 'Queue' && x.spec.name === 'detections').spec.arguments; }, /queue 'detections' arguments \{\} differ/],
       ['exchange not topic', 'dev', (o) => { const cm = find(o, 'ConfigMap', 'rabbitmq-definitions'); cm.data['10-topology.json'] = cm.data['10-topology.json'].replace('"topic"', '"direct"'); }, /durable topic exchange/],
@@ -224,7 +227,18 @@ const suites = {
       ['broker open to all pods', 'production', (o) => { find(o, 'NetworkPolicy', 'broker-ingress').spec.ingress[0].from = undefined; }, /AMQP 5672 open to everyone/],
       ['no default deny', 'dev', (o) => { o.splice(o.findIndex((x) => x.kind === 'NetworkPolicy' && x.metadata.name === 'default-deny'), 1); }, /no default-deny NetworkPolicy/],
       ['password in the AMQP URL', 'production', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.EDGEFAAS_AMQP_URL = 'amqp://edgefaas:hunter2@rabbitmq:5672/%2F'; }, /carries a password/],
-      ['probe on the wrong port', 'dev', (o) => { find(o, 'DaemonSet').spec.template.spec.containers[0].readinessProbe.httpGet.port = 8080; }, /readinessProbe must GET \/readyz on the --http-port 9464/],
+      ['probe on the wrong port', 'dev', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.containers[0].readinessProbe.httpGet.port = 8080; }, /readinessProbe must GET \/readyz on the --http-port 9464/],
+      ['camera listed without a pipeline', 'production', (o) => { const d = find(o, 'ConfigMap', 'edgefaas-cameras').data; d['camera-02.id'] = 'cam02'; d['camera-02.uri'] = 'rtsp://c2/s'; d['camera-02.site'] = 'site-a'; }, /camera camera-02 has no pipeline/],
+      ['two pipelines for one camera', 'dev', (o) => { const d = structuredClone(find(o, 'Deployment', EDGE)); d.metadata.name = 'edgefaas-edge-copy'; o.push(d); }, /camera camera-01 has 2 pipelines/],
+      ['camera in a DaemonSet (every edge node runs it)', 'production', (o) => { const d = find(o, 'Deployment', EDGE); d.kind = 'DaemonSet'; delete d.spec.replicas; delete d.spec.strategy; }, /in a DaemonSet runs on every node/],
+      ['camera Deployment with 2 replicas', 'dev', (o) => { find(o, 'Deployment', EDGE).spec.replicas = 2; }, /camera camera-01 runs 2 replicas/],
+      ['camera Deployment with RollingUpdate', 'dev', (o) => { find(o, 'Deployment', EDGE).spec.strategy = { type: 'RollingUpdate' }; }, /strategy must be Recreate/],
+      ['camera on the wrong site', 'production', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.nodeSelector['edgefaas.io/site'] = 'site-b'; }, /belongs to site 'site-a' but its nodeSelector edgefaas\.io\/site is 'site-b'/],
+      ['camera id and uri keys of different cameras', 'dev', (o) => { const d = find(o, 'ConfigMap', 'edgefaas-cameras').data; d['camera-02.id'] = 'cam02'; d['camera-02.uri'] = 'x'; d['camera-02.site'] = 'dev'; find(o, 'Deployment', EDGE).spec.template.spec.containers[0].env.find((e) => e.name === 'CAMERA_URI').valueFrom.configMapKeyRef.key = 'camera-02.uri'; }, /CAMERA_ID is camera-01\.id but CAMERA_URI is 'camera-02\.uri'/],
+      ['two cameras with one id', 'dev', (o) => { const d = find(o, 'ConfigMap', 'edgefaas-cameras').data; d['camera-02.id'] = 'cam01'; d['camera-02.site'] = 'dev'; }, /share the id 'cam01'/],
+      ['second camera container in the same pod on the same port', 'dev', (o) => { const sp = find(o, 'Deployment', EDGE).spec.template.spec; const c = structuredClone(sp.containers[0]); c.name = 'camera-02'; sp.containers.push(c); }, /both listen on port 9464/],
+      ['two launchers in a pod, one scrape port', 'dev', (o) => { const sp = find(o, 'Deployment', EDGE).spec.template.spec; const c = structuredClone(sp.containers[0]); c.name = 'camera-02'; c.args[1] = '9465'; c.ports[0].containerPort = 9465; sp.containers.push(c); }, /2 launchers in one pod but prometheus\.io\/port scrapes only one/],
+      ['scrape annotation on the wrong port', 'production', (o) => { find(o, 'Deployment', INF).spec.template.metadata.annotations['prometheus.io/port'] = '9090'; }, /prometheus\.io\/port 9090 is not the launcher's --http-port 9464/],
       ['keda user without a vhost Permission', 'production', (o) => { o.splice(o.findIndex((x) => x.kind === 'Permission' && x.metadata.name === 'keda'), 1); }, /User keda has no Permission on vhost '\/'/],
       ['no KEDA fallback (scaler error = silent zero)', 'production', (o) => { delete find(o, 'ScaledObject').spec.fallback; }, /no fallback: a scaler error/],
       ['fallback with a Value metric (ignored by KEDA)', 'dev', (o) => { find(o, 'ScaledObject').spec.triggers[0].metricType = 'Value'; }, /fallback is ignored for triggers with metricType Value/],
