@@ -491,6 +491,37 @@ export function checkOverlay(objs, ctx) {
     if (!nps.some((n) => selects(n.spec.podSelector, labels) && n !== deny)) errs.push(`${where}: selected by no NetworkPolicy besides default-deny`);
   }
 
+  // ---- broker clustering -----------------------------------------------------
+  // A multi-node RabbitmqCluster forms one cluster only if its pods reach each
+  // other on epmd, distribution and CLI ports, and reach the Kubernetes API for
+  // peer discovery; otherwise each node boots standalone.
+  const portIn = (ports, want) => (ports ?? []).length === 0 || ports.some((p) => (p.protocol ?? 'TCP') === 'TCP'
+    && (p.endPort ? p.port <= want && want <= p.endPort : p.port === want));
+  const peerOk = (peers, lbls) => peers === undefined || peers.length === 0 || peers.some((f) => f.podSelector && !f.namespaceSelector && !f.ipBlock && selects(f.podSelector, lbls));
+  const policiesFor = (lbls, type) => nps.filter((n) => selects(n.spec.podSelector, lbls) && (n.spec.policyTypes ?? ['Ingress']).includes(type));
+  const allows = (lbls, type, peerLbls, port) => {
+    const ps = policiesFor(lbls, type);
+    if (!ps.length) return true; // not isolated
+    return ps.some((n) => (type === 'Ingress' ? n.spec.ingress : n.spec.egress)?.some((r) => portIn(r.ports, port)
+      && (peerLbls ? peerOk(type === 'Ingress' ? r.from : r.to, peerLbls) : (r.to ?? []).length === 0 || r.to.some((t) => t.ipBlock))));
+  };
+  for (const rc of objs.filter((o) => o.kind === 'RabbitmqCluster')) {
+    if ((rc.spec?.replicas ?? 1) < 2) continue;
+    const w = `RabbitmqCluster/${rc.metadata.name}`;
+    for (const port of [4369, 25672, 35672, 35682]) {
+      if (!allows(brokerLabels, 'Egress', brokerLabels, port)) errs.push(`${w}: NetworkPolicies block broker -> broker egress on ${port} (the nodes cannot cluster)`);
+      if (!allows(brokerLabels, 'Ingress', brokerLabels, port)) errs.push(`${w}: NetworkPolicies block broker <- broker ingress on ${port} (the nodes cannot cluster)`);
+    }
+    if (!allows(brokerLabels, 'Egress', null, 443) && !allows(brokerLabels, 'Egress', null, 6443))
+      errs.push(`${w}: NetworkPolicies block broker egress to the Kubernetes API (443/6443): k8s peer discovery fails and each node forms its own cluster`);
+    const aa = rc.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+    if (!aa.some((t) => t.topologyKey === 'kubernetes.io/hostname' && selects(t.labelSelector ?? {}, brokerLabels)))
+      errs.push(`${w}: no required podAntiAffinity on kubernetes.io/hostname: two quorum members on one node fail together`);
+    const pdb = objs.find((o) => o.kind === 'PodDisruptionBudget' && selects(o.spec?.selector ?? {}, brokerLabels));
+    if (!pdb) errs.push(`${w}: no PodDisruptionBudget: a node drain may evict two of ${rc.spec.replicas} quorum members at once`);
+    else if (pdb.spec.maxUnavailable !== 1 && Number(pdb.spec.minAvailable) !== Math.floor(rc.spec.replicas / 2) + 1) errs.push(`${w}: PodDisruptionBudget ${pdb.metadata.name} must keep a quorum (maxUnavailable 1 or minAvailable ${Math.floor(rc.spec.replicas / 2) + 1})`);
+  }
+
   // ---- no credentials anywhere in the rendered manifests --------------------
   const text = JSON.stringify(objs.filter((o) => o.kind !== 'Secret'));
   if (/[a-z]+:\/\/[^/"@\s:]+:[^/"@\s]+@/i.test(text)) errs.push('a URL with user:password@ appears in the manifests');

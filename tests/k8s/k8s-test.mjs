@@ -239,6 +239,12 @@ const suites = {
       ['second camera container in the same pod on the same port', 'dev', (o) => { const sp = find(o, 'Deployment', EDGE).spec.template.spec; const c = structuredClone(sp.containers[0]); c.name = 'camera-02'; sp.containers.push(c); }, /both listen on port 9464/],
       ['two launchers in a pod, one scrape port', 'dev', (o) => { const sp = find(o, 'Deployment', EDGE).spec.template.spec; const c = structuredClone(sp.containers[0]); c.name = 'camera-02'; c.args[1] = '9465'; c.ports[0].containerPort = 9465; sp.containers.push(c); }, /2 launchers in one pod but prometheus\.io\/port scrapes only one/],
       ['scrape annotation on the wrong port', 'production', (o) => { find(o, 'Deployment', INF).spec.template.metadata.annotations['prometheus.io/port'] = '9090'; }, /prometheus\.io\/port 9090 is not the launcher's --http-port 9464/],
+      ['broker CLI ports blocked between peers', 'production', (o) => { for (const n of o.filter((x) => x.kind === 'NetworkPolicy' && /^broker-/.test(x.metadata.name))) for (const r of [...(n.spec.ingress ?? []), ...(n.spec.egress ?? [])]) r.ports = (r.ports ?? []).filter((p) => p.port !== 35672); }, /block broker -> broker egress on 35672/],
+      ['broker cannot reach the Kubernetes API', 'production', (o) => { const n = find(o, 'NetworkPolicy', 'broker-egress'); n.spec.egress = n.spec.egress.filter((r) => r.to); }, /block broker egress to the Kubernetes API/],
+      ['epmd ingress between peers missing', 'production', (o) => { const n = find(o, 'NetworkPolicy', 'broker-ingress'); n.spec.ingress = n.spec.ingress.filter((r) => !r.ports.some((p) => p.port === 4369)); }, /block broker <- broker ingress on 4369/],
+      ['quorum members only preferably apart', 'production', (o) => { const a = find(o, 'RabbitmqCluster').spec.affinity.podAntiAffinity; a.preferredDuringSchedulingIgnoredDuringExecution = [{ weight: 100, podAffinityTerm: a.requiredDuringSchedulingIgnoredDuringExecution[0] }]; delete a.requiredDuringSchedulingIgnoredDuringExecution; }, /no required podAntiAffinity/],
+      ['no broker PodDisruptionBudget', 'production', (o) => { o.splice(o.findIndex((x) => x.kind === 'PodDisruptionBudget' && x.metadata.name === 'rabbitmq'), 1); }, /no PodDisruptionBudget: a node drain may evict two/],
+      ['broker PodDisruptionBudget allowing 2 down', 'production', (o) => { find(o, 'PodDisruptionBudget', 'rabbitmq').spec.maxUnavailable = 2; }, /must keep a quorum/],
       ['keda user without a vhost Permission', 'production', (o) => { o.splice(o.findIndex((x) => x.kind === 'Permission' && x.metadata.name === 'keda'), 1); }, /User keda has no Permission on vhost '\/'/],
       ['no KEDA fallback (scaler error = silent zero)', 'production', (o) => { delete find(o, 'ScaledObject').spec.fallback; }, /no fallback: a scaler error/],
       ['fallback with a Value metric (ignored by KEDA)', 'dev', (o) => { find(o, 'ScaledObject').spec.triggers[0].metricType = 'Value'; }, /fallback is ignored for triggers with metricType Value/],
@@ -311,6 +317,17 @@ const suites = {
         assert(pvc?.spec.accessModes.includes('ReadWriteMany'), `${[...claims][0]} not ReadWriteMany`);
       });
     }
+    test('docs pin operator versions whose RabbitMQ pods pass Pod Security restricted (Cluster Operator >= 2.17.0, Topology Operator >= 1.18.0)', () => {
+      const doc = fs.readFileSync(path.join(root, 'docs/deploy-kubernetes.md'), 'utf8');
+      const ver = (repo) => [...doc.matchAll(new RegExp(`github\\.com/rabbitmq/${repo}/releases/(?:latest/)?download/([^/\\s]*)/`, 'g'))].map((m) => m[1]);
+      const ge = (v, min) => { const a = v.replace(/^v/, '').split('.').map(Number), b = min.split('.').map(Number); for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i]; return true; };
+      for (const [repo, min] of [['cluster-operator', '2.17.0'], ['messaging-topology-operator', '1.18.0']]) {
+        const vs = ver(repo);
+        assert(vs.length >= 1, `docs install no ${repo} release`);
+        for (const v of vs) assert(/^v\d+\.\d+\.\d+$/.test(v) && ge(v, min), `${repo} '${v}' is not a pinned version >= ${min}`);
+      }
+      assert(!/rabbitmq\/(cluster|messaging-topology)-operator\/releases\/latest/.test(doc), 'an operator installed from releases/latest');
+    });
     test('make-secrets.sh: fresh random passwords, RabbitMQ SHA-256 hashes that verify', async () => {
       const a = makeSecrets(), b = makeSecrets();
       const pw = (ss) => ss.find((s) => s.metadata.name === 'edgefaas-amqp-credentials').stringData.password;
