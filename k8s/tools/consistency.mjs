@@ -7,6 +7,7 @@ import path from 'node:path';
 
 const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const LAUNCHER = 'edgefaas-launch';
+const GRACE_MARGIN_S = 10;
 
 // ---- pipeline files --------------------------------------------------------
 // ${VAR} and ${VAR:-default} (defaults may nest). Returns {required, optional}.
@@ -66,6 +67,42 @@ function containerEnv(c, objs, errs, where) {
   }
   for (const e of c.env ?? []) env.set(e.name, { value: e.value, valueFrom: e.valueFrom });
   return env;
+}
+
+// Kubernetes quantity -> bytes ("640Mi", "1G", "268435456"); NaN if unparsable.
+export function quantityBytes(q) {
+  const m = /^([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(String(q ?? ''));
+  if (!m) return NaN;
+  const mult = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 }[m[2]] ?? 1;
+  return Number(m[1]) * mult;
+}
+const DEFAULT_SPOOL_MAX_BYTES = 268435456; // amqpsink spool-max-bytes default
+
+// The edge spool (amqpsink spool-dir): a writable volume that holds twice
+// spool-max-bytes (the file shrinks only once the spool is empty, so a replay
+// interrupted by a second outage leaves the replayed part in the file).
+function checkSpool(c, env, volumes, cw, objs, errs) {
+  const dir = env.get('EDGEFAAS_SPOOL_DIR')?.value;
+  if (!dir) { errs.push(`${cw}: EDGEFAAS_SPOOL_DIR unset: frames the broker has not confirmed are lost when it is down (the edge must spool)`); return; }
+  const maxRaw = env.get('EDGEFAAS_SPOOL_MAX_BYTES')?.value;
+  const max = maxRaw === undefined ? DEFAULT_SPOOL_MAX_BYTES : Number(maxRaw);
+  if (!(max > 0)) { errs.push(`${cw}: EDGEFAAS_SPOOL_MAX_BYTES '${maxRaw}' is not a positive byte count`); return; }
+  const norm = (p) => p.replace(/\/+$/, '');
+  const m = (c.volumeMounts ?? []).filter((x) => norm(dir) === norm(x.mountPath) || norm(dir).startsWith(norm(x.mountPath) + '/'))
+    .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+  if (!m) { errs.push(`${cw}: EDGEFAAS_SPOOL_DIR ${dir} is on the read-only root filesystem (no volume mounted there)`); return; }
+  if (m.readOnly) errs.push(`${cw}: EDGEFAAS_SPOOL_DIR ${dir} is mounted read-only`);
+  const v = volumes.get(m.name);
+  let size = NaN;
+  if (v?.emptyDir) {
+    if (v.emptyDir.medium === 'Memory') errs.push(`${cw}: the spool volume ${m.name} is in memory (counts against the memory limit)`);
+    size = quantityBytes(v.emptyDir.sizeLimit);
+    if (v.emptyDir.sizeLimit === undefined) errs.push(`${cw}: the spool emptyDir ${m.name} has no sizeLimit`);
+  } else if (v?.persistentVolumeClaim) {
+    size = quantityBytes(objs.find((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name === v.persistentVolumeClaim.claimName)?.spec?.resources?.requests?.storage);
+  } else errs.push(`${cw}: the spool volume ${m.name} is neither an emptyDir nor a PersistentVolumeClaim`);
+  if (Number.isFinite(size) && size < 2 * max) errs.push(`${cw}: spool volume ${m.name} holds ${size} bytes < 2 x spool-max-bytes ${max} (the kubelet evicts the pod when the spool grows past it)`);
+  if (env.get('FRAME_STORE')?.value && norm(dir).startsWith(norm(env.get('FRAME_STORE').value))) errs.push(`${cw}: EDGEFAAS_SPOOL_DIR is inside FRAME_STORE`);
 }
 
 function parseAmqpUrl(url) {
@@ -294,7 +331,7 @@ export function checkOverlay(objs, ctx) {
       // Every edgefaas-looking variable the container sets must be read by the
       // pipeline (catches typos like EDGEFAAS_FRAMES_QUEUE), except the password
       // (read by amqpsink from the environment) and process settings.
-      const processVars = new Set(['EDGEFAAS_AMQP_PASSWORD', 'GST_REGISTRY_1_0', 'HOME', 'GST_DEBUG']);
+      const processVars = new Set(['EDGEFAAS_AMQP_PASSWORD', 'GST_REGISTRY_1_0', 'HOME', 'GST_DEBUG', 'XDG_CACHE_HOME']);
       // A shared ConfigMap (envFrom) serves both pipelines: its keys must be read
       // by at least one of them; an explicit env entry by this container's own.
       // The broker topology names are also read by the tools in pipelines/*.c
@@ -318,7 +355,15 @@ export function checkOverlay(objs, ctx) {
         else if (g.path !== pathWanted || portOf(g.port) !== port) errs.push(`${cw}: ${probe} must GET ${pathWanted} on the --http-port ${port}`);
       }
       const grace = spec.terminationGracePeriodSeconds ?? 30;
-      if (grace < drain) errs.push(`${cw}: terminationGracePeriodSeconds ${grace} < --drain-timeout ${drain}`);
+      // The drain, then the last confirms/acks and the connection close: margin.
+      if (grace < drain + GRACE_MARGIN_S) errs.push(`${cw}: terminationGracePeriodSeconds ${grace} < --drain-timeout ${drain} + ${GRACE_MARGIN_S} s margin`);
+      const stall = Number(flag(cmd, '--stall-timeout') ?? 0);
+      const comp = labels['app.kubernetes.io/component'];
+      if (comp === 'edge') {
+        if (!(stall > 0)) errs.push(`${cw}: no --stall-timeout: a camera that stops delivering frames leaves the pipeline healthy forever`);
+        checkSpool(c, env, volumes, cw, objs, errs);
+      }
+      if (comp === 'inference' && stall > 0) errs.push(`${cw}: --stall-timeout ${stall} on inference: an empty frame queue would fail the liveness probe`);
       c.__drain = drain; // for the scaler check below
       if (!['edge', 'inference'].includes(labels['app.kubernetes.io/component'])) errs.push(`${cw}: pod is not labelled component edge or inference (NetworkPolicies)`);
     }
