@@ -313,6 +313,15 @@ export function checkOverlay(objs, ctx) {
         if (typeof e.value === 'string' && /:\/\/[^/@\s]+:[^/@\s]+@/.test(e.value)) errs.push(`${cw}: env ${e.name} has credentials in a URL`);
       }
 
+      // Images: every overlay rewrites ours (kustomize images:) to a registry
+      // reference with a pinned tag or digest; a bare name would be pulled from
+      // Docker Hub, "latest" changes under a running Deployment.
+      const img = /^(?:([^/]+)\/)?([^@:]+?)(?::([^@:/]+))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(c.image ?? '');
+      if (!img) errs.push(`${cw}: image '${c.image}' is not a valid reference`);
+      else if (/^edgefaas-/.test(img[2].split('/').pop()) && (!img[1] || !(img[3] || img[4]) || img[3] === 'latest'))
+        errs.push(`${cw}: image '${c.image}' is not rewritten to a registry with a pinned tag (kustomize images:)`);
+      if (c.imagePullPolicy === 'Always' && img?.[4]) errs.push(`${cw}: imagePullPolicy Always with a digest`);
+
       // Launcher containers.
       const cmd = [...(c.command ?? []), ...(c.args ?? [])];
       if (!cmd.some((a) => a === LAUNCHER || a.endsWith('.pipeline'))) continue;

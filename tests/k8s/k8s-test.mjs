@@ -99,8 +99,25 @@ const suites = {
       const inf = dev.find((o) => o.kind === 'Deployment' && o.metadata.name === 'edgefaas-inference');
       assert(inf.spec.template.spec.containers[0].image === 'localhost:5000/edgefaas-inference:dev', 'image not rewritten');
       assert(!inf.spec.template.spec.nodeSelector && !('nvidia.com/gpu' in inf.spec.template.spec.containers[0].resources.limits), 'GPU bits not removed in dev');
+      const sj = rendered.get('scaledjob').find((o) => o.kind === 'ScaledJob');
+      assert(sj.spec.jobTargetRef.template.spec.containers[0].image === 'registry.example.com/edgefaas/edgefaas-inference:0.1.0', `ScaledJob image not rewritten: ${sj.spec.jobTargetRef.template.spec.containers[0].image}`);
       const prod = rendered.get('production').find((o) => o.kind === 'Deployment' && o.metadata.name === 'edgefaas-inference');
       assert(prod.spec.template.spec.containers[0].resources.limits['nvidia.com/gpu'] === 1, 'production lost its GPU');
+    });
+    test('scaledjob: the ScaledJob image follows the images: of the overlay (no hard-coded reference)', () => {
+      const dir = fs.mkdtempSync('/tmp/ef-k8s-');
+      try {
+        fs.cpSync(path.join(root, 'k8s/base'), path.join(dir, 'base'), { recursive: true });
+        fs.cpSync(path.join(root, 'k8s/overlays'), path.join(dir, 'overlays'), { recursive: true });
+        const kf = path.join(dir, 'overlays/scaledjob/kustomization.yaml');
+        const k = mods.YAML.parse(fs.readFileSync(kf, 'utf8'));
+        k.images = [...(k.images ?? []).filter((i) => i.name !== 'edgefaas-inference'),
+          { name: 'edgefaas-inference', newName: 'registry.test/other/edgefaas-inference', newTag: '9.9.9' }];
+        fs.writeFileSync(kf, mods.YAML.stringify(k));
+        const sj = render(path.join(dir, 'overlays/scaledjob')).find((o) => o.kind === 'ScaledJob');
+        const img = sj.spec.jobTargetRef.template.spec.containers[0].image;
+        assert(img === 'registry.test/other/edgefaas-inference:9.9.9', `ScaledJob image '${img}' ignores images:`);
+      } finally { fs.rmSync(dir, { recursive: true }); }
     });
     test('renderer refuses kustomization fields it does not implement', () => {
       const dir = fs.mkdtempSync('/tmp/ef-k8s-');
@@ -252,6 +269,8 @@ const suites = {
       ['edge without --stall-timeout', 'dev', (o) => { const c = find(o, 'Deployment', EDGE).spec.template.spec.containers[0]; c.args = c.args.filter((a, i, all) => a !== '--stall-timeout' && all[i - 1] !== '--stall-timeout'); }, /no --stall-timeout: a camera that stops/],
       ['inference with --stall-timeout', 'production', (o) => { const c = find(o, 'Deployment', INF).spec.template.spec.containers[0]; c.args.splice(0, 0, '--stall-timeout', '30'); }, /--stall-timeout 30 on inference/],
       ['grace period without margin over the drain', 'production', (o) => { find(o, 'Deployment', INF).spec.template.spec.terminationGracePeriodSeconds = 35; }, /terminationGracePeriodSeconds 35 < --drain-timeout 30 \+ 10 s margin/],
+      ['ScaledJob image not rewritten by images:', 'scaledjob', (o) => { find(o, 'ScaledJob').spec.jobTargetRef.template.spec.containers[0].image = 'edgefaas-inference'; }, /image 'edgefaas-inference' is not rewritten to a registry with a pinned tag/],
+      ['edge image on latest', 'production', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.containers[0].image = 'registry.example.com/edgefaas/edgefaas-edge:latest'; }, /is not rewritten to a registry with a pinned tag/],
       ['keda user without a vhost Permission', 'production', (o) => { o.splice(o.findIndex((x) => x.kind === 'Permission' && x.metadata.name === 'keda'), 1); }, /User keda has no Permission on vhost '\/'/],
       ['no KEDA fallback (scaler error = silent zero)', 'production', (o) => { delete find(o, 'ScaledObject').spec.fallback; }, /no fallback: a scaler error/],
       ['fallback with a Value metric (ignored by KEDA)', 'dev', (o) => { find(o, 'ScaledObject').spec.triggers[0].metricType = 'Value'; }, /fallback is ignored for triggers with metricType Value/],
