@@ -167,6 +167,8 @@ function checkFrameStores(entries, objs, pods, ctx, errs) {
 // nodeSelector names the site. A DaemonSet would run every camera on every
 // matching node (each event published once per node).
 const CAMERA_CM = 'edgefaas-cameras';
+const selectsLabels = (sel, lbls) => Object.entries(sel.matchLabels ?? {}).every(([k, v]) => lbls[k] === v)
+  && (sel.matchExpressions ?? []).every((e) => (e.operator === 'In' ? e.values.includes(lbls[e.key]) : e.operator === 'Exists' ? e.key in lbls : true));
 function checkCameras(objs, pods, errs) {
   const cm = find(objs, 'ConfigMap', CAMERA_CM);
   const edgePods = pods.filter((p) => p.labels['app.kubernetes.io/component'] === 'edge');
@@ -180,6 +182,30 @@ function checkCameras(objs, pods, errs) {
     const id = data[`${cam}.id`];
     if (id && ids.has(id)) errs.push(`${CAMERA_CM}: cameras ${ids.get(id)} and ${cam} share the id '${id}' (one routing key for two streams)`);
     if (id) ids.set(id, cam);
+  }
+  // Camera URIs: RTSP only over TCP (rtspt://, rtspst://); a port the edge may
+  // reach; a camera inside the cluster is a Service of the overlay.
+  const edgeLabels = edgePods[0]?.labels ?? { 'app.kubernetes.io/component': 'edge' };
+  const nps = objs.filter((o) => o.kind === 'NetworkPolicy');
+  const egressAllows = (port) => nps.some((n) => selectsLabels(n.spec.podSelector, edgeLabels) && (n.spec.policyTypes ?? []).includes('Egress')
+    && (n.spec.egress ?? []).some((r) => (r.ports ?? []).some((p) => (p.protocol ?? 'TCP') === 'TCP' && (p.endPort ? p.port <= port && port <= p.endPort : p.port === port))));
+  for (const cam of cameras) {
+    const uri = data[`${cam}.uri`];
+    if (!uri) continue;
+    let u;
+    try { u = new URL(uri); } catch { errs.push(`${CAMERA_CM}: ${cam}.uri '${uri}' is not a URI`); continue; }
+    const scheme = u.protocol.replace(/:$/, '');
+    if (['rtsp', 'rtspu', 'rtsps', 'rtspsu'].includes(scheme))
+      errs.push(`${CAMERA_CM}: ${cam}.uri uses ${scheme}://: RTSP may negotiate RTP over UDP, which the NetworkPolicies block (inbound UDP on unpredictable client ports); use ${scheme.startsWith('rtsps') ? 'rtspst' : 'rtspt'}:// (RTP interleaved on the TCP connection)`);
+    if (!['rtsp', 'rtspu', 'rtspt', 'rtsps', 'rtspsu', 'rtspst', 'http', 'https'].includes(scheme)) continue;
+    const port = Number(u.port || { rtsp: 554, rtspu: 554, rtspt: 554, rtsps: 322, rtspsu: 322, rtspst: 322, http: 80, https: 443 }[scheme]);
+    if (!egressAllows(port)) errs.push(`${CAMERA_CM}: ${cam}.uri port ${port}: no NetworkPolicy lets the edge open TCP ${port}`);
+    const host = u.hostname.split('.');
+    if (host.length === 1 || host.includes('svc')) {
+      const svc = objs.find((o) => o.kind === 'Service' && o.metadata.name === host[0]);
+      if (!svc) errs.push(`${CAMERA_CM}: ${cam}.uri points at the in-cluster Service '${host[0]}', which is not in the overlay`);
+      else if (!(svc.spec.ports ?? []).some((p) => p.port === port)) errs.push(`${CAMERA_CM}: ${cam}.uri port ${port} is not a port of Service ${host[0]}`);
+    }
   }
   const pipelinesOf = new Map(cameras.map((c) => [c, []]));
   for (const { owner, spec, where } of edgePods) {
