@@ -40,7 +40,8 @@ export function podSpecs(objs) {
   const out = [];
   for (const o of objs) {
     const t = o.kind === 'ScaledJob' ? o.spec?.jobTargetRef?.template
-      : ['Deployment', 'DaemonSet', 'StatefulSet', 'Job'].includes(o.kind) ? o.spec?.template : null;
+      : ['Deployment', 'DaemonSet', 'StatefulSet', 'Job'].includes(o.kind) ? o.spec?.template
+        : o.kind === 'Pod' ? o : null;
     if (t?.spec) out.push({ owner: o, spec: t.spec, labels: t.metadata?.labels ?? {}, where: `${o.kind}/${o.metadata.name}` });
   }
   return out;
@@ -236,11 +237,30 @@ function checkCameras(objs, pods, errs) {
   }
 }
 
+// The model claim: inference mounts it read-only; with inference on several GPU
+// nodes it must be ReadWriteMany (ReadOnlyMany can rarely be provisioned and no
+// loader could fill it: k8s/tools/load-models.sh mounts it read-write).
+function checkModels(objs, pods, ctx, errs) {
+  for (const { spec, labels, where } of pods) {
+    if (labels['app.kubernetes.io/component'] !== 'inference') continue;
+    for (const v of spec.volumes ?? []) {
+      const name = v.persistentVolumeClaim?.claimName;
+      const pvc = name && find(objs, 'PersistentVolumeClaim', name);
+      if (!pvc || name !== 'edgefaas-models') continue;
+      const mounts = spec.containers.flatMap((c) => (c.volumeMounts ?? []).filter((m) => m.name === v.name));
+      if (mounts.some((m) => !m.readOnly) || !v.persistentVolumeClaim.readOnly) errs.push(`${where}: the model claim ${name} is not mounted read-only`);
+      const modes = pvc.spec?.accessModes ?? [];
+      if (modes.includes('ReadOnlyMany') && !modes.includes('ReadWriteMany')) errs.push(`PersistentVolumeClaim ${name} is ReadOnlyMany: most StorageClasses cannot provision it and nothing could write the weights into it (use ReadWriteMany; k8s/tools/load-models.sh fills it)`);
+      else if (ctx.gpu && !modes.includes('ReadWriteMany')) errs.push(`PersistentVolumeClaim ${name} is ${modes.join(',')}: inference pods on several GPU nodes mount it at once, it must be ReadWriteMany`);
+    }
+  }
+}
+
 // Launchers in one pod share its network namespace: their --http-port values must
 // differ, and the prometheus.io/port annotation can name only one of them.
 function checkPodPorts(pods, errs) {
   for (const { owner, spec, where } of pods) {
-    const annotations = (owner.kind === 'ScaledJob' ? owner.spec.jobTargetRef.template : owner.spec.template).metadata?.annotations ?? {};
+    const annotations = (owner.kind === 'ScaledJob' ? owner.spec.jobTargetRef.template : owner.kind === 'Pod' ? owner : owner.spec.template).metadata?.annotations ?? {};
     const launcherPorts = [];
     const seen = new Map();
     for (const c of spec.containers) {
@@ -406,6 +426,7 @@ export function checkOverlay(objs, ctx) {
 
   checkFrameStores(frameStores, objs, pods, ctx, errs);
   checkCameras(objs, pods, errs);
+  checkModels(objs, pods, ctx, errs);
   checkPodPorts(pods, errs);
 
   // ---- KEDA -------------------------------------------------------------

@@ -274,6 +274,9 @@ const suites = {
       ['camera over rtsp:// (UDP transport blocked)', 'production', (o) => { find(o, 'ConfigMap', 'edgefaas-cameras').data['camera-01.uri'] = 'rtsp://cam/s'; }, /camera-01\.uri uses rtsp:\/\/: RTSP may negotiate RTP over UDP/],
       ['camera on a port the edge may not open', 'production', (o) => { find(o, 'ConfigMap', 'edgefaas-cameras').data['camera-01.uri'] = 'rtspt://cam:7447/s'; }, /camera-01\.uri port 7447: no NetworkPolicy lets the edge open TCP 7447/],
       ['dev camera Service missing', 'dev', (o) => { o.splice(o.findIndex((x) => x.kind === 'Service' && x.metadata.name === 'dev-camera'), 1); }, /points at the in-cluster Service 'dev-camera', which is not in the overlay/],
+      ['models claim ReadOnlyMany', 'production', (o) => { find(o, 'PersistentVolumeClaim', 'edgefaas-models').spec.accessModes = ['ReadOnlyMany']; }, /edgefaas-models is ReadOnlyMany: most StorageClasses cannot provision it/],
+      ['models claim ReadWriteOnce across GPU nodes', 'keda-2.3', (o) => { find(o, 'PersistentVolumeClaim', 'edgefaas-models').spec.accessModes = ['ReadWriteOnce']; }, /edgefaas-models is ReadWriteOnce: inference pods on several GPU nodes/],
+      ['models mounted read-write by inference', 'dev', (o) => { find(o, 'Deployment', INF).spec.template.spec.containers[0].volumeMounts.find((m) => m.name === 'models').readOnly = false; }, /model claim edgefaas-models is not mounted read-only/],
       ['keda user without a vhost Permission', 'production', (o) => { o.splice(o.findIndex((x) => x.kind === 'Permission' && x.metadata.name === 'keda'), 1); }, /User keda has no Permission on vhost '\/'/],
       ['no KEDA fallback (scaler error = silent zero)', 'production', (o) => { delete find(o, 'ScaledObject').spec.fallback; }, /no fallback: a scaler error/],
       ['fallback with a Value metric (ignored by KEDA)', 'dev', (o) => { find(o, 'ScaledObject').spec.triggers[0].metricType = 'Value'; }, /fallback is ignored for triggers with metricType Value/],
@@ -357,6 +360,21 @@ const suites = {
       }
       assert(!/rabbitmq\/(cluster|messaging-topology)-operator\/releases\/latest/.test(doc), 'an operator installed from releases/latest');
     });
+    for (const ov of ['dev', 'production']) {
+      test(`load-models.sh --print (${ov}): a restricted loader Pod mounting the overlay's model claim read-write, valid and consistent with the overlay`, async () => {
+        const out = execFileSync(path.join(tools, 'load-models.sh'), ['--print', '--image', 'registry.example.com/edgefaas/edgefaas-inference:0.1.0'], { encoding: 'utf8' });
+        const pod = mods.YAML.parse(out);
+        assertNoErrors(await mods.schema.validateObject(pod), 'loader schema');
+        const m = pod.spec.containers[0].volumeMounts.find((x) => x.mountPath === '/models');
+        const v = pod.spec.volumes.find((x) => x.name === m?.name);
+        assert(m && !m.readOnly && v?.persistentVolumeClaim && !v.persistentVolumeClaim.readOnly, 'loader does not mount /models read-write from a claim');
+        const objs = [...structuredClone(rendered.get(ov)), pod];
+        assert(objs.some((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name === v.persistentVolumeClaim.claimName), `claim ${v.persistentVolumeClaim.claimName} not in ${ov}`);
+        assertNoErrors(mods.consistency.checkOverlay(objs, ctxFor(ov, secrets)), `${ov} + loader`);
+        const r = spawnSync(path.join(tools, 'load-models.sh'), ['/nonexistent-dir'], { encoding: 'utf8' });
+        assert(r.status === 2 && /not a directory/.test(r.stderr), `bad MODEL_DIR: ${r.status} ${r.stderr}`);
+      });
+    }
     test('make-secrets.sh: fresh random passwords, RabbitMQ SHA-256 hashes that verify', async () => {
       const a = makeSecrets(), b = makeSecrets();
       const pw = (ss) => ss.find((s) => s.metadata.name === 'edgefaas-amqp-credentials').stringData.password;
