@@ -278,6 +278,27 @@ function checkPodPorts(pods, errs) {
   }
 }
 
+// ---- Kubernetes versions of the scaler ---------------------------------------
+// The HPA API KEDA creates, by KEDA version, and the Kubernetes versions that
+// serve it: 2.3 writes autoscaling/v2beta2 (1.12 .. 1.25, removed in 1.26);
+// KEDA >= 2.9 writes autoscaling/v2 (1.23 ..).
+const HPA_API = { '2.3': { api: 'autoscaling/v2beta2', min: [1, 12], maxExclusive: [1, 26] }, current: { api: 'autoscaling/v2', min: [1, 23], maxExclusive: null } };
+const cmpVer = (a, b) => (a[0] - b[0]) || (a[1] - b[1]);
+function checkKubernetesRange(s, w, ctx, errs) {
+  const hpa = HPA_API[ctx.keda === '2.3' ? '2.3' : 'current'];
+  const range = s.metadata?.annotations?.['edgefaas.io/kubernetes-versions'];
+  if (!range) { errs.push(`${w}: no edgefaas.io/kubernetes-versions annotation (KEDA ${ctx.keda ?? 'current'} creates ${hpa.api} HPAs)`); return; }
+  let lo = null, hi = null; // lo inclusive, hi exclusive
+  for (const part of range.trim().split(/\s+/)) {
+    const m = /^(>=|<|<=)(\d+)\.(\d+)$/.exec(part);
+    if (!m) { errs.push(`${w}: edgefaas.io/kubernetes-versions '${range}': cannot parse '${part}' (>=1.N, <1.N, <=1.N)`); return; }
+    const v = [Number(m[2]), Number(m[3])];
+    if (m[1] === '>=') lo = v; else hi = m[1] === '<' ? v : [v[0], v[1] + 1];
+  }
+  if (!lo || cmpVer(lo, hpa.min) < 0) errs.push(`${w}: edgefaas.io/kubernetes-versions '${range}' allows Kubernetes before ${hpa.min.join('.')}, which does not serve ${hpa.api}`);
+  if (hpa.maxExclusive && (!hi || cmpVer(hi, hpa.maxExclusive) > 0)) errs.push(`${w}: edgefaas.io/kubernetes-versions '${range}' allows Kubernetes ${hpa.maxExclusive.join('.')}+, which no longer serves ${hpa.api} (KEDA ${ctx.keda}'s HPAs)`);
+}
+
 // ---- the checks ------------------------------------------------------------
 // ctx: { root, secrets: Map(name -> Set(keys)), overlay }
 export function checkOverlay(objs, ctx) {
@@ -453,6 +474,7 @@ export function checkOverlay(objs, ctx) {
     if (ctx.gpu && !(tspec.tolerations ?? []).some((t) => t.key === 'nvidia.com/gpu')) errs.push(`${w}: target does not tolerate the nvidia.com/gpu taint`);
     if (s.kind === 'ScaledObject' && !s.spec.advanced?.horizontalPodAutoscalerConfig?.behavior?.scaleDown) errs.push(`${w}: no HPA scaleDown behavior to damp flapping`);
     const triggers = s.spec.triggers.filter((t) => t.type === 'rabbitmq');
+    checkKubernetesRange(s, w, ctx, errs);
     // A scaler error must not be a silent zero: fallback (KEDA >= 2.4, ScaledObject,
     // AverageValue metrics only); KEDA 2.3 and ScaledJobs rely on the alert.
     if (s.kind === 'ScaledObject' && ctx.keda !== '2.3') {
