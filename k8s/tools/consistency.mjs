@@ -299,6 +299,24 @@ function checkKubernetesRange(s, w, ctx, errs) {
   if (hpa.maxExclusive && (!hi || cmpVer(hi, hpa.maxExclusive) > 0)) errs.push(`${w}: edgefaas.io/kubernetes-versions '${range}' allows Kubernetes ${hpa.maxExclusive.join('.')}+, which no longer serves ${hpa.api} (KEDA ${ctx.keda}'s HPAs)`);
 }
 
+// Does some NetworkPolicy let traffic through? type Ingress: from peer to the
+// pods with podLabels; Egress: from them to peer. peer: { ns, labels } (the
+// namespace name is matched through kubernetes.io/metadata.name). Pods that no
+// policy of that type selects are not isolated.
+export function allowsTraffic(nps, type, podLabels, ownNs, peer, port, protocol) {
+  const sel = (sl, lbls) => selectsLabels(sl ?? {}, lbls);
+  const ps = nps.filter((n) => sel(n.spec.podSelector, podLabels) && (n.spec.policyTypes ?? ['Ingress']).includes(type));
+  if (!ps.length) return true;
+  const portOk = (ports) => !ports?.length || ports.some((p) => (p.protocol ?? 'TCP') === protocol
+    && (p.port === undefined || (p.endPort ? p.port <= port && port <= p.endPort : p.port === port)));
+  const peerOk = (list) => !list?.length || list.some((f) => {
+    if (f.ipBlock) return false;
+    const nsOk = f.namespaceSelector ? sel(f.namespaceSelector, { 'kubernetes.io/metadata.name': peer.ns }) : peer.ns === ownNs;
+    return nsOk && (!f.podSelector || sel(f.podSelector, peer.labels));
+  });
+  return ps.some((n) => (type === 'Ingress' ? n.spec.ingress : n.spec.egress)?.some((r) => portOk(r.ports) && peerOk(type === 'Ingress' ? r.from : r.to)));
+}
+
 // ---- the checks ------------------------------------------------------------
 // ctx: { root, secrets: Map(name -> Set(keys)), overlay }
 export function checkOverlay(objs, ctx) {
@@ -643,6 +661,53 @@ export function checkOverlay(objs, ctx) {
     const pdb = objs.find((o) => o.kind === 'PodDisruptionBudget' && selects(o.spec?.selector ?? {}, brokerLabels));
     if (!pdb) errs.push(`${w}: no PodDisruptionBudget: a node drain may evict two of ${rc.spec.replicas} quorum members at once`);
     else if (pdb.spec.maxUnavailable !== 1 && Number(pdb.spec.minAvailable) !== Math.floor(rc.spec.replicas / 2) + 1) errs.push(`${w}: PodDisruptionBudget ${pdb.metadata.name} must keep a quorum (maxUnavailable 1 or minAvailable ${Math.floor(rc.spec.replicas / 2) + 1})`);
+  }
+
+  // ---- what every pod needs from the NetworkPolicies, and the rest of the
+  // operator's review (issue 13) ------------------------------------------------
+  const ownNs = objs.find((o) => o.kind === 'Namespace')?.metadata.name ?? 'edgefaas';
+  for (const { owner, spec, labels, where } of pods) {
+    // DNS: UDP and TCP 53 to kube-dns (TCP for large answers / truncation).
+    for (const proto of ['UDP', 'TCP']) {
+      if (!allowsTraffic(nps, 'Egress', labels, ownNs, { ns: 'kube-system', labels: { 'k8s-app': 'kube-dns' } }, 53, proto))
+        errs.push(`${where}: NetworkPolicies block DNS (${proto} 53 to kube-dns in kube-system)`);
+    }
+    // Prometheus may scrape what the annotations announce.
+    const tmpl = owner.kind === 'ScaledJob' ? owner.spec.jobTargetRef.template : owner.kind === 'Pod' ? owner : owner.spec.template;
+    const ann = tmpl.metadata?.annotations ?? {};
+    if (ann['prometheus.io/scrape'] === 'true' && !allowsTraffic(nps, 'Ingress', labels, ownNs, { ns: 'monitoring', labels: {} }, Number(ann['prometheus.io/port']), 'TCP'))
+      errs.push(`${where}: announces /metrics on ${ann['prometheus.io/port']} but no NetworkPolicy lets Prometheus (namespace monitoring) in`);
+    // seccomp RuntimeDefault (restricted Pod Security), at pod or container level.
+    for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+      const t = c.securityContext?.seccompProfile?.type ?? spec.securityContext?.seccompProfile?.type;
+      if (t !== 'RuntimeDefault' && t !== 'Localhost') errs.push(`${where} container ${c.name}: seccompProfile is not RuntimeDefault`);
+    }
+    // Launchers under a read-only root: GStreamer's registry cache and HOME (XDG
+    // cache/config: GStreamer, OpenCV) must be on a writable volume.
+    const volumes = new Map((spec.volumes ?? []).map((v) => [v.name, v]));
+    for (const c of spec.containers) {
+      if ((c.command ?? [])[0] !== LAUNCHER) continue;
+      const envv = new Map((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+      const writable = (p) => (c.volumeMounts ?? []).some((m) => !m.readOnly && (p === m.mountPath || p.startsWith(m.mountPath.replace(/\/+$/, '') + '/')) && volumes.get(m.name)?.emptyDir);
+      const reg = envv.get('GST_REGISTRY_1_0');
+      if (!reg) errs.push(`${where} container ${c.name}: GST_REGISTRY_1_0 unset: GStreamer writes its registry cache under HOME or fails on the read-only root`);
+      else if (!writable(reg)) errs.push(`${where} container ${c.name}: GST_REGISTRY_1_0 ${reg} is not on a writable emptyDir`);
+      const home = envv.get('HOME');
+      if (!home || !writable(home)) errs.push(`${where} container ${c.name}: HOME ${home} is not a writable emptyDir (XDG cache/config of GStreamer and OpenCV)`);
+    }
+  }
+  // KEDA's operator reads the queue through the broker's management API.
+  for (const s of scalers) for (const t of s.spec.triggers.filter((x) => x.type === 'rabbitmq')) {
+    const port = t.metadata.protocol === 'amqp' ? 5672 : 15672;
+    if (!allowsTraffic(nps, 'Ingress', brokerLabels, ownNs, { ns: 'keda', labels: {} }, port, 'TCP'))
+      errs.push(`${s.kind}/${s.metadata.name}: no NetworkPolicy lets KEDA's operator (namespace keda) reach the broker on ${port}`);
+  }
+  // PodDisruptionBudgets must not block scale-to-zero nor pin single pods.
+  for (const pdb of objs.filter((o) => o.kind === 'PodDisruptionBudget')) {
+    const hit = pods.filter((p) => selects(pdb.spec?.selector ?? {}, p.labels));
+    const comps = new Set(hit.map((p) => p.labels['app.kubernetes.io/component']));
+    if ((comps.has('inference') || comps.has('edge')) && pdb.spec.minAvailable !== undefined)
+      errs.push(`PodDisruptionBudget/${pdb.metadata.name}: minAvailable on ${[...comps].join('/')} pods: with 0 or 1 replica (scale to zero, one pod per camera) it blocks every node drain; use none or maxUnavailable`);
   }
 
   // ---- no credentials anywhere in the rendered manifests --------------------
