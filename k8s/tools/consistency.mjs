@@ -710,6 +710,33 @@ export function checkOverlay(objs, ctx) {
       errs.push(`PodDisruptionBudget/${pdb.metadata.name}: minAvailable on ${[...comps].join('/')} pods: with 0 or 1 replica (scale to zero, one pod per camera) it blocks every node drain; use none or maxUnavailable`);
   }
 
+  // ---- Prometheus Operator resources (overlays/monitoring) -------------------
+  const launcherMetrics = () => {
+    const names = new Set();
+    const src = fs.readFileSync(path.join(ctx.root, 'pipelines/edgefaas-launch.c'), 'utf8');
+    for (const m of src.matchAll(/metric \(o, "(edgefaas_[a-z0-9_]+)"/g)) for (const suf of ['', '_bucket', '_sum', '_count']) names.add(m[1] + suf);
+    const el = fs.readFileSync(path.join(ctx.root, 'docs/elements/amqpsink.txt'), 'utf8');
+    const stats = /stats\s+:\s+Counters:\s*([^\n]+)/.exec(el)?.[1] ?? '';
+    for (const f of stats.split(',')) if (f.trim()) names.add(`edgefaas_amqpsink_${f.trim().replace(/-/g, '_')}`);
+    return names;
+  };
+  for (const pm of objs.filter((o) => o.kind === 'PodMonitor')) {
+    const hit = pods.filter((p) => selects(pm.spec.selector ?? {}, p.labels));
+    if (!hit.length) errs.push(`PodMonitor/${pm.metadata.name} selects no pod of the overlay`);
+    for (const ep of pm.spec.podMetricsEndpoints ?? []) for (const p of hit) {
+      const c = p.spec.containers.find((x) => (x.ports ?? []).some((q) => q.name === ep.port));
+      if (!c) errs.push(`PodMonitor/${pm.metadata.name}: ${p.where} has no container port named '${ep.port}'`);
+    }
+    for (const l of pm.spec.podTargetLabels ?? []) if (hit.length && !hit.some((p) => l in p.labels)) errs.push(`PodMonitor/${pm.metadata.name}: no selected pod has the label ${l} (podTargetLabels)`);
+  }
+  const rules = objs.filter((o) => o.kind === 'PrometheusRule');
+  if (rules.length) {
+    const known = launcherMetrics();
+    for (const r of rules) for (const g of r.spec.groups ?? []) for (const rule of g.rules ?? []) {
+      for (const m of String(rule.expr).matchAll(/\bedgefaas_[a-z0-9_]+/g)) if (!known.has(m[0])) errs.push(`PrometheusRule/${r.metadata.name} ${rule.alert ?? rule.record}: metric ${m[0]} is not exported by edgefaas-launch`);
+    }
+  }
+
   // ---- no credentials anywhere in the rendered manifests --------------------
   const text = JSON.stringify(objs.filter((o) => o.kind !== 'Secret'));
   if (/[a-z]+:\/\/[^/"@\s:]+:[^/"@\s]+@/i.test(text)) errs.push('a URL with user:password@ appears in the manifests');

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = process.env.EDGEFAAS_SOURCE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tools = path.join(root, 'k8s/tools');
-const OVERLAYS = ['dev', 'production', 'scaledjob', 'keda-2.3'];
+const OVERLAYS = ['dev', 'production', 'scaledjob', 'keda-2.3', 'monitoring'];
 const kedaOf = (ov) => (ov === 'keda-2.3' ? '2.3' : 'current');
 const gpuOf = (ov) => ov !== 'dev';
 
@@ -194,6 +194,8 @@ const suites = {
       ['Queue spec.type lazy (bad enum)', () => { const o = get('Queue'); o.spec.type = 'lazy'; return o; }, /\.spec\.type: "lazy" not one of/],
       ['Policy without definition (required)', () => { const o = get('Policy'); delete o.spec.definition; return o; }, /\.spec\.definition: required field missing/],
       ['NetworkPolicy spec.podSelectors (typo)', () => { const o = get('NetworkPolicy'); o.spec.podSelectors = {}; return o; }, /podSelectors: unknown field/],
+      ['PodMonitor podMetricEndpoints (typo)', () => { const o = get('PodMonitor', 'monitoring'); o.spec.podMetricEndpoints = o.spec.podMetricsEndpoints; return o; }, /\.spec\.podMetricEndpoints: unknown field/],
+      ['PrometheusRule rule without expr (required)', () => { const o = get('PrometheusRule', 'monitoring'); delete o.spec.groups[0].rules[0].expr; return o; }, /rules\[0\]\.expr: required field missing/],
       ['top-level "specs" on a KEDA object', () => { const o = get('TriggerAuthentication'); o.specs = o.spec; return o; }, /\.specs: unknown field/],
     ];
     for (const [name, mk, re] of cases) {
@@ -286,6 +288,8 @@ const suites = {
       ['no seccomp profile', 'dev', (o) => { delete find(o, 'Deployment', EDGE).spec.template.spec.securityContext.seccompProfile; }, /container camera-01: seccompProfile is not RuntimeDefault/],
       ['GStreamer registry on the read-only root', 'production', (o) => { find(o, 'Deployment', INF).spec.template.spec.containers[0].env.find((e) => e.name === 'GST_REGISTRY_1_0').value = '/var/cache/gst.bin'; }, /GST_REGISTRY_1_0 \/var\/cache\/gst\.bin is not on a writable emptyDir/],
       ['PDB minAvailable on inference (blocks drains at 0/1 replica)', 'production', (o) => { o.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'inf', namespace: 'edgefaas' }, spec: { minAvailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'edgefaas-inference' } } } }); }, /minAvailable on inference pods/],
+      ['PodMonitor on a port name the launchers lack', 'monitoring', (o) => { find(o, 'PodMonitor').spec.podMetricsEndpoints[0].port = 'metrics'; }, /has no container port named 'metrics'/],
+      ['alert on a metric the launcher does not export', 'monitoring', (o) => { find(o, 'PrometheusRule').spec.groups[0].rules[1].expr = 'edgefaas_seconds_since_last_frame > 60'; }, /metric edgefaas_seconds_since_last_frame is not exported by edgefaas-launch/],
       ['keda user without a vhost Permission', 'production', (o) => { o.splice(o.findIndex((x) => x.kind === 'Permission' && x.metadata.name === 'keda'), 1); }, /User keda has no Permission on vhost '\/'/],
       ['no KEDA fallback (scaler error = silent zero)', 'production', (o) => { delete find(o, 'ScaledObject').spec.fallback; }, /no fallback: a scaler error/],
       ['fallback with a Value metric (ignored by KEDA)', 'dev', (o) => { find(o, 'ScaledObject').spec.triggers[0].metricType = 'Value'; }, /fallback is ignored for triggers with metricType Value/],
