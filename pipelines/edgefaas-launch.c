@@ -1,6 +1,7 @@
 /* edgefaas-launch: run an edgefaas pipeline file as a well-behaved service process.
  *
- *   edgefaas-launch [--http-port N] [--drain-timeout S] [--set VAR=VALUE]... FILE
+ *   edgefaas-launch [--http-port N] [--drain-timeout S] [--stall-timeout S]
+ *                   [--set VAR=VALUE]... FILE
  *   edgefaas-launch --print FILE        the substituted gst-launch description, then exit
  *   edgefaas-launch --list-vars FILE    the variables FILE refers to
  *
@@ -16,6 +17,11 @@
  * - --http-port N: /healthz (process alive and no error), /readyz (200 only after the
  *   pipeline reached PLAYING, i.e. after the model was loaded, and before draining),
  *   /metrics (Prometheus text format, see docs/pipelines.md).
+ * - --stall-timeout S (0 = off): once PLAYING, /healthz answers 503 when no buffer has
+ *   passed the pipeline's instrumented pads (motiondetect's sink, amqpsrc's src,
+ *   amqpsink's sink) for S seconds: a camera that stops delivering frames makes the
+ *   process unhealthy (a liveness probe restarts it) although nothing errored. For
+ *   the edge only: an idle inference pipeline legitimately sees no buffers.
  *
  * Exit codes: 0 EOS, 1 pipeline error, 2 usage / pipeline file / parse error,
  * 3 drain timeout, 128+N killed by a second signal N.
@@ -105,6 +111,9 @@ typedef struct {
   gboolean failed;
   gint64 drain_started_us;
   gint64 started_us;
+  gint64 playing_us;           /* when PLAYING was reached (stall clock before a buffer) */
+  guint stall_timeout_s;       /* 0: no stall detection */
+  gboolean stall_logged;       /* one "stall" JSON line per stall */
 
   /* metrics: updated from streaming threads, read by /metrics; under lock */
   GMutex lock;
@@ -113,6 +122,7 @@ typedef struct {
   guint64 frames_consumed;     /* buffers out of amqpsrc */
   guint64 frames_inferred;     /* buffers out of yolov4infer */
   guint64 sink_buffers;        /* buffers into amqpsink (messages handed over) */
+  gint64 last_buffer_us;       /* monotonic time of the last counted buffer (0: none) */
   guint64 motion_events;
   guint64 errors, warnings;
   guint64 detections;
@@ -231,6 +241,7 @@ count_probe (GstPad * pad, GstPadProbeInfo * info, gpointer counter)
 {
   g_mutex_lock (&app.lock);
   (*(guint64 *) counter)++;
+  app.last_buffer_us = g_get_monotonic_time ();
   g_mutex_unlock (&app.lock);
   return GST_PAD_PROBE_OK;
 }
@@ -503,8 +514,10 @@ bus_cb (GstBus * bus, GstMessage * msg, gpointer data)
         json_builder_set_member_name (b, "since_start_s");
         json_builder_add_double_value (b, (g_get_monotonic_time () - app.started_us) / 1e6);
         ef_json_log_emit (b);
-        if (new_state == GST_STATE_PLAYING)
+        if (new_state == GST_STATE_PLAYING && !app.reached_playing) {
           app.reached_playing = TRUE;
+          app.playing_us = g_get_monotonic_time ();
+        }
       }
       break;
     case GST_MESSAGE_ELEMENT:
@@ -528,13 +541,54 @@ respond (SoupServerMessage * msg, guint status, const gchar * type, const gchar 
   soup_server_message_set_response (msg, type, SOUP_MEMORY_COPY, body, strlen (body));
 }
 
+/* Seconds since the last buffer passed an instrumented pad, counted from PLAYING
+ * while none has; -1 before PLAYING. */
+static gdouble
+seconds_since_last_buffer (void)
+{
+  if (!app.reached_playing)
+    return -1;
+  g_mutex_lock (&app.lock);
+  gint64 last = MAX (app.last_buffer_us, app.playing_us);
+  g_mutex_unlock (&app.lock);
+  return (g_get_monotonic_time () - last) / 1e6;
+}
+
+/* TRUE while stalled; logs one "stall" line when a stall starts. Main thread. */
+static gboolean
+stalled (gdouble * age_out)
+{
+  gdouble age = seconds_since_last_buffer ();
+  *age_out = age;
+  if (app.stall_timeout_s == 0 || app.draining || age < app.stall_timeout_s) {
+    app.stall_logged = FALSE;
+    return FALSE;
+  }
+  if (!app.stall_logged) {
+    JsonBuilder *b = ef_json_log_begin ("stall");
+    json_builder_set_member_name (b, "seconds_since_last_buffer");
+    json_builder_add_double_value (b, age);
+    json_builder_set_member_name (b, "stall_timeout_s");
+    json_builder_add_int_value (b, app.stall_timeout_s);
+    ef_json_log_emit (b);
+    app.stall_logged = TRUE;
+  }
+  return TRUE;
+}
+
 static void
 healthz_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
     GHashTable * query, gpointer data)
 {
+  gdouble age;
   if (app.failed)
     respond (msg, 503, "text/plain", "pipeline error\n");
-  else
+  else if (stalled (&age)) {
+    gchar *body = g_strdup_printf ("stalled: no buffer for %.1f s (--stall-timeout %u)\n",
+        age, app.stall_timeout_s);
+    respond (msg, 503, "text/plain", body);
+    g_free (body);
+  } else
     respond (msg, 200, "text/plain", "ok\n");
 }
 
@@ -630,6 +684,12 @@ metrics_cb (SoupServer * server, SoupServerMessage * smsg, const char *path,
   metric (o, "edgefaas_ready", "gauge", "1 once the pipeline reached PLAYING and until draining");
   g_string_append_printf (o, "edgefaas_ready %d\n", app.reached_playing && !app.draining
       && !app.failed);
+  g_mutex_unlock (&app.lock);
+  gdouble age = seconds_since_last_buffer ();
+  g_mutex_lock (&app.lock);
+  metric (o, "edgefaas_seconds_since_last_buffer", "gauge",
+      "Seconds since a buffer last passed motiondetect, amqpsrc or amqpsink (from PLAYING; -1 before)");
+  g_string_append_printf (o, "edgefaas_seconds_since_last_buffer %.3f\n", age);
   metric (o, "edgefaas_frames_in_total", "counter", "Frames entering motiondetect");
   g_string_append_printf (o, "edgefaas_frames_in_total %" G_GUINT64_FORMAT "\n", app.frames_in);
   metric (o, "edgefaas_motion_frames_total", "counter",
@@ -749,6 +809,7 @@ state_failure_cb (gpointer data)
 static gchar **opt_set;
 static gint opt_http_port = -1;
 static gint opt_drain_timeout = 30;
+static gint opt_stall_timeout = 0;
 static gboolean opt_print, opt_list_vars;
 static gchar **opt_files;
 
@@ -758,6 +819,9 @@ static GOptionEntry entries[] = {
         "default $EDGEFAAS_HTTP_PORT)", "PORT"},
   {"drain-timeout", 0, 0, G_OPTION_ARG_INT, &opt_drain_timeout,
       "Seconds to wait for the drain after SIGTERM/SIGINT (default 30)", "S"},
+  {"stall-timeout", 0, 0, G_OPTION_ARG_INT, &opt_stall_timeout,
+      "/healthz answers 503 when no buffer passed for S seconds once PLAYING "
+        "(a stalled camera; 0 = off, the default)", "S"},
   {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_set,
       "Set a pipeline variable (overrides the environment); repeatable", "VAR=VALUE"},
   {"print", 0, 0, G_OPTION_ARG_NONE, &opt_print,
@@ -786,6 +850,10 @@ main (int argc, char **argv)
   }
   if (opt_drain_timeout <= 0) {
     g_printerr ("edgefaas-launch: --drain-timeout must be > 0\n");
+    return EXIT_USAGE;
+  }
+  if (opt_stall_timeout < 0) {
+    g_printerr ("edgefaas-launch: --stall-timeout must be >= 0\n");
     return EXIT_USAGE;
   }
   if (opt_http_port < 0) {
@@ -845,6 +913,7 @@ main (int argc, char **argv)
   app.infer_probes = g_ptr_array_new_with_free_func (infer_probe_free);
   app.amqpsinks = g_ptr_array_new_with_free_func (gst_object_unref);
   app.drain_timeout_s = opt_drain_timeout;
+  app.stall_timeout_s = opt_stall_timeout;
   app.started_us = g_get_monotonic_time ();
   app.loop = g_main_loop_new (NULL, FALSE);
 

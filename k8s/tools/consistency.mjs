@@ -7,6 +7,7 @@ import path from 'node:path';
 
 const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const LAUNCHER = 'edgefaas-launch';
+const GRACE_MARGIN_S = 10;
 
 // ---- pipeline files --------------------------------------------------------
 // ${VAR} and ${VAR:-default} (defaults may nest). Returns {required, optional}.
@@ -39,7 +40,8 @@ export function podSpecs(objs) {
   const out = [];
   for (const o of objs) {
     const t = o.kind === 'ScaledJob' ? o.spec?.jobTargetRef?.template
-      : ['Deployment', 'DaemonSet', 'StatefulSet', 'Job'].includes(o.kind) ? o.spec?.template : null;
+      : ['Deployment', 'DaemonSet', 'StatefulSet', 'Job'].includes(o.kind) ? o.spec?.template
+        : o.kind === 'Pod' ? o : null;
     if (t?.spec) out.push({ owner: o, spec: t.spec, labels: t.metadata?.labels ?? {}, where: `${o.kind}/${o.metadata.name}` });
   }
   return out;
@@ -66,6 +68,42 @@ function containerEnv(c, objs, errs, where) {
   }
   for (const e of c.env ?? []) env.set(e.name, { value: e.value, valueFrom: e.valueFrom });
   return env;
+}
+
+// Kubernetes quantity -> bytes ("640Mi", "1G", "268435456"); NaN if unparsable.
+export function quantityBytes(q) {
+  const m = /^([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(String(q ?? ''));
+  if (!m) return NaN;
+  const mult = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 }[m[2]] ?? 1;
+  return Number(m[1]) * mult;
+}
+const DEFAULT_SPOOL_MAX_BYTES = 268435456; // amqpsink spool-max-bytes default
+
+// The edge spool (amqpsink spool-dir): a writable volume that holds twice
+// spool-max-bytes (the file shrinks only once the spool is empty, so a replay
+// interrupted by a second outage leaves the replayed part in the file).
+function checkSpool(c, env, volumes, cw, objs, errs) {
+  const dir = env.get('EDGEFAAS_SPOOL_DIR')?.value;
+  if (!dir) { errs.push(`${cw}: EDGEFAAS_SPOOL_DIR unset: frames the broker has not confirmed are lost when it is down (the edge must spool)`); return; }
+  const maxRaw = env.get('EDGEFAAS_SPOOL_MAX_BYTES')?.value;
+  const max = maxRaw === undefined ? DEFAULT_SPOOL_MAX_BYTES : Number(maxRaw);
+  if (!(max > 0)) { errs.push(`${cw}: EDGEFAAS_SPOOL_MAX_BYTES '${maxRaw}' is not a positive byte count`); return; }
+  const norm = (p) => p.replace(/\/+$/, '');
+  const m = (c.volumeMounts ?? []).filter((x) => norm(dir) === norm(x.mountPath) || norm(dir).startsWith(norm(x.mountPath) + '/'))
+    .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+  if (!m) { errs.push(`${cw}: EDGEFAAS_SPOOL_DIR ${dir} is on the read-only root filesystem (no volume mounted there)`); return; }
+  if (m.readOnly) errs.push(`${cw}: EDGEFAAS_SPOOL_DIR ${dir} is mounted read-only`);
+  const v = volumes.get(m.name);
+  let size = NaN;
+  if (v?.emptyDir) {
+    if (v.emptyDir.medium === 'Memory') errs.push(`${cw}: the spool volume ${m.name} is in memory (counts against the memory limit)`);
+    size = quantityBytes(v.emptyDir.sizeLimit);
+    if (v.emptyDir.sizeLimit === undefined) errs.push(`${cw}: the spool emptyDir ${m.name} has no sizeLimit`);
+  } else if (v?.persistentVolumeClaim) {
+    size = quantityBytes(objs.find((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name === v.persistentVolumeClaim.claimName)?.spec?.resources?.requests?.storage);
+  } else errs.push(`${cw}: the spool volume ${m.name} is neither an emptyDir nor a PersistentVolumeClaim`);
+  if (Number.isFinite(size) && size < 2 * max) errs.push(`${cw}: spool volume ${m.name} holds ${size} bytes < 2 x spool-max-bytes ${max} (the kubelet evicts the pod when the spool grows past it)`);
+  if (env.get('FRAME_STORE')?.value && norm(dir).startsWith(norm(env.get('FRAME_STORE').value))) errs.push(`${cw}: EDGEFAAS_SPOOL_DIR is inside FRAME_STORE`);
 }
 
 function parseAmqpUrl(url) {
@@ -121,6 +159,162 @@ function checkFrameStores(entries, objs, pods, ctx, errs) {
   // Claims nobody mounts (e.g. a frame store left behind in an inline overlay).
   const used = new Set(pods.flatMap(({ spec }) => (spec.volumes ?? []).map((v) => v.persistentVolumeClaim?.claimName).filter(Boolean)));
   for (const o of objs) if (o.kind === 'PersistentVolumeClaim' && !used.has(o.metadata.name)) errs.push(`PersistentVolumeClaim ${o.metadata.name} is used by no pod`);
+}
+
+// ---- cameras -----------------------------------------------------------------
+// ConfigMap edgefaas-cameras lists cameras (<camera>.id, .uri, .site). Every
+// camera has exactly one pipeline, on one node of its site: a Deployment (or
+// StatefulSet) with one replica (Recreate, so a rollout never runs two), whose
+// nodeSelector names the site. A DaemonSet would run every camera on every
+// matching node (each event published once per node).
+const CAMERA_CM = 'edgefaas-cameras';
+const selectsLabels = (sel, lbls) => Object.entries(sel.matchLabels ?? {}).every(([k, v]) => lbls[k] === v)
+  && (sel.matchExpressions ?? []).every((e) => (e.operator === 'In' ? e.values.includes(lbls[e.key]) : e.operator === 'Exists' ? e.key in lbls : true));
+function checkCameras(objs, pods, errs) {
+  const cm = find(objs, 'ConfigMap', CAMERA_CM);
+  const edgePods = pods.filter((p) => p.labels['app.kubernetes.io/component'] === 'edge');
+  if (!cm) { if (edgePods.length) errs.push(`ConfigMap ${CAMERA_CM} missing`); return; }
+  const data = cm.data ?? {};
+  const cameras = [...new Set(Object.keys(data).map((k) => /^(.+)\.(id|uri|site)$/.exec(k)?.[1]).filter(Boolean))];
+  for (const k of Object.keys(data)) if (!/^(.+)\.(id|uri|site)$/.test(k)) errs.push(`${CAMERA_CM}: key '${k}' is not <camera>.id|uri|site`);
+  const ids = new Map();
+  for (const cam of cameras) {
+    for (const part of ['id', 'site']) if (!data[`${cam}.${part}`]) errs.push(`${CAMERA_CM}: camera ${cam} has no ${cam}.${part}`);
+    const id = data[`${cam}.id`];
+    if (id && ids.has(id)) errs.push(`${CAMERA_CM}: cameras ${ids.get(id)} and ${cam} share the id '${id}' (one routing key for two streams)`);
+    if (id) ids.set(id, cam);
+  }
+  // Camera URIs: RTSP only over TCP (rtspt://, rtspst://); a port the edge may
+  // reach; a camera inside the cluster is a Service of the overlay.
+  const edgeLabels = edgePods[0]?.labels ?? { 'app.kubernetes.io/component': 'edge' };
+  const nps = objs.filter((o) => o.kind === 'NetworkPolicy');
+  const egressAllows = (port) => nps.some((n) => selectsLabels(n.spec.podSelector, edgeLabels) && (n.spec.policyTypes ?? []).includes('Egress')
+    && (n.spec.egress ?? []).some((r) => (r.ports ?? []).some((p) => (p.protocol ?? 'TCP') === 'TCP' && (p.endPort ? p.port <= port && port <= p.endPort : p.port === port))));
+  for (const cam of cameras) {
+    const uri = data[`${cam}.uri`];
+    if (!uri) continue;
+    let u;
+    try { u = new URL(uri); } catch { errs.push(`${CAMERA_CM}: ${cam}.uri '${uri}' is not a URI`); continue; }
+    const scheme = u.protocol.replace(/:$/, '');
+    if (['rtsp', 'rtspu', 'rtsps', 'rtspsu'].includes(scheme))
+      errs.push(`${CAMERA_CM}: ${cam}.uri uses ${scheme}://: RTSP may negotiate RTP over UDP, which the NetworkPolicies block (inbound UDP on unpredictable client ports); use ${scheme.startsWith('rtsps') ? 'rtspst' : 'rtspt'}:// (RTP interleaved on the TCP connection)`);
+    if (!['rtsp', 'rtspu', 'rtspt', 'rtsps', 'rtspsu', 'rtspst', 'http', 'https'].includes(scheme)) continue;
+    const port = Number(u.port || { rtsp: 554, rtspu: 554, rtspt: 554, rtsps: 322, rtspsu: 322, rtspst: 322, http: 80, https: 443 }[scheme]);
+    if (!egressAllows(port)) errs.push(`${CAMERA_CM}: ${cam}.uri port ${port}: no NetworkPolicy lets the edge open TCP ${port}`);
+    const host = u.hostname.split('.');
+    if (host.length === 1 || host.includes('svc')) {
+      const svc = objs.find((o) => o.kind === 'Service' && o.metadata.name === host[0]);
+      if (!svc) errs.push(`${CAMERA_CM}: ${cam}.uri points at the in-cluster Service '${host[0]}', which is not in the overlay`);
+      else if (!(svc.spec.ports ?? []).some((p) => p.port === port)) errs.push(`${CAMERA_CM}: ${cam}.uri port ${port} is not a port of Service ${host[0]}`);
+    }
+  }
+  const pipelinesOf = new Map(cameras.map((c) => [c, []]));
+  for (const { owner, spec, where } of edgePods) {
+    for (const c of spec.containers) {
+      if (!(c.args ?? []).some((a) => a.endsWith('edge.pipeline'))) continue;
+      const cw = `${where} container ${c.name}`;
+      const keyOf = (name) => { const e = (c.env ?? []).find((x) => x.name === name); return e?.valueFrom?.configMapKeyRef?.name === CAMERA_CM ? e.valueFrom.configMapKeyRef.key : e?.valueFrom?.secretKeyRef ? 'secret' : undefined; };
+      const idKey = keyOf('CAMERA_ID'), uriKey = keyOf('CAMERA_URI');
+      const cam = /^(.+)\.id$/.exec(idKey ?? '')?.[1];
+      if (!cam) { errs.push(`${cw}: CAMERA_ID does not come from ${CAMERA_CM} <camera>.id`); continue; }
+      if (uriKey !== 'secret' && uriKey !== `${cam}.uri`) errs.push(`${cw}: CAMERA_ID is ${cam}.id but CAMERA_URI is '${uriKey}' (not ${cam}.uri or a Secret)`);
+      if (!pipelinesOf.has(cam)) { errs.push(`${cw}: camera ${cam} is not listed in ${CAMERA_CM}`); continue; }
+      pipelinesOf.get(cam).push(cw);
+      if (owner.kind === 'DaemonSet') errs.push(`${cw}: camera ${cam} in a DaemonSet runs on every node it matches (duplicate events with two edge nodes at a site); use one Deployment per camera with replicas 1`);
+      else if (owner.kind === 'Deployment' || owner.kind === 'StatefulSet') {
+        if ((owner.spec.replicas ?? 1) !== 1) errs.push(`${cw}: camera ${cam} runs ${owner.spec.replicas} replicas (each publishes every event)`);
+        if (owner.kind === 'Deployment' && owner.spec.strategy?.type !== 'Recreate') errs.push(`${cw}: camera ${cam}: Deployment strategy must be Recreate (a RollingUpdate runs two pipelines for one camera)`);
+      } else errs.push(`${cw}: camera ${cam} runs in a ${owner.kind}`);
+      const site = data[`${cam}.site`];
+      const ns = spec.nodeSelector ?? {};
+      if (ns['edgefaas.io/edge'] !== 'true') errs.push(`${cw}: camera ${cam} is not pinned to edge nodes (nodeSelector edgefaas.io/edge: "true")`);
+      if (site && ns['edgefaas.io/site'] !== site) errs.push(`${cw}: camera ${cam} belongs to site '${site}' but its nodeSelector edgefaas.io/site is '${ns['edgefaas.io/site']}'`);
+    }
+  }
+  for (const [cam, ps] of pipelinesOf) {
+    if (ps.length === 0) errs.push(`${CAMERA_CM}: camera ${cam} has no pipeline`);
+    if (ps.length > 1) errs.push(`${CAMERA_CM}: camera ${cam} has ${ps.length} pipelines (${ps.join('; ')})`);
+  }
+}
+
+// The model claim: inference mounts it read-only; with inference on several GPU
+// nodes it must be ReadWriteMany (ReadOnlyMany can rarely be provisioned and no
+// loader could fill it: k8s/tools/load-models.sh mounts it read-write).
+function checkModels(objs, pods, ctx, errs) {
+  for (const { spec, labels, where } of pods) {
+    if (labels['app.kubernetes.io/component'] !== 'inference') continue;
+    for (const v of spec.volumes ?? []) {
+      const name = v.persistentVolumeClaim?.claimName;
+      const pvc = name && find(objs, 'PersistentVolumeClaim', name);
+      if (!pvc || name !== 'edgefaas-models') continue;
+      const mounts = spec.containers.flatMap((c) => (c.volumeMounts ?? []).filter((m) => m.name === v.name));
+      if (mounts.some((m) => !m.readOnly) || !v.persistentVolumeClaim.readOnly) errs.push(`${where}: the model claim ${name} is not mounted read-only`);
+      const modes = pvc.spec?.accessModes ?? [];
+      if (modes.includes('ReadOnlyMany') && !modes.includes('ReadWriteMany')) errs.push(`PersistentVolumeClaim ${name} is ReadOnlyMany: most StorageClasses cannot provision it and nothing could write the weights into it (use ReadWriteMany; k8s/tools/load-models.sh fills it)`);
+      else if (ctx.gpu && !modes.includes('ReadWriteMany')) errs.push(`PersistentVolumeClaim ${name} is ${modes.join(',')}: inference pods on several GPU nodes mount it at once, it must be ReadWriteMany`);
+    }
+  }
+}
+
+// Launchers in one pod share its network namespace: their --http-port values must
+// differ, and the prometheus.io/port annotation can name only one of them.
+function checkPodPorts(pods, errs) {
+  for (const { owner, spec, where } of pods) {
+    const annotations = (owner.kind === 'ScaledJob' ? owner.spec.jobTargetRef.template : owner.kind === 'Pod' ? owner : owner.spec.template).metadata?.annotations ?? {};
+    const launcherPorts = [];
+    const seen = new Map();
+    for (const c of spec.containers) {
+      const cmd = [...(c.command ?? []), ...(c.args ?? [])];
+      const hp = Number(flag(cmd, '--http-port'));
+      if (cmd[0] === LAUNCHER && hp) launcherPorts.push(hp);
+      for (const p of [...(c.ports ?? []).map((x) => x.containerPort), ...(cmd[0] === LAUNCHER && hp && !(c.ports ?? []).some((x) => x.containerPort === hp) ? [hp] : [])]) {
+        if (seen.has(p)) errs.push(`${where}: containers ${seen.get(p)} and ${c.name} both listen on port ${p} (one pod network: "Address already in use")`);
+        else seen.set(p, c.name);
+      }
+    }
+    if (launcherPorts.length > 1 && annotations['prometheus.io/scrape'] === 'true') errs.push(`${where}: ${launcherPorts.length} launchers in one pod but prometheus.io/port scrapes only one (one launcher per pod, or a PodMonitor listing every port)`);
+    if (launcherPorts.length === 1 && annotations['prometheus.io/scrape'] === 'true' && Number(annotations['prometheus.io/port']) !== launcherPorts[0])
+      errs.push(`${where}: prometheus.io/port ${annotations['prometheus.io/port']} is not the launcher's --http-port ${launcherPorts[0]}`);
+  }
+}
+
+// ---- Kubernetes versions of the scaler ---------------------------------------
+// The HPA API KEDA creates, by KEDA version, and the Kubernetes versions that
+// serve it: 2.3 writes autoscaling/v2beta2 (1.12 .. 1.25, removed in 1.26);
+// KEDA >= 2.9 writes autoscaling/v2 (1.23 ..).
+const HPA_API = { '2.3': { api: 'autoscaling/v2beta2', min: [1, 12], maxExclusive: [1, 26] }, current: { api: 'autoscaling/v2', min: [1, 23], maxExclusive: null } };
+const cmpVer = (a, b) => (a[0] - b[0]) || (a[1] - b[1]);
+function checkKubernetesRange(s, w, ctx, errs) {
+  const hpa = HPA_API[ctx.keda === '2.3' ? '2.3' : 'current'];
+  const range = s.metadata?.annotations?.['edgefaas.io/kubernetes-versions'];
+  if (!range) { errs.push(`${w}: no edgefaas.io/kubernetes-versions annotation (KEDA ${ctx.keda ?? 'current'} creates ${hpa.api} HPAs)`); return; }
+  let lo = null, hi = null; // lo inclusive, hi exclusive
+  for (const part of range.trim().split(/\s+/)) {
+    const m = /^(>=|<|<=)(\d+)\.(\d+)$/.exec(part);
+    if (!m) { errs.push(`${w}: edgefaas.io/kubernetes-versions '${range}': cannot parse '${part}' (>=1.N, <1.N, <=1.N)`); return; }
+    const v = [Number(m[2]), Number(m[3])];
+    if (m[1] === '>=') lo = v; else hi = m[1] === '<' ? v : [v[0], v[1] + 1];
+  }
+  if (!lo || cmpVer(lo, hpa.min) < 0) errs.push(`${w}: edgefaas.io/kubernetes-versions '${range}' allows Kubernetes before ${hpa.min.join('.')}, which does not serve ${hpa.api}`);
+  if (hpa.maxExclusive && (!hi || cmpVer(hi, hpa.maxExclusive) > 0)) errs.push(`${w}: edgefaas.io/kubernetes-versions '${range}' allows Kubernetes ${hpa.maxExclusive.join('.')}+, which no longer serves ${hpa.api} (KEDA ${ctx.keda}'s HPAs)`);
+}
+
+// Does some NetworkPolicy let traffic through? type Ingress: from peer to the
+// pods with podLabels; Egress: from them to peer. peer: { ns, labels } (the
+// namespace name is matched through kubernetes.io/metadata.name). Pods that no
+// policy of that type selects are not isolated.
+export function allowsTraffic(nps, type, podLabels, ownNs, peer, port, protocol) {
+  const sel = (sl, lbls) => selectsLabels(sl ?? {}, lbls);
+  const ps = nps.filter((n) => sel(n.spec.podSelector, podLabels) && (n.spec.policyTypes ?? ['Ingress']).includes(type));
+  if (!ps.length) return true;
+  const portOk = (ports) => !ports?.length || ports.some((p) => (p.protocol ?? 'TCP') === protocol
+    && (p.port === undefined || (p.endPort ? p.port <= port && port <= p.endPort : p.port === port)));
+  const peerOk = (list) => !list?.length || list.some((f) => {
+    if (f.ipBlock) return false;
+    const nsOk = f.namespaceSelector ? sel(f.namespaceSelector, { 'kubernetes.io/metadata.name': peer.ns }) : peer.ns === ownNs;
+    return nsOk && (!f.podSelector || sel(f.podSelector, peer.labels));
+  });
+  return ps.some((n) => (type === 'Ingress' ? n.spec.ingress : n.spec.egress)?.some((r) => portOk(r.ports) && peerOk(type === 'Ingress' ? r.from : r.to)));
 }
 
 // ---- the checks ------------------------------------------------------------
@@ -204,6 +398,15 @@ export function checkOverlay(objs, ctx) {
         if (typeof e.value === 'string' && /:\/\/[^/@\s]+:[^/@\s]+@/.test(e.value)) errs.push(`${cw}: env ${e.name} has credentials in a URL`);
       }
 
+      // Images: every overlay rewrites ours (kustomize images:) to a registry
+      // reference with a pinned tag or digest; a bare name would be pulled from
+      // Docker Hub, "latest" changes under a running Deployment.
+      const img = /^(?:([^/]+)\/)?([^@:]+?)(?::([^@:/]+))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(c.image ?? '');
+      if (!img) errs.push(`${cw}: image '${c.image}' is not a valid reference`);
+      else if (/^edgefaas-/.test(img[2].split('/').pop()) && (!img[1] || !(img[3] || img[4]) || img[3] === 'latest'))
+        errs.push(`${cw}: image '${c.image}' is not rewritten to a registry with a pinned tag (kustomize images:)`);
+      if (c.imagePullPolicy === 'Always' && img?.[4]) errs.push(`${cw}: imagePullPolicy Always with a digest`);
+
       // Launcher containers.
       const cmd = [...(c.command ?? []), ...(c.args ?? [])];
       if (!cmd.some((a) => a === LAUNCHER || a.endsWith('.pipeline'))) continue;
@@ -222,7 +425,7 @@ export function checkOverlay(objs, ctx) {
       // Every edgefaas-looking variable the container sets must be read by the
       // pipeline (catches typos like EDGEFAAS_FRAMES_QUEUE), except the password
       // (read by amqpsink from the environment) and process settings.
-      const processVars = new Set(['EDGEFAAS_AMQP_PASSWORD', 'GST_REGISTRY_1_0', 'HOME', 'GST_DEBUG']);
+      const processVars = new Set(['EDGEFAAS_AMQP_PASSWORD', 'GST_REGISTRY_1_0', 'HOME', 'GST_DEBUG', 'XDG_CACHE_HOME']);
       // A shared ConfigMap (envFrom) serves both pipelines: its keys must be read
       // by at least one of them; an explicit env entry by this container's own.
       // The broker topology names are also read by the tools in pipelines/*.c
@@ -246,13 +449,24 @@ export function checkOverlay(objs, ctx) {
         else if (g.path !== pathWanted || portOf(g.port) !== port) errs.push(`${cw}: ${probe} must GET ${pathWanted} on the --http-port ${port}`);
       }
       const grace = spec.terminationGracePeriodSeconds ?? 30;
-      if (grace < drain) errs.push(`${cw}: terminationGracePeriodSeconds ${grace} < --drain-timeout ${drain}`);
+      // The drain, then the last confirms/acks and the connection close: margin.
+      if (grace < drain + GRACE_MARGIN_S) errs.push(`${cw}: terminationGracePeriodSeconds ${grace} < --drain-timeout ${drain} + ${GRACE_MARGIN_S} s margin`);
+      const stall = Number(flag(cmd, '--stall-timeout') ?? 0);
+      const comp = labels['app.kubernetes.io/component'];
+      if (comp === 'edge') {
+        if (!(stall > 0)) errs.push(`${cw}: no --stall-timeout: a camera that stops delivering frames leaves the pipeline healthy forever`);
+        checkSpool(c, env, volumes, cw, objs, errs);
+      }
+      if (comp === 'inference' && stall > 0) errs.push(`${cw}: --stall-timeout ${stall} on inference: an empty frame queue would fail the liveness probe`);
       c.__drain = drain; // for the scaler check below
       if (!['edge', 'inference'].includes(labels['app.kubernetes.io/component'])) errs.push(`${cw}: pod is not labelled component edge or inference (NetworkPolicies)`);
     }
   }
 
   checkFrameStores(frameStores, objs, pods, ctx, errs);
+  checkCameras(objs, pods, errs);
+  checkModels(objs, pods, ctx, errs);
+  checkPodPorts(pods, errs);
 
   // ---- KEDA -------------------------------------------------------------
   const scalers = objs.filter((o) => o.kind === 'ScaledObject' || o.kind === 'ScaledJob');
@@ -278,6 +492,19 @@ export function checkOverlay(objs, ctx) {
     if (ctx.gpu && !(tspec.tolerations ?? []).some((t) => t.key === 'nvidia.com/gpu')) errs.push(`${w}: target does not tolerate the nvidia.com/gpu taint`);
     if (s.kind === 'ScaledObject' && !s.spec.advanced?.horizontalPodAutoscalerConfig?.behavior?.scaleDown) errs.push(`${w}: no HPA scaleDown behavior to damp flapping`);
     const triggers = s.spec.triggers.filter((t) => t.type === 'rabbitmq');
+    checkKubernetesRange(s, w, ctx, errs);
+    // A scaler error must not be a silent zero: fallback (KEDA >= 2.4, ScaledObject,
+    // AverageValue metrics only); KEDA 2.3 and ScaledJobs rely on the alert.
+    if (s.kind === 'ScaledObject' && ctx.keda !== '2.3') {
+      const fb = s.spec.fallback;
+      if (!fb) errs.push(`${w}: no fallback: a scaler error (management API unreachable, 401 for the keda user) would leave inference scaled to zero silently`);
+      else {
+        if (!(fb.replicas >= 1 && fb.replicas <= (s.spec.maxReplicaCount ?? 100))) errs.push(`${w}: fallback.replicas ${fb.replicas} not within 1..maxReplicaCount`);
+        if (!(fb.failureThreshold >= 1)) errs.push(`${w}: fallback.failureThreshold ${fb.failureThreshold} < 1`);
+        for (const t of s.spec.triggers) if (t.metricType === 'Value') errs.push(`${w}: fallback is ignored for triggers with metricType Value (KEDA supports it only for AverageValue)`);
+      }
+    }
+    if (s.spec.fallback && (s.kind === 'ScaledJob' || ctx.keda === '2.3')) errs.push(`${w}: fallback is not supported here (ScaledJob, or KEDA < 2.4)`);
     if (!triggers.length) errs.push(`${w}: no rabbitmq trigger`);
     for (const t of triggers) {
       const md = t.metadata;
@@ -335,6 +562,13 @@ export function checkOverlay(objs, ctx) {
     for (const u of cr('User')) if (u.importCredentialsSecret) for (const k of ['username', 'password']) secretKey(u.importCredentialsSecret.name, k, 'User');
     const appUser = cr('User').length && objs.find((o) => o.kind === 'User' && o.spec.importCredentialsSecret?.name === 'edgefaas-amqp-credentials');
     if (url && !appUser) errs.push(`no topology User imports edgefaas-amqp-credentials for '${url.user}'`);
+    // Every user needs a permission entry on the vhost: without one even KEDA's
+    // read-only GET /api/queues/<vhost>/<queue> is 401 "not authorised to access
+    // virtual host" (tests/k8s k8s-broker-keda-* check it on a real broker).
+    for (const u of objs.filter((o) => o.kind === 'User' && o.apiVersion === 'rabbitmq.com/v1beta1')) {
+      const perm = objs.some((p) => p.kind === 'Permission' && p.spec.userReference?.name === u.metadata.name && p.spec.vhost === url?.vhost);
+      if (!perm) errs.push(`User ${u.metadata.name} has no Permission on vhost '${url?.vhost}' (management API answers 401)`);
+    }
   } else errs.push('no broker topology (ConfigMap rabbitmq-definitions or rabbitmq.com Queue resources)');
 
   if (topo && url) {
@@ -396,6 +630,111 @@ export function checkOverlay(objs, ctx) {
     if ((comp === 'edge' || comp === 'inference') && !reach) errs.push(`${where}: no NetworkPolicy lets it reach the broker on 5672`);
     if (comp !== 'edge' && comp !== 'inference' && labels['app.kubernetes.io/name'] !== 'rabbitmq' && reach) errs.push(`${where}: may reach the broker but is neither edge nor inference`);
     if (!nps.some((n) => selects(n.spec.podSelector, labels) && n !== deny)) errs.push(`${where}: selected by no NetworkPolicy besides default-deny`);
+  }
+
+  // ---- broker clustering -----------------------------------------------------
+  // A multi-node RabbitmqCluster forms one cluster only if its pods reach each
+  // other on epmd, distribution and CLI ports, and reach the Kubernetes API for
+  // peer discovery; otherwise each node boots standalone.
+  const portIn = (ports, want) => (ports ?? []).length === 0 || ports.some((p) => (p.protocol ?? 'TCP') === 'TCP'
+    && (p.endPort ? p.port <= want && want <= p.endPort : p.port === want));
+  const peerOk = (peers, lbls) => peers === undefined || peers.length === 0 || peers.some((f) => f.podSelector && !f.namespaceSelector && !f.ipBlock && selects(f.podSelector, lbls));
+  const policiesFor = (lbls, type) => nps.filter((n) => selects(n.spec.podSelector, lbls) && (n.spec.policyTypes ?? ['Ingress']).includes(type));
+  const allows = (lbls, type, peerLbls, port) => {
+    const ps = policiesFor(lbls, type);
+    if (!ps.length) return true; // not isolated
+    return ps.some((n) => (type === 'Ingress' ? n.spec.ingress : n.spec.egress)?.some((r) => portIn(r.ports, port)
+      && (peerLbls ? peerOk(type === 'Ingress' ? r.from : r.to, peerLbls) : (r.to ?? []).length === 0 || r.to.some((t) => t.ipBlock))));
+  };
+  for (const rc of objs.filter((o) => o.kind === 'RabbitmqCluster')) {
+    if ((rc.spec?.replicas ?? 1) < 2) continue;
+    const w = `RabbitmqCluster/${rc.metadata.name}`;
+    for (const port of [4369, 25672, 35672, 35682]) {
+      if (!allows(brokerLabels, 'Egress', brokerLabels, port)) errs.push(`${w}: NetworkPolicies block broker -> broker egress on ${port} (the nodes cannot cluster)`);
+      if (!allows(brokerLabels, 'Ingress', brokerLabels, port)) errs.push(`${w}: NetworkPolicies block broker <- broker ingress on ${port} (the nodes cannot cluster)`);
+    }
+    if (!allows(brokerLabels, 'Egress', null, 443) && !allows(brokerLabels, 'Egress', null, 6443))
+      errs.push(`${w}: NetworkPolicies block broker egress to the Kubernetes API (443/6443): k8s peer discovery fails and each node forms its own cluster`);
+    const aa = rc.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+    if (!aa.some((t) => t.topologyKey === 'kubernetes.io/hostname' && selects(t.labelSelector ?? {}, brokerLabels)))
+      errs.push(`${w}: no required podAntiAffinity on kubernetes.io/hostname: two quorum members on one node fail together`);
+    const pdb = objs.find((o) => o.kind === 'PodDisruptionBudget' && selects(o.spec?.selector ?? {}, brokerLabels));
+    if (!pdb) errs.push(`${w}: no PodDisruptionBudget: a node drain may evict two of ${rc.spec.replicas} quorum members at once`);
+    else if (pdb.spec.maxUnavailable !== 1 && Number(pdb.spec.minAvailable) !== Math.floor(rc.spec.replicas / 2) + 1) errs.push(`${w}: PodDisruptionBudget ${pdb.metadata.name} must keep a quorum (maxUnavailable 1 or minAvailable ${Math.floor(rc.spec.replicas / 2) + 1})`);
+  }
+
+  // ---- what every pod needs from the NetworkPolicies, and the rest of the
+  // operator's review (issue 13) ------------------------------------------------
+  const ownNs = objs.find((o) => o.kind === 'Namespace')?.metadata.name ?? 'edgefaas';
+  for (const { owner, spec, labels, where } of pods) {
+    // DNS: UDP and TCP 53 to kube-dns (TCP for large answers / truncation).
+    for (const proto of ['UDP', 'TCP']) {
+      if (!allowsTraffic(nps, 'Egress', labels, ownNs, { ns: 'kube-system', labels: { 'k8s-app': 'kube-dns' } }, 53, proto))
+        errs.push(`${where}: NetworkPolicies block DNS (${proto} 53 to kube-dns in kube-system)`);
+    }
+    // Prometheus may scrape what the annotations announce.
+    const tmpl = owner.kind === 'ScaledJob' ? owner.spec.jobTargetRef.template : owner.kind === 'Pod' ? owner : owner.spec.template;
+    const ann = tmpl.metadata?.annotations ?? {};
+    if (ann['prometheus.io/scrape'] === 'true' && !allowsTraffic(nps, 'Ingress', labels, ownNs, { ns: 'monitoring', labels: {} }, Number(ann['prometheus.io/port']), 'TCP'))
+      errs.push(`${where}: announces /metrics on ${ann['prometheus.io/port']} but no NetworkPolicy lets Prometheus (namespace monitoring) in`);
+    // seccomp RuntimeDefault (restricted Pod Security), at pod or container level.
+    for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+      const t = c.securityContext?.seccompProfile?.type ?? spec.securityContext?.seccompProfile?.type;
+      if (t !== 'RuntimeDefault' && t !== 'Localhost') errs.push(`${where} container ${c.name}: seccompProfile is not RuntimeDefault`);
+    }
+    // Launchers under a read-only root: GStreamer's registry cache and HOME (XDG
+    // cache/config: GStreamer, OpenCV) must be on a writable volume.
+    const volumes = new Map((spec.volumes ?? []).map((v) => [v.name, v]));
+    for (const c of spec.containers) {
+      if ((c.command ?? [])[0] !== LAUNCHER) continue;
+      const envv = new Map((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+      const writable = (p) => (c.volumeMounts ?? []).some((m) => !m.readOnly && (p === m.mountPath || p.startsWith(m.mountPath.replace(/\/+$/, '') + '/')) && volumes.get(m.name)?.emptyDir);
+      const reg = envv.get('GST_REGISTRY_1_0');
+      if (!reg) errs.push(`${where} container ${c.name}: GST_REGISTRY_1_0 unset: GStreamer writes its registry cache under HOME or fails on the read-only root`);
+      else if (!writable(reg)) errs.push(`${where} container ${c.name}: GST_REGISTRY_1_0 ${reg} is not on a writable emptyDir`);
+      const home = envv.get('HOME');
+      if (!home || !writable(home)) errs.push(`${where} container ${c.name}: HOME ${home} is not a writable emptyDir (XDG cache/config of GStreamer and OpenCV)`);
+    }
+  }
+  // KEDA's operator reads the queue through the broker's management API.
+  for (const s of scalers) for (const t of s.spec.triggers.filter((x) => x.type === 'rabbitmq')) {
+    const port = t.metadata.protocol === 'amqp' ? 5672 : 15672;
+    if (!allowsTraffic(nps, 'Ingress', brokerLabels, ownNs, { ns: 'keda', labels: {} }, port, 'TCP'))
+      errs.push(`${s.kind}/${s.metadata.name}: no NetworkPolicy lets KEDA's operator (namespace keda) reach the broker on ${port}`);
+  }
+  // PodDisruptionBudgets must not block scale-to-zero nor pin single pods.
+  for (const pdb of objs.filter((o) => o.kind === 'PodDisruptionBudget')) {
+    const hit = pods.filter((p) => selects(pdb.spec?.selector ?? {}, p.labels));
+    const comps = new Set(hit.map((p) => p.labels['app.kubernetes.io/component']));
+    if ((comps.has('inference') || comps.has('edge')) && pdb.spec.minAvailable !== undefined)
+      errs.push(`PodDisruptionBudget/${pdb.metadata.name}: minAvailable on ${[...comps].join('/')} pods: with 0 or 1 replica (scale to zero, one pod per camera) it blocks every node drain; use none or maxUnavailable`);
+  }
+
+  // ---- Prometheus Operator resources (overlays/monitoring) -------------------
+  const launcherMetrics = () => {
+    const names = new Set();
+    const src = fs.readFileSync(path.join(ctx.root, 'pipelines/edgefaas-launch.c'), 'utf8');
+    for (const m of src.matchAll(/metric \(o, "(edgefaas_[a-z0-9_]+)"/g)) for (const suf of ['', '_bucket', '_sum', '_count']) names.add(m[1] + suf);
+    const el = fs.readFileSync(path.join(ctx.root, 'docs/elements/amqpsink.txt'), 'utf8');
+    const stats = /stats\s+:\s+Counters:\s*([^\n]+)/.exec(el)?.[1] ?? '';
+    for (const f of stats.split(',')) if (f.trim()) names.add(`edgefaas_amqpsink_${f.trim().replace(/-/g, '_')}`);
+    return names;
+  };
+  for (const pm of objs.filter((o) => o.kind === 'PodMonitor')) {
+    const hit = pods.filter((p) => selects(pm.spec.selector ?? {}, p.labels));
+    if (!hit.length) errs.push(`PodMonitor/${pm.metadata.name} selects no pod of the overlay`);
+    for (const ep of pm.spec.podMetricsEndpoints ?? []) for (const p of hit) {
+      const c = p.spec.containers.find((x) => (x.ports ?? []).some((q) => q.name === ep.port));
+      if (!c) errs.push(`PodMonitor/${pm.metadata.name}: ${p.where} has no container port named '${ep.port}'`);
+    }
+    for (const l of pm.spec.podTargetLabels ?? []) if (hit.length && !hit.some((p) => l in p.labels)) errs.push(`PodMonitor/${pm.metadata.name}: no selected pod has the label ${l} (podTargetLabels)`);
+  }
+  const rules = objs.filter((o) => o.kind === 'PrometheusRule');
+  if (rules.length) {
+    const known = launcherMetrics();
+    for (const r of rules) for (const g of r.spec.groups ?? []) for (const rule of g.rules ?? []) {
+      for (const m of String(rule.expr).matchAll(/\bedgefaas_[a-z0-9_]+/g)) if (!known.has(m[0])) errs.push(`PrometheusRule/${r.metadata.name} ${rule.alert ?? rule.record}: metric ${m[0]} is not exported by edgefaas-launch`);
+    }
   }
 
   // ---- no credentials anywhere in the rendered manifests --------------------

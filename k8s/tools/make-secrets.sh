@@ -8,7 +8,10 @@
 #   edgefaas-keda-credentials  username, password, host  KEDA's scaler (host: the management
 #                                                         URL with the password, KEDA 2.3)
 #   edgefaas-rabbitmq-users    20-users.json             dev broker: both users, hashed
-#                                                         (rabbit_password_hashing_sha256)
+#                                                         (rabbit_password_hashing_sha256), and
+#                                                         their vhost permissions: keda gets an
+#                                                         entry with empty regexes (vhost access
+#                                                         for the management API, no resource)
 set -euo pipefail
 ns=edgefaas
 while [ $# -gt 0 ]; do
@@ -46,7 +49,8 @@ users_json=$(cat <<JSON
     {"user": "${app_user}", "vhost": "/",
      "configure": "^(edgefaas|frames|detections|alerts)(\\\\..*)?\$",
      "write": "^(edgefaas|frames|detections|alerts)(\\\\..*)?\$",
-     "read": "^(edgefaas|frames|detections|alerts)(\\\\..*)?\$"}
+     "read": "^(edgefaas|frames|detections|alerts)(\\\\..*)?\$"},
+    {"user": "${keda_user}", "vhost": "/", "configure": "", "write": "", "read": ""}
   ]
 }
 JSON

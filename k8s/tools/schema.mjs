@@ -144,6 +144,30 @@ const RABBITMQ = {
   }, ['vhost', 'permissions', 'rabbitmqClusterReference']),
 };
 
+// Prometheus Operator (monitoring.coreos.com/v1), the fields the overlays use
+// and their common neighbours (the CRDs' OpenAPI schemas).
+const endpoint = (portKey) => obj({
+  [portKey]: S, targetPort: 'intOrString', path: S, interval: S, scrapeTimeout: S, scheme: { enum: ['http', 'https', 'HTTP', 'HTTPS'] },
+  honorLabels: B, honorTimestamps: B, params: map(list(S)), relabelings: list('any'), metricRelabelings: list('any'),
+  tlsConfig: 'any', basicAuth: 'any', bearerTokenSecret: 'any', authorization: 'any', followRedirects: B, enableHttp2: B,
+});
+const MONITORING = {
+  PodMonitor: obj({
+    jobLabel: S, podTargetLabels: list(S), podMetricsEndpoints: list(endpoint('port')), selector: kref('V1LabelSelector'),
+    namespaceSelector: obj({ any: B, matchNames: list(S) }), sampleLimit: I, targetLimit: I, attachMetadata: 'any',
+  }, ['selector']),
+  ServiceMonitor: obj({
+    jobLabel: S, targetLabels: list(S), podTargetLabels: list(S), endpoints: list(endpoint('port')), selector: kref('V1LabelSelector'),
+    namespaceSelector: obj({ any: B, matchNames: list(S) }), sampleLimit: I, targetLimit: I, attachMetadata: 'any',
+  }, ['selector']),
+  PrometheusRule: obj({
+    groups: list(obj({
+      name: S, interval: S, limit: I, partial_response_strategy: S, query_offset: S,
+      rules: list(obj({ alert: S, record: S, expr: 'intOrString', for: S, keep_firing_for: S, labels: map(S), annotations: map(S) }, ['expr'])),
+    }, ['name'])),
+  }),
+};
+
 // ---- walkers ---------------------------------------------------------------
 const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -204,6 +228,7 @@ async function modelFor(o) {
   const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
   let mod;
   if (group === 'keda.sh') mod = `@kubernetes-models/keda/keda.sh/${version}/${o.kind}`;
+  else if (group === 'monitoring.coreos.com') mod = `@kubernetes-models/prometheus-operator/monitoring.coreos.com/${version}/${o.kind}`;
   else if (group === '') mod = `kubernetes-models/${version}/${o.kind}`;
   else if (!group.includes('.') || group.endsWith('.k8s.io')) mod = `kubernetes-models/${group}/${version}/${o.kind}`;
   else return null;
@@ -219,11 +244,11 @@ export async function validateObject(o, opts = {}) {
   const where = `${o.kind}/${o.metadata?.name}`;
   const errs = [];
   const group = o.apiVersion?.includes('/') ? o.apiVersion.split('/')[0] : '';
-  if (group === 'keda.sh' || group === 'rabbitmq.com') {
-    const trees = group === 'rabbitmq.com' ? RABBITMQ : (kedaVersion === '2.3' ? KEDA_23 : KEDA_CURRENT);
+  if (group === 'keda.sh' || group === 'rabbitmq.com' || group === 'monitoring.coreos.com') {
+    const trees = group === 'rabbitmq.com' ? RABBITMQ : group === 'monitoring.coreos.com' ? MONITORING : (kedaVersion === '2.3' ? KEDA_23 : KEDA_CURRENT);
     const tree = trees[o.kind];
     if (!tree) return [`${where}: kind ${o.apiVersion} ${o.kind} is not known to the validator`];
-    if (o.apiVersion !== (group === 'keda.sh' ? 'keda.sh/v1alpha1' : 'rabbitmq.com/v1beta1'))
+    if (o.apiVersion !== { 'keda.sh': 'keda.sh/v1alpha1', 'rabbitmq.com': 'rabbitmq.com/v1beta1', 'monitoring.coreos.com': 'monitoring.coreos.com/v1' }[group])
       errs.push(`${where}: apiVersion ${o.apiVersion} unsupported`);
     for (const k of Object.keys(o)) if (!TOP.has(k)) errs.push(`${where}: .${k}: unknown field`);
     walkK8s(o.metadata, 'V1ObjectMeta', '.metadata', errs);
@@ -236,6 +261,11 @@ export async function validateObject(o, opts = {}) {
         else { try { new Model(o).validate(); } catch (e) { errs.push(`${where}: @kubernetes-models/keda: ${e.message}`); } }
       }
       checkKedaSemantics(o, kedaVersion, errs);
+    }
+    if (group === 'monitoring.coreos.com') {
+      const Model = await modelFor(o);
+      if (!Model) errs.push(`${where}: no @kubernetes-models/prometheus-operator model`);
+      else { try { new Model(o).validate(); } catch (e) { errs.push(`${where}: @kubernetes-models/prometheus-operator: ${e.message}`); } }
     }
     return errs.map((e) => (e.startsWith(where) ? e : `${where}: ${e}`));
   }

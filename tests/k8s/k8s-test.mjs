@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = process.env.EDGEFAAS_SOURCE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tools = path.join(root, 'k8s/tools');
-const OVERLAYS = ['dev', 'production', 'scaledjob', 'keda-2.3'];
+const OVERLAYS = ['dev', 'production', 'scaledjob', 'keda-2.3', 'monitoring'];
 const kedaOf = (ov) => (ov === 'keda-2.3' ? '2.3' : 'current');
 const gpuOf = (ov) => ov !== 'dev';
 
@@ -64,7 +64,7 @@ function makeSecrets() {
 function secretsCtx() {
   return new Map(makeSecrets().map((s) => [s.metadata.name, new Set(Object.keys(s.stringData ?? s.data))]));
 }
-const ctxFor = (ov, secrets) => ({ root, secrets, overlay: ov, gpu: gpuOf(ov) });
+const ctxFor = (ov, secrets) => ({ root, secrets, overlay: ov, gpu: gpuOf(ov), keda: kedaOf(ov) });
 const canon = (v) => JSON.stringify(v, (k, x) => (x && typeof x === 'object' && !Array.isArray(x)
   ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
 
@@ -85,20 +85,39 @@ const suites = {
         assert(objs.length > 15, `only ${objs.length} objects`);
         for (const o of objs) if (o.kind !== 'Namespace') assert(o.metadata.namespace === 'edgefaas', `${resId(o)} not in namespace edgefaas`);
         const kinds = new Set(objs.map((o) => o.kind));
-        for (const k of ['DaemonSet', 'NetworkPolicy', 'TriggerAuthentication', 'ServiceAccount', 'ConfigMap'])
+        for (const k of ['Deployment', 'NetworkPolicy', 'TriggerAuthentication', 'ServiceAccount', 'ConfigMap'])
           assert(kinds.has(k), `no ${k}`);
+        assert(objs.some((o) => o.kind === 'Deployment' && o.metadata.name === 'edgefaas-edge-camera-01'), 'no edge Deployment for camera-01');
         assert(kinds.has(ov === 'scaledjob' ? 'ScaledJob' : 'ScaledObject'), 'no scaler');
-        assert(ov === 'scaledjob' ? !kinds.has('ScaledObject') && !kinds.has('Deployment') : kinds.has('Deployment'), 'scaler kind mix');
+        const inference = objs.some((o) => o.kind === 'Deployment' && o.metadata.name === 'edgefaas-inference');
+        assert(ov === 'scaledjob' ? !kinds.has('ScaledObject') && !inference : inference, 'scaler kind mix');
         assert(kinds.has(ov === 'dev' ? 'StatefulSet' : 'RabbitmqCluster'), 'no broker');
       });
     }
     test('renderer: images, JSON 6902 remove and $patch: delete really applied', () => {
       const dev = rendered.get('dev');
-      const inf = dev.find((o) => o.kind === 'Deployment');
+      const inf = dev.find((o) => o.kind === 'Deployment' && o.metadata.name === 'edgefaas-inference');
       assert(inf.spec.template.spec.containers[0].image === 'localhost:5000/edgefaas-inference:dev', 'image not rewritten');
       assert(!inf.spec.template.spec.nodeSelector && !('nvidia.com/gpu' in inf.spec.template.spec.containers[0].resources.limits), 'GPU bits not removed in dev');
-      const prod = rendered.get('production').find((o) => o.kind === 'Deployment');
+      const sj = rendered.get('scaledjob').find((o) => o.kind === 'ScaledJob');
+      assert(sj.spec.jobTargetRef.template.spec.containers[0].image === 'registry.example.com/edgefaas/edgefaas-inference:0.1.0', `ScaledJob image not rewritten: ${sj.spec.jobTargetRef.template.spec.containers[0].image}`);
+      const prod = rendered.get('production').find((o) => o.kind === 'Deployment' && o.metadata.name === 'edgefaas-inference');
       assert(prod.spec.template.spec.containers[0].resources.limits['nvidia.com/gpu'] === 1, 'production lost its GPU');
+    });
+    test('scaledjob: the ScaledJob image follows the images: of the overlay (no hard-coded reference)', () => {
+      const dir = fs.mkdtempSync('/tmp/ef-k8s-');
+      try {
+        fs.cpSync(path.join(root, 'k8s/base'), path.join(dir, 'base'), { recursive: true });
+        fs.cpSync(path.join(root, 'k8s/overlays'), path.join(dir, 'overlays'), { recursive: true });
+        const kf = path.join(dir, 'overlays/scaledjob/kustomization.yaml');
+        const k = mods.YAML.parse(fs.readFileSync(kf, 'utf8'));
+        k.images = [...(k.images ?? []).filter((i) => i.name !== 'edgefaas-inference'),
+          { name: 'edgefaas-inference', newName: 'registry.test/other/edgefaas-inference', newTag: '9.9.9' }];
+        fs.writeFileSync(kf, mods.YAML.stringify(k));
+        const sj = render(path.join(dir, 'overlays/scaledjob')).find((o) => o.kind === 'ScaledJob');
+        const img = sj.spec.jobTargetRef.template.spec.containers[0].image;
+        assert(img === 'registry.test/other/edgefaas-inference:9.9.9', `ScaledJob image '${img}' ignores images:`);
+      } finally { fs.rmSync(dir, { recursive: true }); }
     });
     test('renderer refuses kustomization fields it does not implement', () => {
       const dir = fs.mkdtempSync('/tmp/ef-k8s-');
@@ -158,14 +177,15 @@ const suites = {
   async negative() {
     // Each case breaks a copy of a rendered object; validation must name the fault.
     const prod = rendered.get('production');
-    const get = (kind, ov = 'production') => structuredClone(rendered.get(ov).find((o) => o.kind === kind));
+    const EDGE = 'edgefaas-edge-camera-01', INF = 'edgefaas-inference';
+    const get = (kind, ov = 'production', name) => structuredClone(rendered.get(ov).find((o) => o.kind === kind && (!name || o.metadata.name === name)));
     const cases = [
       ['ScaledObject spec.pollingIntervall (typo)', () => { const o = get('ScaledObject'); o.spec.pollingIntervall = o.spec.pollingInterval; delete o.spec.pollingInterval; return o; }, /\.spec\.pollingIntervall: unknown field/],
-      ['Deployment terminationGracePeriodSecond (typo)', () => { const o = get('Deployment'); o.spec.template.spec.terminationGracePeriodSecond = 60; delete o.spec.template.spec.terminationGracePeriodSeconds; return o; }, /terminationGracePeriodSecond: unknown field/],
-      ['container "resource" (typo)', () => { const o = get('DaemonSet'); const c = o.spec.template.spec.containers[0]; c.resource = c.resources; delete c.resources; return o; }, /containers\[0\]\.resource: unknown field/],
-      ['securityContext readOnlyRootFileSystem (wrong case)', () => { const o = get('DaemonSet'); o.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem = true; return o; }, /readOnlyRootFileSystem: unknown field/],
+      ['Deployment terminationGracePeriodSecond (typo)', () => { const o = get('Deployment', 'production', INF); o.spec.template.spec.terminationGracePeriodSecond = 60; delete o.spec.template.spec.terminationGracePeriodSeconds; return o; }, /terminationGracePeriodSecond: unknown field/],
+      ['container "resource" (typo)', () => { const o = get('Deployment', 'production', EDGE); const c = o.spec.template.spec.containers[0]; c.resource = c.resources; delete c.resources; return o; }, /containers\[0\]\.resource: unknown field/],
+      ['securityContext readOnlyRootFileSystem (wrong case)', () => { const o = get('Deployment', 'production', EDGE); o.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem = true; return o; }, /readOnlyRootFileSystem: unknown field/],
       ['cooldownPeriod as a string (type)', () => { const o = get('ScaledObject'); o.spec.cooldownPeriod = '120'; return o; }, /cooldownPeriod/],
-      ['Deployment replicas as a string (type, kubernetes-models)', () => { const o = get('Deployment'); o.spec.replicas = 'two'; return o; }, /kubernetes-models: .*replicas/],
+      ['Deployment replicas as a string (type, kubernetes-models)', () => { const o = get('Deployment', 'production', INF); o.spec.replicas = 'two'; return o; }, /kubernetes-models: .*replicas/],
       ['trigger metadata queueNmae (typo)', () => { const o = get('ScaledObject'); const md = o.spec.triggers[0].metadata; md.queueNmae = md.queueName; delete md.queueName; return o; }, /queueNmae: unknown rabbitmq trigger parameter/],
       ['trigger protocol htttp (bad enum)', () => { const o = get('ScaledObject'); o.spec.triggers[0].metadata.protocol = 'htttp'; return o; }, /protocol: 'htttp'/],
       ['HPA behavior scaleDwn (typo inside KEDA advanced)', () => { const o = get('ScaledObject'); const b = o.spec.advanced.horizontalPodAutoscalerConfig.behavior; b.scaleDwn = b.scaleDown; return o; }, /behavior\.scaleDwn: unknown field/],
@@ -174,6 +194,8 @@ const suites = {
       ['Queue spec.type lazy (bad enum)', () => { const o = get('Queue'); o.spec.type = 'lazy'; return o; }, /\.spec\.type: "lazy" not one of/],
       ['Policy without definition (required)', () => { const o = get('Policy'); delete o.spec.definition; return o; }, /\.spec\.definition: required field missing/],
       ['NetworkPolicy spec.podSelectors (typo)', () => { const o = get('NetworkPolicy'); o.spec.podSelectors = {}; return o; }, /podSelectors: unknown field/],
+      ['PodMonitor podMetricEndpoints (typo)', () => { const o = get('PodMonitor', 'monitoring'); o.spec.podMetricEndpoints = o.spec.podMetricsEndpoints; return o; }, /\.spec\.podMetricEndpoints: unknown field/],
+      ['PrometheusRule rule without expr (required)', () => { const o = get('PrometheusRule', 'monitoring'); delete o.spec.groups[0].rules[0].expr; return o; }, /rules\[0\]\.expr: required field missing/],
       ['top-level "specs" on a KEDA object', () => { const o = get('TriggerAuthentication'); o.specs = o.spec; return o; }, /\.specs: unknown field/],
     ];
     for (const [name, mk, re] of cases) {
@@ -194,29 +216,29 @@ const suites = {
     const ccases = [
       ['value < prefetch', 'production', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.EDGEFAAS_PREFETCH = '8'; }, /value 4 < EDGEFAAS_PREFETCH 8/],
       ['cooldownPeriod < drain timeout', 'production', (o) => { find(o, 'ScaledObject').spec.cooldownPeriod = 10; }, /cooldownPeriod 10 < --drain-timeout 30/],
-      ['terminationGracePeriodSeconds < drain timeout', 'dev', (o) => { find(o, 'DaemonSet').spec.template.spec.terminationGracePeriodSeconds = 20; }, /terminationGracePeriodSeconds 20 < --drain-timeout 30/],
+      ['terminationGracePeriodSeconds < drain timeout', 'dev', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.terminationGracePeriodSeconds = 20; }, /terminationGracePeriodSeconds 20 < --drain-timeout 30/],
       ['trigger queue != frame queue', 'production', (o) => { find(o, 'ScaledObject').spec.triggers[0].metadata.queueName = 'frame'; }, /queueName 'frame' != EDGEFAAS_FRAME_QUEUE 'frames'/],
       ['trigger vhost != pipelines vhost', 'dev', (o) => { find(o, 'ScaledObject').spec.triggers[0].metadata.vhostName = 'edge'; }, /vhostName 'edge' != the pipelines' vhost '\/'/],
       ['protocol amqp', 'production', (o) => { find(o, 'ScaledObject').spec.triggers[0].metadata.protocol = 'amqp'; }, /protocol must be http/],
       ['missing secret key', 'production', (o) => { find(o, 'TriggerAuthentication').spec.secretTargetRef[1].key = 'pasword'; }, /has no key 'pasword'/],
       ['env var typo the pipeline never reads', 'dev', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.EDGEFAAS_FRAMES_QUEUE = 'frames'; }, /sets EDGEFAAS_FRAMES_QUEUE \(from configmap edgefaas-amqp\), but no pipeline file reads it/],
-      ['pipeline variable not provided', 'dev', (o) => { const c = find(o, 'DaemonSet').spec.template.spec.containers[0]; c.env = c.env.filter((e) => e.name !== 'CAMERA_ID'); }, /needs \$\{CAMERA_ID\}/],
-      ['edge stores frames, inference has no FRAME_STORE', 'production', (o) => { find(o, 'Deployment').spec.template.spec.containers[0].env.push({ name: 'FRAME_STORE', value: '' }); }, /frame mode differs: .*DaemonSet\/edgefaas-edge.* but not on Deployment\/edgefaas-inference.*no-frame-root/],
-      ['FRAME_STORE paths differ', 'production', (o) => { const c = find(o, 'Deployment').spec.template.spec.containers[0]; c.env.push({ name: 'FRAME_STORE', value: '/frames' }); c.volumeMounts.find((m) => m.name === 'frames').mountPath = '/frames'; }, /FRAME_STORE differs between launchers/],
-      ['FRAME_STORE not mounted on inference', 'production', (o) => { const c = find(o, 'Deployment').spec.template.spec.containers[0]; c.volumeMounts = c.volumeMounts.filter((m) => m.name !== 'frames'); }, /Deployment\/edgefaas-inference container inference: FRAME_STORE \/var\/lib\/edgefaas\/frames is not a mounted volume/],
-      ['frame store on an emptyDir', 'production', (o) => { find(o, 'DaemonSet').spec.template.spec.volumes.find((v) => v.name === 'frames').persistentVolumeClaim = undefined; find(o, 'DaemonSet').spec.template.spec.volumes.find((v) => v.name === 'frames').emptyDir = {}; }, /mounted from volume frames, not a PersistentVolumeClaim/],
-      ['edge frame store read-only', 'production', (o) => { find(o, 'DaemonSet').spec.template.spec.containers[0].volumeMounts.find((m) => m.name === 'frames').readOnly = true; }, /edge writes frames to FRAME_STORE .* read-only/],
+      ['pipeline variable not provided', 'dev', (o) => { const c = find(o, 'Deployment', EDGE).spec.template.spec.containers[0]; c.env = c.env.filter((e) => e.name !== 'CAMERA_ID'); }, /needs \$\{CAMERA_ID\}/],
+      ['edge stores frames, inference has no FRAME_STORE', 'production', (o) => { find(o, 'Deployment', INF).spec.template.spec.containers[0].env.push({ name: 'FRAME_STORE', value: '' }); }, /frame mode differs: .*Deployment\/edgefaas-edge-camera-01.* but not on Deployment\/edgefaas-inference.*no-frame-root/],
+      ['FRAME_STORE paths differ', 'production', (o) => { const c = find(o, 'Deployment', INF).spec.template.spec.containers[0]; c.env.push({ name: 'FRAME_STORE', value: '/frames' }); c.volumeMounts.find((m) => m.name === 'frames').mountPath = '/frames'; }, /FRAME_STORE differs between launchers/],
+      ['FRAME_STORE not mounted on inference', 'production', (o) => { const c = find(o, 'Deployment', INF).spec.template.spec.containers[0]; c.volumeMounts = c.volumeMounts.filter((m) => m.name !== 'frames'); }, /Deployment\/edgefaas-inference container inference: FRAME_STORE \/var\/lib\/edgefaas\/frames is not a mounted volume/],
+      ['frame store on an emptyDir', 'production', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.volumes.find((v) => v.name === 'frames').persistentVolumeClaim = undefined; find(o, 'Deployment', EDGE).spec.template.spec.volumes.find((v) => v.name === 'frames').emptyDir = {}; }, /mounted from volume frames, not a PersistentVolumeClaim/],
+      ['edge frame store read-only', 'production', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.containers[0].volumeMounts.find((m) => m.name === 'frames').readOnly = true; }, /edge writes frames to FRAME_STORE .* read-only/],
       ['frame store ReadWriteOnce across GPU nodes', 'production', (o) => { find(o, 'PersistentVolumeClaim', 'edgefaas-frames').spec.accessModes = ['ReadWriteOnce']; }, /edgefaas-frames \(frame store\) is ReadWriteOnce: .* must be ReadWriteMany/],
-      ['dev sets FRAME_STORE without a volume', 'dev', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.FRAME_STORE = '/var/lib/edgefaas/frames'; }, /DaemonSet\/edgefaas-edge container camera-01: FRAME_STORE \/var\/lib\/edgefaas\/frames is not a mounted volume/],
+      ['dev sets FRAME_STORE without a volume', 'dev', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.FRAME_STORE = '/var/lib/edgefaas/frames'; }, /Deployment\/edgefaas-edge-camera-01 container camera-01: FRAME_STORE \/var\/lib\/edgefaas\/frames is not a mounted volume/],
       ['frame-store claim left in an inline overlay', 'dev', (o) => { o.push({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'edgefaas-frames', namespace: 'edgefaas' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } } }); }, /PersistentVolumeClaim edgefaas-frames is used by no pod/],
-      ['password as a literal env value', 'dev', (o) => { find(o, 'DaemonSet').spec.template.spec.containers[0].env.find((e) => e.name === 'EDGEFAAS_AMQP_PASSWORD').valueFrom = undefined; find(o, 'DaemonSet').spec.template.spec.containers[0].env.find((e) => e.name === 'EDGEFAAS_AMQP_PASSWORD').value = 'x'; }, /literal value/],
+      ['password as a literal env value', 'dev', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.containers[0].env.find((e) => e.name === 'EDGEFAAS_AMQP_PASSWORD').valueFrom = undefined; find(o, 'Deployment', EDGE).spec.template.spec.containers[0].env.find((e) => e.name === 'EDGEFAAS_AMQP_PASSWORD').value = 'x'; }, /literal value/],
       ['writable root filesystem', 'dev', (o) => { find(o, 'StatefulSet').spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false; }, /readOnlyRootFilesystem is not true/],
-      ['capabilities not dropped', 'production', (o) => { find(o, 'Deployment').spec.template.spec.containers[0].securityContext.capabilities.drop = ['NET_RAW']; }, /capabilities\.drop does not include ALL/],
-      ['no resources', 'production', (o) => { delete find(o, 'DaemonSet').spec.template.spec.containers[0].resources.limits; }, /resources\.limits\.cpu missing/],
+      ['capabilities not dropped', 'production', (o) => { find(o, 'Deployment', INF).spec.template.spec.containers[0].securityContext.capabilities.drop = ['NET_RAW']; }, /capabilities\.drop does not include ALL/],
+      ['no resources', 'production', (o) => { delete find(o, 'Deployment', EDGE).spec.template.spec.containers[0].resources.limits; }, /resources\.limits\.cpu missing/],
       ['service account token mounted', 'production', (o) => { find(o, 'ServiceAccount', 'edgefaas-edge').automountServiceAccountToken = true; }, /ServiceAccount edgefaas-edge mounts its token/],
-      ['launcher behind a shell', 'production', (o) => { const c = find(o, 'Deployment').spec.template.spec.containers[0]; c.command = ['/bin/sh', '-c', 'edgefaas-launch']; }, /command must start with edgefaas-launch/],
-      ['Deployment sets replicas', 'production', (o) => { find(o, 'Deployment').spec.replicas = 1; }, /sets replicas/],
-      ['no GPU in production', 'production', (o) => { delete find(o, 'Deployment').spec.template.spec.containers[0].resources.limits['nvidia.com/gpu']; }, /requests no nvidia\.com\/gpu/],
+      ['launcher behind a shell', 'production', (o) => { const c = find(o, 'Deployment', INF).spec.template.spec.containers[0]; c.command = ['/bin/sh', '-c', 'edgefaas-launch']; }, /command must start with edgefaas-launch/],
+      ['Deployment sets replicas', 'production', (o) => { find(o, 'Deployment', INF).spec.replicas = 1; }, /sets replicas/],
+      ['no GPU in production', 'production', (o) => { delete find(o, 'Deployment', INF).spec.template.spec.containers[0].resources.limits['nvidia.com/gpu']; }, /requests no nvidia\.com\/gpu/],
       ['quorum URL but classic dev queues', 'dev', (o) => { const d = find(o, 'ConfigMap', 'edgefaas-amqp').data; d.EDGEFAAS_AMQP_URL += '&queue_type=quorum'; }, /queue 'frames' is classic, the pipelines declare quorum/],
       ['queue without its DLX argument', 'production', (o) => { delete o.find((x) => x.kind === 'Queue' && x.spec.name === 'detections').spec.arguments; }, /queue 'detections' arguments \{\} differ/],
       ['exchange not topic', 'dev', (o) => { const cm = find(o, 'ConfigMap', 'rabbitmq-definitions'); cm.data['10-topology.json'] = cm.data['10-topology.json'].replace('"topic"', '"direct"'); }, /durable topic exchange/],
@@ -224,7 +246,54 @@ const suites = {
       ['broker open to all pods', 'production', (o) => { find(o, 'NetworkPolicy', 'broker-ingress').spec.ingress[0].from = undefined; }, /AMQP 5672 open to everyone/],
       ['no default deny', 'dev', (o) => { o.splice(o.findIndex((x) => x.kind === 'NetworkPolicy' && x.metadata.name === 'default-deny'), 1); }, /no default-deny NetworkPolicy/],
       ['password in the AMQP URL', 'production', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.EDGEFAAS_AMQP_URL = 'amqp://edgefaas:hunter2@rabbitmq:5672/%2F'; }, /carries a password/],
-      ['probe on the wrong port', 'dev', (o) => { find(o, 'DaemonSet').spec.template.spec.containers[0].readinessProbe.httpGet.port = 8080; }, /readinessProbe must GET \/readyz on the --http-port 9464/],
+      ['probe on the wrong port', 'dev', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.containers[0].readinessProbe.httpGet.port = 8080; }, /readinessProbe must GET \/readyz on the --http-port 9464/],
+      ['camera listed without a pipeline', 'production', (o) => { const d = find(o, 'ConfigMap', 'edgefaas-cameras').data; d['camera-02.id'] = 'cam02'; d['camera-02.uri'] = 'rtsp://c2/s'; d['camera-02.site'] = 'site-a'; }, /camera camera-02 has no pipeline/],
+      ['two pipelines for one camera', 'dev', (o) => { const d = structuredClone(find(o, 'Deployment', EDGE)); d.metadata.name = 'edgefaas-edge-copy'; o.push(d); }, /camera camera-01 has 2 pipelines/],
+      ['camera in a DaemonSet (every edge node runs it)', 'production', (o) => { const d = find(o, 'Deployment', EDGE); d.kind = 'DaemonSet'; delete d.spec.replicas; delete d.spec.strategy; }, /in a DaemonSet runs on every node/],
+      ['camera Deployment with 2 replicas', 'dev', (o) => { find(o, 'Deployment', EDGE).spec.replicas = 2; }, /camera camera-01 runs 2 replicas/],
+      ['camera Deployment with RollingUpdate', 'dev', (o) => { find(o, 'Deployment', EDGE).spec.strategy = { type: 'RollingUpdate' }; }, /strategy must be Recreate/],
+      ['camera on the wrong site', 'production', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.nodeSelector['edgefaas.io/site'] = 'site-b'; }, /belongs to site 'site-a' but its nodeSelector edgefaas\.io\/site is 'site-b'/],
+      ['camera id and uri keys of different cameras', 'dev', (o) => { const d = find(o, 'ConfigMap', 'edgefaas-cameras').data; d['camera-02.id'] = 'cam02'; d['camera-02.uri'] = 'x'; d['camera-02.site'] = 'dev'; find(o, 'Deployment', EDGE).spec.template.spec.containers[0].env.find((e) => e.name === 'CAMERA_URI').valueFrom.configMapKeyRef.key = 'camera-02.uri'; }, /CAMERA_ID is camera-01\.id but CAMERA_URI is 'camera-02\.uri'/],
+      ['two cameras with one id', 'dev', (o) => { const d = find(o, 'ConfigMap', 'edgefaas-cameras').data; d['camera-02.id'] = 'cam01'; d['camera-02.site'] = 'dev'; }, /share the id 'cam01'/],
+      ['second camera container in the same pod on the same port', 'dev', (o) => { const sp = find(o, 'Deployment', EDGE).spec.template.spec; const c = structuredClone(sp.containers[0]); c.name = 'camera-02'; sp.containers.push(c); }, /both listen on port 9464/],
+      ['two launchers in a pod, one scrape port', 'dev', (o) => { const sp = find(o, 'Deployment', EDGE).spec.template.spec; const c = structuredClone(sp.containers[0]); c.name = 'camera-02'; c.args[1] = '9465'; c.ports[0].containerPort = 9465; sp.containers.push(c); }, /2 launchers in one pod but prometheus\.io\/port scrapes only one/],
+      ['scrape annotation on the wrong port', 'production', (o) => { find(o, 'Deployment', INF).spec.template.metadata.annotations['prometheus.io/port'] = '9090'; }, /prometheus\.io\/port 9090 is not the launcher's --http-port 9464/],
+      ['broker CLI ports blocked between peers', 'production', (o) => { for (const n of o.filter((x) => x.kind === 'NetworkPolicy' && /^broker-/.test(x.metadata.name))) for (const r of [...(n.spec.ingress ?? []), ...(n.spec.egress ?? [])]) r.ports = (r.ports ?? []).filter((p) => p.port !== 35672); }, /block broker -> broker egress on 35672/],
+      ['broker cannot reach the Kubernetes API', 'production', (o) => { const n = find(o, 'NetworkPolicy', 'broker-egress'); n.spec.egress = n.spec.egress.filter((r) => r.to); }, /block broker egress to the Kubernetes API/],
+      ['epmd ingress between peers missing', 'production', (o) => { const n = find(o, 'NetworkPolicy', 'broker-ingress'); n.spec.ingress = n.spec.ingress.filter((r) => !r.ports.some((p) => p.port === 4369)); }, /block broker <- broker ingress on 4369/],
+      ['quorum members only preferably apart', 'production', (o) => { const a = find(o, 'RabbitmqCluster').spec.affinity.podAntiAffinity; a.preferredDuringSchedulingIgnoredDuringExecution = [{ weight: 100, podAffinityTerm: a.requiredDuringSchedulingIgnoredDuringExecution[0] }]; delete a.requiredDuringSchedulingIgnoredDuringExecution; }, /no required podAntiAffinity/],
+      ['no broker PodDisruptionBudget', 'production', (o) => { o.splice(o.findIndex((x) => x.kind === 'PodDisruptionBudget' && x.metadata.name === 'rabbitmq'), 1); }, /no PodDisruptionBudget: a node drain may evict two/],
+      ['broker PodDisruptionBudget allowing 2 down', 'production', (o) => { find(o, 'PodDisruptionBudget', 'rabbitmq').spec.maxUnavailable = 2; }, /must keep a quorum/],
+      ['edge without a spool dir', 'production', (o) => { const c = find(o, 'Deployment', EDGE).spec.template.spec.containers[0]; c.env = c.env.filter((e) => e.name !== 'EDGEFAAS_SPOOL_DIR'); }, /EDGEFAAS_SPOOL_DIR unset/],
+      ['spool on the 64 Mi /tmp', 'dev', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.containers[0].env.find((e) => e.name === 'EDGEFAAS_SPOOL_DIR').value = '/tmp/spool'; }, /spool volume tmp holds 67108864 bytes < 2 x spool-max-bytes 268435456/],
+      ['spool emptyDir smaller than 2 x spool-max-bytes', 'production', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.volumes.find((v) => v.name === 'spool').emptyDir.sizeLimit = '256Mi'; }, /spool volume spool holds 268435456 bytes < 2 x spool-max-bytes/],
+      ['spool dir on the read-only root', 'dev', (o) => { const c = find(o, 'Deployment', EDGE).spec.template.spec.containers[0]; c.volumeMounts = c.volumeMounts.filter((m) => m.name !== 'spool'); }, /EDGEFAAS_SPOOL_DIR \/var\/spool\/edgefaas is on the read-only root filesystem/],
+      ['edge without --stall-timeout', 'dev', (o) => { const c = find(o, 'Deployment', EDGE).spec.template.spec.containers[0]; c.args = c.args.filter((a, i, all) => a !== '--stall-timeout' && all[i - 1] !== '--stall-timeout'); }, /no --stall-timeout: a camera that stops/],
+      ['inference with --stall-timeout', 'production', (o) => { const c = find(o, 'Deployment', INF).spec.template.spec.containers[0]; c.args.splice(0, 0, '--stall-timeout', '30'); }, /--stall-timeout 30 on inference/],
+      ['grace period without margin over the drain', 'production', (o) => { find(o, 'Deployment', INF).spec.template.spec.terminationGracePeriodSeconds = 35; }, /terminationGracePeriodSeconds 35 < --drain-timeout 30 \+ 10 s margin/],
+      ['ScaledJob image not rewritten by images:', 'scaledjob', (o) => { find(o, 'ScaledJob').spec.jobTargetRef.template.spec.containers[0].image = 'edgefaas-inference'; }, /image 'edgefaas-inference' is not rewritten to a registry with a pinned tag/],
+      ['edge image on latest', 'production', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.containers[0].image = 'registry.example.com/edgefaas/edgefaas-edge:latest'; }, /is not rewritten to a registry with a pinned tag/],
+      ['camera over rtsp:// (UDP transport blocked)', 'production', (o) => { find(o, 'ConfigMap', 'edgefaas-cameras').data['camera-01.uri'] = 'rtsp://cam/s'; }, /camera-01\.uri uses rtsp:\/\/: RTSP may negotiate RTP over UDP/],
+      ['camera on a port the edge may not open', 'production', (o) => { find(o, 'ConfigMap', 'edgefaas-cameras').data['camera-01.uri'] = 'rtspt://cam:7447/s'; }, /camera-01\.uri port 7447: no NetworkPolicy lets the edge open TCP 7447/],
+      ['dev camera Service missing', 'dev', (o) => { o.splice(o.findIndex((x) => x.kind === 'Service' && x.metadata.name === 'dev-camera'), 1); }, /points at the in-cluster Service 'dev-camera', which is not in the overlay/],
+      ['models claim ReadOnlyMany', 'production', (o) => { find(o, 'PersistentVolumeClaim', 'edgefaas-models').spec.accessModes = ['ReadOnlyMany']; }, /edgefaas-models is ReadOnlyMany: most StorageClasses cannot provision it/],
+      ['models claim ReadWriteOnce across GPU nodes', 'keda-2.3', (o) => { find(o, 'PersistentVolumeClaim', 'edgefaas-models').spec.accessModes = ['ReadWriteOnce']; }, /edgefaas-models is ReadWriteOnce: inference pods on several GPU nodes/],
+      ['models mounted read-write by inference', 'dev', (o) => { find(o, 'Deployment', INF).spec.template.spec.containers[0].volumeMounts.find((m) => m.name === 'models').readOnly = false; }, /model claim edgefaas-models is not mounted read-only/],
+      ['KEDA 2.3 overlay without an upper Kubernetes bound', 'keda-2.3', (o) => { find(o, 'ScaledObject').metadata.annotations['edgefaas.io/kubernetes-versions'] = '>=1.16'; }, /allows Kubernetes 1\.26\+, which no longer serves autoscaling\/v2beta2/],
+      ['current KEDA claimed for Kubernetes 1.20', 'production', (o) => { find(o, 'ScaledObject').metadata.annotations['edgefaas.io/kubernetes-versions'] = '>=1.20'; }, /allows Kubernetes before 1\.23, which does not serve autoscaling\/v2/],
+      ['scaler without a Kubernetes range', 'dev', (o) => { delete find(o, 'ScaledObject').metadata.annotations; }, /no edgefaas\.io\/kubernetes-versions annotation/],
+      ['DNS over TCP blocked', 'production', (o) => { const n = find(o, 'NetworkPolicy', 'allow-dns'); n.spec.egress[0].ports = n.spec.egress[0].ports.filter((p) => p.protocol !== 'TCP'); }, /NetworkPolicies block DNS \(TCP 53 to kube-dns/],
+      ['Prometheus cannot scrape the launchers', 'dev', (o) => { const n = find(o, 'NetworkPolicy', 'launchers-to-broker'); delete n.spec.ingress; n.spec.policyTypes = ['Egress', 'Ingress']; }, /announces \/metrics on 9464 but no NetworkPolicy lets Prometheus/],
+      ['KEDA cannot reach the management API', 'production', (o) => { const n = find(o, 'NetworkPolicy', 'broker-ingress'); n.spec.ingress = n.spec.ingress.filter((r) => !r.ports.some((p) => p.port === 15672)); }, /no NetworkPolicy lets KEDA's operator \(namespace keda\) reach the broker on 15672/],
+      ['no seccomp profile', 'dev', (o) => { delete find(o, 'Deployment', EDGE).spec.template.spec.securityContext.seccompProfile; }, /container camera-01: seccompProfile is not RuntimeDefault/],
+      ['GStreamer registry on the read-only root', 'production', (o) => { find(o, 'Deployment', INF).spec.template.spec.containers[0].env.find((e) => e.name === 'GST_REGISTRY_1_0').value = '/var/cache/gst.bin'; }, /GST_REGISTRY_1_0 \/var\/cache\/gst\.bin is not on a writable emptyDir/],
+      ['PDB minAvailable on inference (blocks drains at 0/1 replica)', 'production', (o) => { o.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'inf', namespace: 'edgefaas' }, spec: { minAvailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'edgefaas-inference' } } } }); }, /minAvailable on inference pods/],
+      ['PodMonitor on a port name the launchers lack', 'monitoring', (o) => { find(o, 'PodMonitor').spec.podMetricsEndpoints[0].port = 'metrics'; }, /has no container port named 'metrics'/],
+      ['alert on a metric the launcher does not export', 'monitoring', (o) => { find(o, 'PrometheusRule').spec.groups[0].rules[1].expr = 'edgefaas_seconds_since_last_frame > 60'; }, /metric edgefaas_seconds_since_last_frame is not exported by edgefaas-launch/],
+      ['keda user without a vhost Permission', 'production', (o) => { o.splice(o.findIndex((x) => x.kind === 'Permission' && x.metadata.name === 'keda'), 1); }, /User keda has no Permission on vhost '\/'/],
+      ['no KEDA fallback (scaler error = silent zero)', 'production', (o) => { delete find(o, 'ScaledObject').spec.fallback; }, /no fallback: a scaler error/],
+      ['fallback with a Value metric (ignored by KEDA)', 'dev', (o) => { find(o, 'ScaledObject').spec.triggers[0].metricType = 'Value'; }, /fallback is ignored for triggers with metricType Value/],
+      ['fallback beyond maxReplicaCount', 'dev', (o) => { find(o, 'ScaledObject').spec.fallback.replicas = 3; }, /fallback\.replicas 3 not within 1\.\.maxReplicaCount/],
     ];
     for (const [name, ov, edit, re] of ccases) {
       test(`consistency rejects: ${name} (${ov})`, () => assertErrorMatching(broken(ov, edit), re, name));
@@ -293,6 +362,32 @@ const suites = {
         assert(pvc?.spec.accessModes.includes('ReadWriteMany'), `${[...claims][0]} not ReadWriteMany`);
       });
     }
+    test('docs pin operator versions whose RabbitMQ pods pass Pod Security restricted (Cluster Operator >= 2.17.0, Topology Operator >= 1.18.0)', () => {
+      const doc = fs.readFileSync(path.join(root, 'docs/deploy-kubernetes.md'), 'utf8');
+      const ver = (repo) => [...doc.matchAll(new RegExp(`github\\.com/rabbitmq/${repo}/releases/(?:latest/)?download/([^/\\s]*)/`, 'g'))].map((m) => m[1]);
+      const ge = (v, min) => { const a = v.replace(/^v/, '').split('.').map(Number), b = min.split('.').map(Number); for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i]; return true; };
+      for (const [repo, min] of [['cluster-operator', '2.17.0'], ['messaging-topology-operator', '1.18.0']]) {
+        const vs = ver(repo);
+        assert(vs.length >= 1, `docs install no ${repo} release`);
+        for (const v of vs) assert(/^v\d+\.\d+\.\d+$/.test(v) && ge(v, min), `${repo} '${v}' is not a pinned version >= ${min}`);
+      }
+      assert(!/rabbitmq\/(cluster|messaging-topology)-operator\/releases\/latest/.test(doc), 'an operator installed from releases/latest');
+    });
+    for (const ov of ['dev', 'production']) {
+      test(`load-models.sh --print (${ov}): a restricted loader Pod mounting the overlay's model claim read-write, valid and consistent with the overlay`, async () => {
+        const out = execFileSync(path.join(tools, 'load-models.sh'), ['--print', '--image', 'registry.example.com/edgefaas/edgefaas-inference:0.1.0'], { encoding: 'utf8' });
+        const pod = mods.YAML.parse(out);
+        assertNoErrors(await mods.schema.validateObject(pod), 'loader schema');
+        const m = pod.spec.containers[0].volumeMounts.find((x) => x.mountPath === '/models');
+        const v = pod.spec.volumes.find((x) => x.name === m?.name);
+        assert(m && !m.readOnly && v?.persistentVolumeClaim && !v.persistentVolumeClaim.readOnly, 'loader does not mount /models read-write from a claim');
+        const objs = [...structuredClone(rendered.get(ov)), pod];
+        assert(objs.some((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name === v.persistentVolumeClaim.claimName), `claim ${v.persistentVolumeClaim.claimName} not in ${ov}`);
+        assertNoErrors(mods.consistency.checkOverlay(objs, ctxFor(ov, secrets)), `${ov} + loader`);
+        const r = spawnSync(path.join(tools, 'load-models.sh'), ['/nonexistent-dir'], { encoding: 'utf8' });
+        assert(r.status === 2 && /not a directory/.test(r.stderr), `bad MODEL_DIR: ${r.status} ${r.stderr}`);
+      });
+    }
     test('make-secrets.sh: fresh random passwords, RabbitMQ SHA-256 hashes that verify', async () => {
       const a = makeSecrets(), b = makeSecrets();
       const pw = (ss) => ss.find((s) => s.metadata.name === 'edgefaas-amqp-credentials').stringData.password;
@@ -308,6 +403,8 @@ const suites = {
       }
       assert(keda.host === `http://keda:${keda.password}@rabbitmq.edgefaas.svc:15672/`, 'keda host URL');
       assert(users.users.find((x) => x.name === 'keda').tags.includes('monitoring'), 'keda user lacks monitoring tag');
+      const kp = users.permissions.find((x) => x.user === 'keda');
+      assert(kp && kp.vhost === '/' && kp.configure === '' && kp.write === '' && kp.read === '', `keda needs a vhost entry with empty regexes, got ${JSON.stringify(kp)}`);
     });
   },
 

@@ -226,6 +226,125 @@ test_http_ready_only_after_playing (void)
   ef_proc_free (p);
 }
 
+/* Poll /healthz until it answers @want (or @timeout_s passes); the body in *body_out. */
+static gboolean
+wait_healthz (guint port, guint want, gdouble timeout_s, gchar ** body_out)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
+  do {
+    gchar *body = NULL;
+    guint st = ef_http_get (port, "/healthz", &body);
+    if (st == want) {
+      if (body_out)
+        *body_out = body;
+      else
+        g_free (body);
+      return TRUE;
+    }
+    g_free (body);
+    g_usleep (100000);
+  } while (g_get_monotonic_time () < end);
+  return FALSE;
+}
+
+/* A camera that stops delivering frames: RTP/JPEG over UDP from a second launcher
+ * (the "camera"), received by udpsrc, which simply waits forever once the sender
+ * stops, like an RTSP source whose camera hung. With --stall-timeout the receiver's
+ * /healthz stays 200 while frames flow, turns 503 once none came for the timeout,
+ * and recovers when the frames come back. */
+static void
+test_stall_timeout_unhealthy_when_source_stalls (void)
+{
+  guint port = ef_test_free_port (), udp = ef_test_free_port ();
+  g_autofree gchar *ports = g_strdup_printf ("%u", port);
+  g_autofree gchar *udps = g_strdup_printf ("UDP_PORT=%u", udp);
+  g_autofree gchar *rx = write_pipeline ("stall-rx.pipeline",
+      "udpsrc port=${UDP_PORT} address=127.0.0.1\n"
+      "    caps=\"application/x-rtp,media=video,encoding-name=JPEG,payload=26,clock-rate=90000\"\n"
+      "  ! rtpjpegdepay ! jpegdec ! videoconvert ! motiondetect name=md ! fakesink async=false\n");
+  g_autofree gchar *tx = write_pipeline ("stall-tx.pipeline",
+      "videotestsrc is-live=true num-buffers=${N}\n"
+      "  ! video/x-raw,format=I420,width=64,height=48,framerate=10/1 ! jpegenc ! rtpjpegpay\n"
+      "  ! udpsink host=127.0.0.1 port=${UDP_PORT}\n");
+  const gchar *rx_args[] = { "--http-port", ports, "--stall-timeout", "3", "--set", udps, NULL };
+  EfProc *r = launch (rx, rx_args, NULL);
+  g_assert_nonnull (ef_proc_wait_line (r, "state", "to", "PLAYING", 0, 20, NULL));
+
+  /* 8 s of frames at 10 fps: healthy for longer than the stall timeout */
+  const gchar *tx_args[] = { "--set", udps, "--set", "N=80", NULL };
+  EfProc *t = launch (tx, tx_args, NULL);
+  g_autofree gchar *metrics = NULL;
+  for (int i = 0; i < 50; i++) {       /* frames arrive: frames_in > 0 */
+    g_free (metrics);
+    metrics = NULL;
+    ef_http_get (port, "/metrics", &metrics);
+    if (metrics && !strstr (metrics, "edgefaas_frames_in_total 0\n"))
+      break;
+    g_usleep (100000);
+  }
+  g_assert_nonnull (metrics);
+  g_assert_null (strstr (metrics, "edgefaas_frames_in_total 0\n"));
+  for (int i = 0; i < 40; i++) {       /* 4 s > --stall-timeout 3 */
+    g_assert_cmpuint (ef_http_get (port, "/healthz", NULL), ==, 200);
+    g_usleep (100000);
+  }
+  g_assert_true (ef_proc_wait_exit (t, 30));
+  g_assert_cmpint (ef_proc_exit_status (t), ==, 0);
+  ef_proc_free (t);
+
+  /* the camera is gone: unhealthy after the stall timeout, with a reason and a log line */
+  gchar *body = NULL;
+  g_assert_true (wait_healthz (port, 503, 20, &body));
+  g_assert_nonnull (strstr (body, "stalled: no buffer for"));
+  g_free (body);
+  g_assert_nonnull (ef_proc_wait_line (r, "stall", NULL, NULL, 0, 5, NULL));
+  g_free (metrics);
+  metrics = NULL;
+  g_assert_cmpuint (ef_http_get (port, "/metrics", &metrics), ==, 200);
+  const gchar *age_key = "\nedgefaas_seconds_since_last_buffer ";
+  const gchar *age = strstr (metrics, age_key);
+  g_assert_nonnull (age);
+  g_assert_cmpfloat (g_ascii_strtod (age + strlen (age_key), NULL), >=, 3.0);
+  /* still ready (it is not draining): liveness restarts it, readiness is unchanged */
+  g_assert_cmpuint (ef_http_get (port, "/readyz", NULL), ==, 200);
+
+  /* frames come back: healthy again */
+  const gchar *tx2_args[] = { "--set", udps, "--set", "N=100", NULL };
+  t = launch (tx, tx2_args, NULL);
+  g_assert_true (wait_healthz (port, 200, 20, NULL));
+  ef_proc_signal (t, SIGTERM);
+  g_assert_true (ef_proc_wait_exit (t, 20));
+  ef_proc_free (t);
+
+  ef_proc_signal (r, SIGTERM);
+  g_assert_true (ef_proc_wait_exit (r, 20));
+  g_assert_cmpint (ef_proc_exit_status (r), ==, 0);
+  ef_proc_free (r);
+}
+
+/* Without --stall-timeout a silent source never makes /healthz fail (inference
+ * pipelines idle legitimately while the queue is empty). */
+static void
+test_no_stall_timeout_stays_healthy (void)
+{
+  guint port = ef_test_free_port (), udp = ef_test_free_port ();
+  g_autofree gchar *ports = g_strdup_printf ("%u", port);
+  g_autofree gchar *udps = g_strdup_printf ("UDP_PORT=%u", udp);
+  g_autofree gchar *rx = write_pipeline ("idle-rx.pipeline",
+      "udpsrc port=${UDP_PORT} address=127.0.0.1\n"
+      "    caps=\"application/x-rtp,media=video,encoding-name=JPEG,payload=26,clock-rate=90000\"\n"
+      "  ! rtpjpegdepay ! jpegdec ! motiondetect ! fakesink async=false\n");
+  const gchar *rx_args[] = { "--http-port", ports, "--set", udps, NULL };
+  EfProc *r = launch (rx, rx_args, NULL);
+  g_assert_nonnull (ef_proc_wait_line (r, "state", "to", "PLAYING", 0, 20, NULL));
+  g_usleep (4 * G_USEC_PER_SEC);
+  g_assert_cmpuint (ef_http_get (port, "/healthz", NULL), ==, 200);
+  g_assert_cmpuint (ef_proc_count (r, "stall"), ==, 0);
+  ef_proc_signal (r, SIGTERM);
+  g_assert_true (ef_proc_wait_exit (r, 20));
+  ef_proc_free (r);
+}
+
 static void
 test_credentials_not_logged (void)
 {
@@ -357,6 +476,9 @@ main (int argc, char **argv)
   g_test_add_func ("/launch/drain-timeout-exit-3", test_drain_timeout_exit_3);
   g_test_add_func ("/launch/second-signal-exits-at-once", test_second_signal_exits_at_once);
   g_test_add_func ("/launch/http-ready-only-after-playing", test_http_ready_only_after_playing);
+  g_test_add_func ("/launch/stall-timeout-unhealthy-when-source-stalls",
+      test_stall_timeout_unhealthy_when_source_stalls);
+  g_test_add_func ("/launch/no-stall-timeout-stays-healthy", test_no_stall_timeout_stays_healthy);
   g_test_add_func ("/launch/credentials-not-logged", test_credentials_not_logged);
   g_test_add_func ("/launch/credentials-not-in-errors", test_credentials_not_in_errors);
   g_test_add_func ("/launch/inference-time-with-batching", test_inference_time_with_batching);
