@@ -28,21 +28,32 @@ yolo_rects_near (const YoloRect * a, const YoloRect * b, gint gap)
       && a->y < b->y + b->h + gap && b->y < a->y + a->h + gap;
 }
 
-/* The region that holds both: the Frigate square around the union of the
- * two, never smaller than the network input. It contains both rectangles
- * (a square of side >= the union's sides, centred on it, moved inside the
- * frame or cut to it). */
-static YoloRect
-merged_region (const YoloRegionParams * p, const YoloRect * a, const YoloRect * b)
+/* A planned region and the bounding box of the motion boxes it holds. The
+ * region is always the Frigate square around that bounding box, so merging
+ * two regions gives the region of their boxes' union (it holds every box of
+ * both, without the padding of the two squares adding up). */
+typedef struct {
+  YoloRect boxes, region;
+} Planned;
+
+static void
+planned_update (const YoloRegionParams * p, Planned * r)
 {
-  YoloRect u = rect_union (a, b), r;
-  yolo_region_for_box (p->frame_w, p->frame_h, &u, MAX (p->net_w, p->net_h), 1.0, &r);
-  return r;
+  yolo_region_for_box (p->frame_w, p->frame_h, &r->boxes, MAX (p->net_w, p->net_h),
+      p->grow, &r->region);
+}
+
+static Planned
+planned_merge (const YoloRegionParams * p, const Planned * a, const Planned * b)
+{
+  Planned m = { rect_union (&a->boxes, &b->boxes), {0, 0, 0, 0} };
+  planned_update (p, &m);
+  return m;
 }
 
 /* Merge regions that overlap or nearly touch until none do. */
 static guint
-merge_near (const YoloRegionParams * p, YoloRect * r, guint n)
+merge_near (const YoloRegionParams * p, Planned * r, guint n)
 {
   gint gap = MIN (p->net_w, p->net_h) / 4;
   gboolean changed = TRUE;
@@ -50,9 +61,9 @@ merge_near (const YoloRegionParams * p, YoloRect * r, guint n)
     changed = FALSE;
     for (guint i = 0; i < n && !changed; i++)
       for (guint j = i + 1; j < n && !changed; j++) {
-        if (!yolo_rects_near (&r[i], &r[j], gap))
+        if (!yolo_rects_near (&r[i].region, &r[j].region, gap))
           continue;
-        r[i] = merged_region (p, &r[i], &r[j]);
+        r[i] = planned_merge (p, &r[i], &r[j]);
         r[j] = r[--n];
         changed = TRUE;
       }
@@ -62,21 +73,21 @@ merge_near (const YoloRegionParams * p, YoloRect * r, guint n)
 
 /* Merge the pair whose merged region is smallest. */
 static guint
-merge_cheapest_pair (const YoloRegionParams * p, YoloRect * r, guint n)
+merge_cheapest_pair (const YoloRegionParams * p, Planned * r, guint n)
 {
   guint bi = 0, bj = 1;
   gint64 best = G_MAXINT64;
   for (guint i = 0; i < n; i++)
     for (guint j = i + 1; j < n; j++) {
-      YoloRect m = merged_region (p, &r[i], &r[j]);
-      gint64 a = rect_area (&m);
+      Planned m = planned_merge (p, &r[i], &r[j]);
+      gint64 a = rect_area (&m.region);
       if (a < best) {
         best = a;
         bi = i;
         bj = j;
       }
     }
-  r[bi] = merged_region (p, &r[bi], &r[bj]);
+  r[bi] = planned_merge (p, &r[bi], &r[bj]);
   r[bj] = r[--n];
   return n;
 }
@@ -85,9 +96,8 @@ guint
 yolo_regions_plan (const YoloRegionParams * p, const YoloRect * boxes,
     guint n_boxes, YoloRect * out, gboolean * whole)
 {
-  YoloRect r[BOX_CAP];
+  Planned r[BOX_CAP];
   guint n = 0, cap = CLAMP (p->max_regions, 1, YOLO_REGIONS_MAX);
-  gint min_side = MAX (p->net_w, p->net_h);
 
   *whole = FALSE;
   for (guint i = 0; i < n_boxes && n < BOX_CAP; i++) {
@@ -96,8 +106,8 @@ yolo_regions_plan (const YoloRegionParams * p, const YoloRect * boxes,
     gint x1 = CLAMP (b->x + b->w, 0, p->frame_w), y1 = CLAMP (b->y + b->h, 0, p->frame_h);
     if (x1 <= x0 || y1 <= y0)
       continue;
-    YoloRect c = { x0, y0, x1 - x0, y1 - y0 };
-    yolo_region_for_box (p->frame_w, p->frame_h, &c, min_side, p->grow, &r[n++]);
+    r[n].boxes = (YoloRect) { x0, y0, x1 - x0, y1 - y0 };
+    planned_update (p, &r[n++]);
   }
   if (n == 0)
     return 0;
@@ -109,13 +119,14 @@ yolo_regions_plan (const YoloRegionParams * p, const YoloRect * boxes,
   /* after merge_near the regions are disjoint: their union is their sum */
   gint64 covered = 0;
   for (guint i = 0; i < n; i++)
-    covered += rect_area (&r[i]);
+    covered += rect_area (&r[i].region);
   if (covered >= p->whole_coverage * p->frame_w * p->frame_h) {
     *whole = TRUE;
     out[0] = (YoloRect) { 0, 0, p->frame_w, p->frame_h };
     return 1;
   }
-  memcpy (out, r, n * sizeof (YoloRect));
+  for (guint i = 0; i < n; i++)
+    out[i] = r[i].region;
   return n;
 }
 
