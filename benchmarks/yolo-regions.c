@@ -60,6 +60,8 @@ typedef struct {
 
 static const Clip clips[] = {
   {"one-large-640x360", 640, 360, 1, 0.75},
+  {"one-small-640x360", 640, 360, 1, 0.3},
+  {"one-small-1280x720", 1280, 720, 1, 0.2},
   {"one-small-1920x1080", 1920, 1080, 1, 0.18},
   {"one-large-1920x1080", 1920, 1080, 1, 0.6},
   {"three-640x360", 640, 360, 3, 0.4},
