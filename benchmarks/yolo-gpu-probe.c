@@ -10,6 +10,7 @@
  * pushes N frames (the images in turn) through
  * `appsrc ! yolov4infer batch-size=B ... ! appsink`. Prints, tab-separated:
  *
+ *   PID      this process (first line, printed at once)
  *   COLD_MS  process start -> first output buffer (model load and first
  *            forward pass included; a cold process)
  *   LOAD_MS / FIRST_INFER_MS   the element's own model-load-ms and
@@ -247,6 +248,9 @@ main (int argc, char **argv)
     return 2;
   }
   g_option_context_free (ctx);
+  /* first line: who to look for in nvidia-smi, or to stop */
+  printf ("PID\t%d\n", (gint) getpid ());
+  fflush (stdout);
   if (frames <= 0)
     frames = 3 * batch;
   gint sw = 0, sh = 0;

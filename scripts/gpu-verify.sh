@@ -159,29 +159,44 @@ timing yolov4-608 cuda 1 20 $v4
 timing yolov4-608 cuda 4 40 $v4
 
 # memory held by one inference process, and power while it is busy
+probe_pid () {   # the probe's own pid, from the first line it prints
+  i=0
+  while [ $i -lt 100 ]; do
+    p=$(awk '$1 == "PID" {print $2; exit}' "$1" 2>/dev/null)
+    [ -n "$p" ] && { echo "$p"; return 0; }
+    i=$((i + 1)); sleep 0.1
+  done
+  return 1
+}
 for m in yolo-fastest yolov4-608; do
   args=$fast
   [ $m = yolov4-608 ] && args=$v4
   probe $args --images "$one" --device cuda --backend opencv --batch 4 --frames 8 --hold-ms 4000 > "$T/hold.tsv" 2>&1 &
-  pid=$!
+  job=$!
+  pid=$(probe_pid "$T/hold.tsv" || true)
   mem=
-  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30; do
     sleep 0.5
+    kill -0 $job 2>/dev/null || break
     if grep -q '^LIB' "$T/hold.tsv" 2>/dev/null; then
       mem=$(nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits 2>/dev/null \
-        | awk -F', *' -v p=$pid '$1 == p {print $2}')
+        | awk -F', *' -v p="$pid" '$1 == p {print $2}')
       [ -n "$mem" ] && break
     fi
   done
-  wait $pid || true
+  wait $job || true
   echo "   GPU memory held by one $m process (batch 4, model loaded): ${mem:-?} MiB"
   echo "RESULT cuda $m gpu_memory_mib=${mem:-unknown}"
+  [ -n "$mem" ] || { echo "   FAIL: the process did not show in nvidia-smi --query-compute-apps"; fail=1; }
 done
-probe $v4 --images "$one" --device cuda --backend opencv --batch 4 --frames 400 > "$T/busy.tsv" 2>&1 &
-pid=$!
-sleep 4
-busy=$(power 6)
-wait $pid || true
+probe $v4 --images "$one" --device cuda --backend opencv --batch 4 --frames 100000 > "$T/busy.tsv" 2>&1 &
+job=$!
+pid=$(probe_pid "$T/busy.tsv" || true)
+sleep 8                      # model load and the first (slow) passes
+busy=$(power 10)
+if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+wait $job 2>/dev/null || true
+grep -q '^ERROR' "$T/busy.tsv" && { echo "   FAIL busy run: $(grep '^ERROR' "$T/busy.tsv" | head -n1)"; fail=1; }
 echo "   power busy (YOLOv4 batch 4 running): $busy W, idle $idle W"
 echo "RESULT cuda power_idle_w=$idle power_busy_w=$busy"
 echo "== done in $(( $(date +%s) - t_start )) s: $([ $fail = 0 ] && echo "all passed" || echo FAILED)"
