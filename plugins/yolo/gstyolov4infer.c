@@ -48,9 +48,13 @@
  * around the motion boxes of the buffer (#GstVideoRegionOfInterestMeta with
  * roi type `motion`, as motiondetect adds them; else the motion boxes of an
  * edgefaas event meta): each box becomes a square of side max(w,h)×1.35, at
- * least the network input size, moved to stay inside the frame. Detections are
- * mapped back to full-frame coordinates and merged with per-class NMS across
- * regions. Buffers without motion boxes pass through uninferred.
+ * least the network input size, moved to stay inside the frame; regions that
+ * overlap or nearly touch are merged, at most #GstYolov4Infer:max-regions are
+ * kept, and the whole frame is inferred instead when the regions would cost
+ * more than it (running measurements of pass and preprocessing times) or
+ * cover most of it. Detections are mapped back to full-frame coordinates;
+ * the same object seen from two regions is kept once; then per-class NMS.
+ * Buffers without motion boxes pass through uninferred.
  *
  * ## Example launch line
  * |[
@@ -72,6 +76,7 @@
 #include "yolobackend.h"
 #include "yolocfg.h"
 #include "yolopreproc.h"
+#include "yoloregions.h"
 #include "yolosituations.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_yolov4_infer_debug);
@@ -106,15 +111,18 @@ typedef enum {
 #define DEFAULT_PROP_INTERVAL 1
 #define DEFAULT_PROP_BATCH_SIZE 1
 #define DEFAULT_PROP_ROI_MODE GST_YOLOV4_INFER_ROI_MODE_FRAME
+#define DEFAULT_PROP_MAX_REGIONS 4
 #define DEFAULT_PROP_POST_MESSAGES TRUE
 #define DEFAULT_PROP_SITUATIONS NULL
 
 #define MAX_BATCH_SIZE 64
-#define MAX_REGIONS 16
+#define MAX_REGIONS YOLO_REGIONS_MAX
 /* Candidates kept per frame before NMS (real weights give tens; random or
  * untrained weights can give 10^5, and NMS is quadratic per class). */
 #define MAX_CANDIDATES 1000
 #define REGION_FACTOR 1.35
+/* union of the regions / frame area from which the whole frame is inferred */
+#define REGION_WHOLE_COVERAGE 0.6
 
 enum
 {
@@ -132,6 +140,7 @@ enum
   PROP_INTERVAL,
   PROP_BATCH_SIZE,
   PROP_ROI_MODE,
+  PROP_MAX_REGIONS,
   PROP_POST_MESSAGES,
   PROP_SITUATIONS,
   PROP_STATS,
@@ -155,6 +164,7 @@ typedef struct {
   gboolean letterbox;
   guint interval, batch_size;
   GstYolov4InferRoiMode roi_mode;
+  guint max_regions;
   gboolean post_messages;
 } Settings;
 
@@ -186,6 +196,9 @@ typedef struct {
   /* stats (object lock) */
   gint64 load_us, first_infer_us;
   guint64 n_inferred, n_forward, infer_us, preproc_us;
+  guint64 n_inputs, n_region_frames, n_whole_fallbacks;
+  /* roi-mode=motion: measured cost of passes and preprocessing */
+  YoloRegionCost region_cost;
 } State;
 
 struct _GstYolov4Infer
@@ -371,6 +384,9 @@ gst_yolov4_infer_set_property (GObject * object, guint prop_id,
     case PROP_ROI_MODE:
       s->roi_mode = g_value_get_enum (value);
       break;
+    case PROP_MAX_REGIONS:
+      s->max_regions = g_value_get_uint (value);
+      break;
     case PROP_POST_MESSAGES:
       s->post_messages = g_value_get_boolean (value);
       break;
@@ -391,6 +407,9 @@ stats_structure (GstYolov4Infer * self)
       "first-inference-ms", G_TYPE_DOUBLE, st ? st->first_infer_us / 1000.0 : 0.0,
       "frames-inferred", G_TYPE_UINT64, st ? st->n_inferred : (guint64) 0,
       "forward-passes", G_TYPE_UINT64, st ? st->n_forward : (guint64) 0,
+      "network-inputs", G_TYPE_UINT64, st ? st->n_inputs : (guint64) 0,
+      "region-frames", G_TYPE_UINT64, st ? st->n_region_frames : (guint64) 0,
+      "whole-frame-fallbacks", G_TYPE_UINT64, st ? st->n_whole_fallbacks : (guint64) 0,
       "inference-ms", G_TYPE_DOUBLE, st ? st->infer_us / 1000.0 : 0.0,
       "preprocess-ms", G_TYPE_DOUBLE, st ? st->preproc_us / 1000.0 : 0.0,
       "input-width", G_TYPE_INT, st ? st->net_w : 0,
@@ -448,6 +467,9 @@ gst_yolov4_infer_get_property (GObject * object, guint prop_id,
       break;
     case PROP_ROI_MODE:
       g_value_set_enum (value, s->roi_mode);
+      break;
+    case PROP_MAX_REGIONS:
+      g_value_set_uint (value, s->max_regions);
       break;
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, s->post_messages);
@@ -736,21 +758,24 @@ gst_yolov4_infer_set_caps (GstBaseTransform * trans, GstCaps * incaps,
 /* One network input: which held buffer and how it maps back. */
 typedef struct {
   guint frame;      /* index into the batch's frame list */
+  guint region;     /* index into that frame's regions (0 for the whole frame) */
   YoloTransform xf;
 } Job;
 
 static GQuark motion_quark;
 
+/* The regions to infer for @buf in roi-mode=motion (yoloregions.c): 0 =
+ * nothing moving; *@whole = infer the whole frame (then 1). */
 static guint
-motion_regions (const State * st, GstBuffer * buf, gint fw, gint fh,
-    YoloRect * regions)
+motion_regions (const State * st, const Settings * s, GstBuffer * buf, gint fw,
+    gint fh, YoloRect * regions, gboolean * whole)
 {
   YoloRect boxes[64];
-  guint n_boxes = 0, n = 0;
+  guint n_boxes = 0;
   gpointer iter = NULL;
   GstMeta *m;
-  gint min_side = MAX (st->net_w, st->net_h);
 
+  *whole = FALSE;
   while ((m = gst_buffer_iterate_meta_filtered (buf, &iter,
               GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)) && n_boxes < G_N_ELEMENTS (boxes)) {
     GstVideoRegionOfInterestMeta *r = (GstVideoRegionOfInterestMeta *) m;
@@ -768,24 +793,19 @@ motion_regions (const State * st, GstBuffer * buf, gint fw, gint fh,
       }
     }
   }
-  for (guint i = 0; i < n_boxes && n < MAX_REGIONS; i++) {
-    YoloRect *b = &boxes[i];
-    /* clip to the frame */
-    gint x0 = CLAMP (b->x, 0, fw), y0 = CLAMP (b->y, 0, fh);
-    gint x1 = CLAMP (b->x + b->w, 0, fw), y1 = CLAMP (b->y + b->h, 0, fh);
-    if (x1 <= x0 || y1 <= y0)
-      continue;
-    YoloRect c = { x0, y0, x1 - x0, y1 - y0 };
-    /* a box already inside a region adds nothing (cheap clustering) */
-    gboolean inside = FALSE;
-    for (guint j = 0; j < n && !inside; j++) {
-      YoloRect *r = &regions[j];
-      inside = c.x >= r->x && c.y >= r->y && c.x + c.w <= r->x + r->w
-          && c.y + c.h <= r->y + r->h;
-    }
-    if (inside)
-      continue;
-    yolo_region_for_box (fw, fh, &c, min_side, REGION_FACTOR, &regions[n++]);
+  YoloRegionParams p = { fw, fh, st->net_w, st->net_h, REGION_FACTOR,
+    MAX (s->max_regions, 1), REGION_WHOLE_COVERAGE };
+  guint n = yolo_regions_plan (&p, boxes, n_boxes, regions, whole);
+  /* fewer, larger regions while that many inputs cost more than the frame */
+  while (n > 1 && !*whole
+      && !yolo_region_cost_prefer_regions (&st->region_cost, n, st->max_batch)) {
+    p.max_regions = n - 1;
+    n = yolo_regions_plan (&p, boxes, n_boxes, regions, whole);
+  }
+  if (n == 1 && !*whole
+      && !yolo_region_cost_prefer_regions (&st->region_cost, 1, st->max_batch)) {
+    *whole = TRUE;
+    regions[0] = (YoloRect) { 0, 0, fw, fh };
   }
   return n;
 }
@@ -880,7 +900,7 @@ finish_frame (GstYolov4Infer * self, State * st, const Settings * s,
 
 static gboolean
 run_forward (GstYolov4Infer * self, State * st, const Settings * s, Job * jobs,
-    guint n_jobs, GArray ** frame_dets, GError ** error)
+    guint n_jobs, GArray ** frame_dets, GArray ** frame_regions, GError ** error)
 {
   GArray **out = g_new0 (GArray *, n_jobs);
   gint64 t0 = g_get_monotonic_time ();
@@ -888,10 +908,14 @@ run_forward (GstYolov4Infer * self, State * st, const Settings * s, Job * jobs,
       out, error);
   gint64 dt = g_get_monotonic_time () - t0;
 
+  /* the first pass includes the backend's lazy set-up: not a cost sample */
+  if (ok && st->n_forward > 0)
+    yolo_region_cost_add_pass (&st->region_cost, n_jobs, dt);
   GST_OBJECT_LOCK (self);
   if (st->n_forward == 0)
     st->first_infer_us = dt;
   st->n_forward++;
+  st->n_inputs += n_jobs;
   st->infer_us += dt;
   GST_OBJECT_UNLOCK (self);
 
@@ -907,6 +931,7 @@ run_forward (GstYolov4Infer * self, State * st, const Settings * s, Job * jobs,
       if (d.x_max <= d.x_min || d.y_max <= d.y_min)
         continue;
       g_array_append_val (frame_dets[jobs[j].frame], d);
+      g_array_append_val (frame_regions[jobs[j].frame], jobs[j].region);
     }
   }
   for (guint j = 0; j < n_jobs; j++)
@@ -925,7 +950,7 @@ run_batch (GstYolov4Infer * self, State * st)
 {
   Settings s;
   guint n_frames = 0;
-  GArray **dets;
+  GArray **dets, **dets_region;
   Job *jobs;
   guint n_jobs = 0;
   GError *err = NULL;
@@ -945,7 +970,10 @@ run_batch (GstYolov4Infer * self, State * st)
   GST_OBJECT_UNLOCK (self);
 
   dets = g_new0 (GArray *, st->n_held_infer);
+  dets_region = g_new0 (GArray *, st->n_held_infer);
   jobs = g_new0 (Job, st->max_batch);
+  YoloRect (*regions)[MAX_REGIONS] = g_malloc0_n (st->n_held_infer, sizeof *regions);
+  guint *n_regions = g_new0 (guint, st->n_held_infer);
 
   gint fw = GST_VIDEO_INFO_WIDTH (&st->vinfo), fh = GST_VIDEO_INFO_HEIGHT (&st->vinfo);
   gboolean *inferred = g_new0 (gboolean, st->n_held_infer);
@@ -955,14 +983,20 @@ run_batch (GstYolov4Infer * self, State * st)
       continue;
     guint f = n_frames++;
     dets[f] = g_array_new (FALSE, FALSE, sizeof (YoloDetection));
+    dets_region[f] = g_array_new (FALSE, FALSE, sizeof (guint));
 
-    YoloRect regions[MAX_REGIONS];
-    guint n_regions = 1;
     gboolean whole = s.roi_mode == GST_YOLOV4_INFER_ROI_MODE_FRAME;
+    n_regions[f] = 1;
     if (!whole) {
-      n_regions = motion_regions (st, h->buf, fw, fh, regions);
-      if (n_regions == 0)
+      n_regions[f] = motion_regions (st, &s, h->buf, fw, fh, regions[f], &whole);
+      if (n_regions[f] == 0)
         continue;               /* nothing moving: not inferred */
+      GST_OBJECT_LOCK (self);
+      if (whole)
+        st->n_whole_fallbacks++;
+      else
+        st->n_region_frames++;
+      GST_OBJECT_UNLOCK (self);
     }
     inferred[f] = TRUE;
 
@@ -972,20 +1006,22 @@ run_batch (GstYolov4Infer * self, State * st)
       ret = GST_FLOW_ERROR;
       break;
     }
-    for (guint r = 0; r < n_regions && ret == GST_FLOW_OK; r++) {
+    for (guint r = 0; r < n_regions[f] && ret == GST_FLOW_OK; r++) {
       gint64 t0 = g_get_monotonic_time ();
       jobs[n_jobs].frame = f;
-      yolo_preproc_frame (&vf, whole ? NULL : &regions[r], st->net_w, st->net_h,
+      jobs[n_jobs].region = r;
+      yolo_preproc_frame (&vf, whole ? NULL : &regions[f][r], st->net_w, st->net_h,
           s.letterbox, st->input + n_jobs * img, &jobs[n_jobs].xf);
       gint64 dt = g_get_monotonic_time () - t0;
+      yolo_region_cost_add_preproc (&st->region_cost, whole, dt);
       GST_OBJECT_LOCK (self);
       st->preproc_us += dt;
       GST_OBJECT_UNLOCK (self);
       if (!whole)
-        GST_LOG_OBJECT (self, "region %u: %d,%d %dx%d", r, regions[r].x,
-            regions[r].y, regions[r].w, regions[r].h);
+        GST_LOG_OBJECT (self, "region %u: %d,%d %dx%d", r, regions[f][r].x,
+            regions[f][r].y, regions[f][r].w, regions[f][r].h);
       if (++n_jobs == st->max_batch) {
-        if (!run_forward (self, st, &s, jobs, n_jobs, dets, &err))
+        if (!run_forward (self, st, &s, jobs, n_jobs, dets, dets_region, &err))
           ret = GST_FLOW_ERROR;
         n_jobs = 0;
       }
@@ -993,7 +1029,7 @@ run_batch (GstYolov4Infer * self, State * st)
     gst_video_frame_unmap (&vf);
   }
   if (ret == GST_FLOW_OK && n_jobs > 0 && !run_forward (self, st, &s, jobs, n_jobs,
-          dets, &err))
+          dets, dets_region, &err))
     ret = GST_FLOW_ERROR;
 
   if (err) {
@@ -1010,6 +1046,8 @@ run_batch (GstYolov4Infer * self, State * st)
       if (!h->infer)
         continue;
       if (inferred[f]) {
+        /* one object seen from two regions is one detection */
+        yolo_regions_dedupe (dets[f], dets_region[f], regions[f], n_regions[f], fw, fh);
         h->buf = finish_frame (self, st, &s, h->buf, dets[f]);
         n_inf++;
       }
@@ -1020,9 +1058,14 @@ run_batch (GstYolov4Infer * self, State * st)
     GST_OBJECT_UNLOCK (self);
   }
 
-  for (guint f = 0; f < n_frames; f++)
+  for (guint f = 0; f < n_frames; f++) {
     g_array_unref (dets[f]);
+    g_array_unref (dets_region[f]);
+  }
   g_free (dets);
+  g_free (dets_region);
+  g_free (regions);
+  g_free (n_regions);
   g_free (jobs);
   g_free (inferred);
   settings_clear (&s);
@@ -1292,12 +1335,27 @@ gst_yolov4_infer_class_init (GstYolov4InferClass * klass)
    *
    * `frame`: infer on the whole frame. `motion`: infer only on padded square
    * regions (side max(w,h)×1.35, at least the network input) around the
-   * buffer's motion boxes; buffers without motion boxes are not inferred.
+   * buffer's motion boxes, merged so that none overlap or nearly touch, or on
+   * the whole frame when the regions would cost more (measured) or cover most
+   * of it; buffers without motion boxes are not inferred.
    */
   g_object_class_install_property (gobject_class, PROP_ROI_MODE,
       g_param_spec_enum ("roi-mode", "ROI mode", "Which part of the frame to infer on",
           GST_TYPE_YOLOV4_INFER_ROI_MODE, DEFAULT_PROP_ROI_MODE,
           rw | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstYolov4Infer:max-regions:
+   *
+   * roi-mode=motion: at most this many regions (network inputs) per frame;
+   * more are merged. Fewer are used when the measured cost of that many
+   * inputs exceeds one whole-frame input: with batch-size 1, or on a backend
+   * where a batched pass costs as much per image as a single one (CPU), that
+   * means one region or the whole frame.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_REGIONS,
+      g_param_spec_uint ("max-regions", "Max regions",
+          "roi-mode=motion: most network inputs per frame (more regions are merged)",
+          1, MAX_REGIONS, DEFAULT_PROP_MAX_REGIONS, rw | GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstYolov4Infer:post-messages:
    *
@@ -1321,8 +1379,10 @@ gst_yolov4_infer_class_init (GstYolov4InferClass * klass)
    * GstYolov4Infer:stats:
    *
    * Read-only: model-load-ms, first-inference-ms, frames-inferred,
-   * forward-passes, inference-ms, preprocess-ms, input-width, input-height,
-   * backend.
+   * forward-passes, network-inputs (images over all passes), region-frames
+   * and whole-frame-fallbacks (roi-mode=motion: frames inferred on regions /
+   * on the whole frame), inference-ms, preprocess-ms, input-width,
+   * input-height, backend.
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "Load and inference timings",
@@ -1359,6 +1419,7 @@ gst_yolov4_infer_init (GstYolov4Infer * self)
   s->interval = DEFAULT_PROP_INTERVAL;
   s->batch_size = DEFAULT_PROP_BATCH_SIZE;
   s->roi_mode = DEFAULT_PROP_ROI_MODE;
+  s->max_regions = DEFAULT_PROP_MAX_REGIONS;
   s->post_messages = DEFAULT_PROP_POST_MESSAGES;
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
   gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);

@@ -98,9 +98,65 @@ test_resize_matches_darknet (void)
       free_image (ref);
     }
   }
+  /* crops (shrunk and enlarged, odd offsets, touching the last column/row)
+   * equal darknet's crop_image followed by resize_image */
+  const YoloRect crops[] = { {101, 53, 333, 211}, {700, 500, 67, 75}, {0, 575, 768, 1},
+    {767, 0, 1, 576}, {5, 7, 2, 2} };
+  for (guint k = 0; k < G_N_ELEMENTS (crops); k++) {
+    const YoloRect *c = &crops[k];
+    image part = crop_image (im, c->x, c->y, c->w, c->h);
+    image ref = resize_image (part, 320, 256);
+    gfloat *ours = preproc_sample (s, c, 320, 256, FALSE, NULL);
+    gdouble max, mean;
+    diff_stats (ours, ref.data, (gsize) 3 * 320 * 256, &max, &mean);
+    g_test_message ("crop %d,%d %dx%d: max |ours - darknet| = %g, mean %g",
+        c->x, c->y, c->w, c->h, max, mean);
+    g_assert_cmpfloat (max, <, 1e-4);
+    g_free (ours);
+    free_image (ref);
+    free_image (part);
+  }
   free_image (im);
   gst_sample_unref (s);
 #endif
+}
+
+/* One-pixel-wide and one-pixel-tall rectangles of a YUV frame, at the last
+ * row/column: every output pixel is that column/row resampled, nothing is
+ * read outside the frame (ASan), and I420 and NV12 agree. */
+static void
+test_yuv_thin_crops (void)
+{
+  g_autofree gchar *path = yt_darknet_image ("dog.jpg");
+  if (!path)
+    return;
+  GstSample *i420 = yt_decode_image (path, "I420", 0, 0);
+  g_assert_nonnull (i420);
+  GstSample *nv12 = yt_convert_sample (i420, "NV12");
+  g_assert_nonnull (nv12);
+  const YoloRect thin[] = { {767, 0, 1, 576}, {0, 575, 768, 1}, {767, 575, 1, 1} };
+  for (guint k = 0; k < G_N_ELEMENTS (thin); k++) {
+    gfloat *a = preproc_sample (i420, &thin[k], 64, 48, FALSE, NULL);
+    gfloat *b = preproc_sample (nv12, &thin[k], 64, 48, FALSE, NULL);
+    gdouble max, mean;
+    diff_stats (a, b, (gsize) 3 * 64 * 48, &max, &mean);
+    g_assert_cmpfloat (max, <, 1e-6);
+    /* a one-pixel-wide source: every row is constant */
+    for (gint c = 0; c < 3; c++)
+      for (gint j = 0; j < 48; j++)
+        for (gint i = 1; i < 64; i++) {
+          gsize row = (gsize) c * 64 * 48 + (gsize) j * 64;
+          if (thin[k].w == 1)
+            g_assert_cmpfloat (a[row + i], ==, a[row]);
+          if (thin[k].h == 1)
+            g_assert_cmpfloat (a[(gsize) c * 64 * 48 + (gsize) (j ? j : 1) * 64 + i], ==,
+                a[(gsize) c * 64 * 48 + i]);
+        }
+    g_free (a);
+    g_free (b);
+  }
+  gst_sample_unref (nv12);
+  gst_sample_unref (i420);
 }
 
 /* Every packed RGB layout gives exactly the RGB result; I420 and NV12 give
@@ -348,6 +404,7 @@ main (int argc, char **argv)
   ef_test_init (&argc, &argv);
   g_test_add_func ("/yolo/preproc/resize-matches-darknet", test_resize_matches_darknet);
   g_test_add_func ("/yolo/preproc/formats-agree", test_formats_agree);
+  g_test_add_func ("/yolo/preproc/yuv-thin-crops", test_yuv_thin_crops);
   g_test_add_func ("/yolo/preproc/crop-one-to-one", test_crop_one_to_one);
   g_test_add_func ("/yolo/preproc/box-maps-back", test_box_maps_back);
   g_test_add_func ("/yolo/preproc/region-for-box", test_region_for_box);

@@ -796,6 +796,91 @@ test_roi_motion (void)
   model_clear (&m);
 }
 
+/* roi-mode=motion never costs more than the whole frame: three motion boxes
+ * far apart in a 1080p frame are one network input per frame (they were three
+ * before issue 14), and an object whose two halves moved (two motion boxes
+ * over one dog) is inferred in one region that holds it whole: one pass, one
+ * dog, where the picture was pasted. */
+static void
+test_roi_motion_cost (void)
+{
+  Model m;
+  g_autofree gchar *dog = yt_darknet_image ("dog.jpg");
+  if (!model_get (&m) || !dog) {
+    model_clear (&m);
+    return;
+  }
+  const gint W = 1920, H = 1080, px = 1310, py = 640, sw = 256, sh = 192;
+  GstSample *small = yt_decode_image (dog, "RGB", sw, sh);
+  g_autofree gchar *pm = model_props (&m, "roi-mode=motion threshold=0.1");
+  g_autofree gchar *ps = model_props (&m, "threshold=0.1");
+
+  /* three walkers far apart, on three frames */
+  GstSample *spread[3];
+  for (guint i = 0; i < 3; i++) {
+    spread[i] = yt_paste_into_canvas (small, W, H, px, py);
+    GstBuffer *b = gst_sample_get_buffer (spread[i]);
+    gst_buffer_add_video_region_of_interest_meta (b, "motion", 100, 100, 60, 120);
+    gst_buffer_add_video_region_of_interest_meta (b, "motion", 900, 500, 60, 120);
+    gst_buffer_add_video_region_of_interest_meta (b, "motion", 1600, 150, 60, 120);
+  }
+  Run r = { 0, };
+  g_assert_true (run_infer (pm, spread, 3, &r));
+  guint64 passes = 0, inputs = 0, fallbacks = 0, region_frames = 0;
+  gst_structure_get_uint64 (r.stats, "forward-passes", &passes);
+  gst_structure_get_uint64 (r.stats, "network-inputs", &inputs);
+  gst_structure_get_uint64 (r.stats, "whole-frame-fallbacks", &fallbacks);
+  gst_structure_get_uint64 (r.stats, "region-frames", &region_frames);
+  g_test_message ("three spread boxes x 3 frames: %" G_GUINT64_FORMAT " passes, %"
+      G_GUINT64_FORMAT " inputs, %" G_GUINT64_FORMAT " on regions, %" G_GUINT64_FORMAT
+      " on the whole frame", passes, inputs, region_frames, fallbacks);
+  g_assert_cmpuint (passes, ==, 3);
+  g_assert_cmpuint (inputs, ==, 3);
+  g_assert_cmpuint (fallbacks + region_frames, ==, 3);
+  run_clear (&r);
+
+  /* one dog, its two halves moved */
+  GstSample *halves = yt_paste_into_canvas (small, W, H, px, py);
+  GstBuffer *b = gst_sample_get_buffer (halves);
+  gst_buffer_add_video_region_of_interest_meta (b, "motion", px, py, 60, sh);
+  gst_buffer_add_video_region_of_interest_meta (b, "motion", px + sw - 60, py, 60, sh);
+  Run r2 = { 0, };
+  g_assert_true (run_infer (pm, &halves, 1, &r2));
+  gst_structure_get_uint64 (r2.stats, "forward-passes", &passes);
+  g_assert_cmpuint (passes, ==, 1);
+  GArray *dets = buffer_dets (g_ptr_array_index (r2.buffers, 0), W, H);
+  GArray *ref = infer_one (ps, small);
+  g_autofree gchar *sd = dets_to_string (dets);
+  g_test_message ("two halves: %s", sd);
+  const Det *rd = NULL;
+  for (guint i = 0; i < ref->len; i++)
+    if (!strcmp (g_array_index (ref, Det, i).label, "dog")
+        && (!rd || g_array_index (ref, Det, i).conf > rd->conf))
+      rd = &g_array_index (ref, Det, i);
+  g_assert_nonnull (rd);
+  Det moved = { rd->label, rd->label_id, rd->conf, (px + rd->x0 * sw) / W,
+    (py + rd->y0 * sh) / H, (px + rd->x1 * sw) / W, (py + rd->y1 * sh) / H };
+  guint n_dogs = 0;
+  for (guint i = 0; i < dets->len; i++) {
+    const Det *d = &g_array_index (dets, Det, i);
+    if (strcmp (d->label, "dog"))
+      continue;
+    n_dogs++;
+    gdouble iou = det_iou (&moved, d, W, H);
+    g_test_message ("dog %.2f: IoU with the moved reference %.3f", d->conf, iou);
+    g_assert_cmpfloat (iou, >=, 0.5);
+  }
+  g_assert_cmpuint (n_dogs, ==, 1);
+  g_array_unref (dets);
+  g_array_unref (ref);
+  run_clear (&r2);
+  gst_sample_unref (halves);
+  for (guint i = 0; i < 3; i++)
+    gst_sample_unref (spread[i]);
+  gst_sample_unref (small);
+  model_clear (&m);
+}
+
 /* A situations file mapping the COCO label "dog" to "fire" (no fire model
  * exists): with min-frames=3 the situation is raised on the third consecutive
  * inferred dog frame only, as a buffer meta and a bus message. */
@@ -1130,6 +1215,7 @@ main (int argc, char **argv)
   g_test_add_func ("/yolov4infer/batching", test_batching);
   g_test_add_func ("/yolov4infer/interval", test_interval);
   g_test_add_func ("/yolov4infer/roi-motion", test_roi_motion);
+  g_test_add_func ("/yolov4infer/roi-motion-cost", test_roi_motion_cost);
   g_test_add_func ("/yolov4infer/situation-after-n-frames", test_situation_after_n_frames);
   g_test_add_func ("/yolov4infer/classes-filter", test_classes_filter);
   g_test_add_func ("/yolov4infer/bad-models", test_bad_models);
