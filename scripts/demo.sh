@@ -39,7 +39,6 @@ work=$(mktemp -d /tmp/edgefaas-demo.XXXXXX)
 export EDGEFAAS_AMQP_URL=$EF_BROKER_URL
 export FRAME_STORE=$work/frames CAMERA_ID=${CAMERA_ID:-demo-cam}
 export GST_PLUGIN_PATH_1_0=$build/plugins GST_REGISTRY_1_0=$work/registry.bin
-export YOLO_SITUATIONS=${YOLO_SITUATIONS:-$root/pipelines/demo-situations.conf}
 schedule=${DEMO_SCHEDULE:-quiet:8,dog:4,quiet:8,person:4,quiet:6,horses:4,quiet:4}
 cooldown=${DEMO_COOLDOWN:-10}
 
