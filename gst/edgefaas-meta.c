@@ -276,10 +276,7 @@ gst_buffer_add_edgefaas_situation_meta (GstBuffer * buffer, const EdgefaasSituat
       GST_EDGEFAAS_SITUATION_META_INFO, NULL);
   if (!m)
     return NULL;
-  m->situation.name = g_strdup (situation->name);
-  m->situation.confidence = situation->confidence;
-  m->situation.frames = situation->frames;
-  m->situation.labels = g_strdup (situation->labels);
+  edgefaas_situation_copy_into (situation, &m->situation);
   return m;
 }
 
