@@ -1,0 +1,16 @@
+/* edgefaasanalytics plugin: registers situationdetect (and objecttrack, from
+ * the tracker branch, when merged). */
+#include "config.h"
+
+#include <gst/gst.h>
+#include "gstsituationdetect.h"
+
+static gboolean
+plugin_init (GstPlugin * plugin)
+{
+  return GST_ELEMENT_REGISTER (situationdetect, plugin);
+}
+
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, edgefaasanalytics,
+    "edgefaas analytics: tracking and situations over time",
+    plugin_init, VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
