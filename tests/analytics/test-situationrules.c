@@ -2,6 +2,7 @@
  * group and key) and the engine, condition by condition, on synthetic tracks
  * moving in time (positives and the negatives that look like them). */
 #include <string.h>
+#include "ef-test.h"
 #include "situationrules.h"
 
 static const gchar *coco[] = { "person", "bicycle", "car", "motorbike", "bus", "truck",
@@ -95,11 +96,10 @@ test_shipped_rules_load (void)
    * rules need a fire/smoke names file: see test-situationdetect) */
   g_autofree gchar *path = g_build_filename (src_root (), "pipelines", "situations",
       "coco.conf", NULL);
-  g_autofree gchar *names = g_build_filename (g_getenv ("EDGEFAAS_SHARED_DIR") ?
-      g_getenv ("EDGEFAAS_SHARED_DIR") : "../shared", "models", "yolo-fastest-1.1-coco",
-      "coco.names", NULL);
+  g_autofree gchar *names = ef_test_shared_path ("models/yolo-fastest-1.1-coco/coco.names");
   gchar *text = NULL;
   GError *err = NULL;
+  g_assert_nonnull (names);
   if (!g_file_get_contents (names, &text, NULL, &err))
     g_error ("%s", err->message);
   gchar **labels = g_strsplit (g_strchomp (text), "\n", -1);
