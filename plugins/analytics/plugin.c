@@ -1,14 +1,18 @@
-/* edgefaasanalytics plugin: registers situationdetect (and objecttrack, from
+/* edgefaasanalytics plugin: registers situationdetect, detectionorder (and objecttrack, from
  * the tracker branch, when merged). */
 #include "config.h"
 
 #include <gst/gst.h>
+#include "gstdetectionorder.h"
 #include "gstsituationdetect.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  return GST_ELEMENT_REGISTER (situationdetect, plugin);
+  gboolean ok = TRUE;
+  ok &= GST_ELEMENT_REGISTER (situationdetect, plugin);
+  ok &= GST_ELEMENT_REGISTER (detectionorder, plugin);
+  return ok;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, edgefaasanalytics,
