@@ -1,20 +1,24 @@
-/* edgefaasanalytics plugin: registers situationdetect, detectionorder (and objecttrack, from
- * the tracker branch, when merged). */
+/* edgefaasanalytics plugin: registers the analytics elements (objecttrack,
+ * situationdetect, detectionorder). */
 #include "config.h"
 
 #include <gst/gst.h>
-#include "gstdetectionorder.h"
-#include "gstsituationdetect.h"
+
+GST_ELEMENT_REGISTER_DECLARE (objecttrack);
+GST_ELEMENT_REGISTER_DECLARE (situationdetect);
+GST_ELEMENT_REGISTER_DECLARE (detectionorder);
 
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  gboolean ok = TRUE;
-  ok &= GST_ELEMENT_REGISTER (situationdetect, plugin);
-  ok &= GST_ELEMENT_REGISTER (detectionorder, plugin);
+  gboolean ok = FALSE;
+
+  ok |= GST_ELEMENT_REGISTER (objecttrack, plugin);
+  ok |= GST_ELEMENT_REGISTER (situationdetect, plugin);
+  ok |= GST_ELEMENT_REGISTER (detectionorder, plugin);
   return ok;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, edgefaasanalytics,
-    "edgefaas analytics: tracking and situations over time",
+    "edgefaas analytics: tracking and situations over each camera's detections",
     plugin_init, VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
