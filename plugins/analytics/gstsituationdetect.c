@@ -321,10 +321,25 @@ static const guint8 digits[10][5] = {
 };
 
 static void
+fill_rect (Canvas * c, gint x0, gint y0, gint x1, gint y1, const guint8 rgb[3])
+{
+  for (gint y = y0; y < y1; y++)
+    for (gint x = x0; x < x1; x++)
+      put (c, x, y, rgb);
+}
+
+/* The number on a dark label, its bottom-left corner at (x, y). */
+static void
 draw_number (Canvas * c, gint x, gint y, guint64 n, gint scale, const guint8 rgb[3])
 {
+  static const guint8 dark[3] = { 0, 0, 0 };
   gchar buf[24];
   g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, n);
+  gint len = strlen (buf);
+  y = MAX (y - 7 * scale, 0);
+  fill_rect (c, x, y, x + (len * 4 + 1) * scale, y + 7 * scale, dark);
+  x += scale;
+  y += scale;
   for (guint k = 0; buf[k]; k++) {
     const guint8 *g = digits[buf[k] - '0'];
     for (gint row = 0; row < 5; row++)
@@ -343,7 +358,7 @@ annotate (Canvas * c, const SrRules * rules, const SrAlert * a, const SrObject *
   static const guint8 yellow[3] = { 255, 220, 0 }, red[3] = { 255, 0, 0 }, green[3] = {
     0, 200, 0
   };
-  gint thick = MAX (2, c->h / 240), scale = MAX (2, c->h / 160);
+  gint thick = MAX (2, c->h / 240), scale = MAX (3, c->h / 90);
   for (guint i = 0; a->zone && i < rules->zones->len; i++) {
     const SrZone *z = g_ptr_array_index (rules->zones, i);
     if (!g_str_equal (z->name, a->zone) || !g_str_equal (z->camera, a->camera))
@@ -365,8 +380,7 @@ annotate (Canvas * c, const SrRules * rules, const SrAlert * a, const SrObject *
     const SrAlertObject *o = &g_array_index (a->objects, SrAlertObject, i);
     draw_box (c, &o->box, thick, red);
     if (o->track_id)
-      draw_number (c, o->box.x0 * c->w + thick, o->box.y0 * c->h + thick, o->track_id, scale,
-          red);
+      draw_number (c, o->box.x0 * c->w, o->box.y0 * c->h, o->track_id, scale, yellow);
   }
 }
 
