@@ -655,6 +655,7 @@ typedef struct {
   gint64 first_us, last_us;
   gfloat scores[SCORE_HISTORY];
   guint n_scores, score_pos;
+  gdouble median;               /* of scores[], updated with each box */
   gdouble anchor_x, anchor_y;   /* px: where it stopped */
   gint64 stationary_since;
   gboolean was_upright;
@@ -775,6 +776,12 @@ cmp_float (gconstpointer a, gconstpointer b)
 
 static gdouble
 track_median (const Track * t)
+{
+  return t->median;
+}
+
+static gdouble
+compute_median (const Track * t)
 {
   gfloat tmp[SCORE_HISTORY];
   if (t->n_scores == 0)
@@ -926,6 +933,8 @@ update_track (SrEngine * e, Camera * c, const SrObject * o, gint64 t, guint fw, 
   tr->scores[tr->score_pos] = (gfloat) o->score;
   tr->score_pos = (tr->score_pos + 1) % SCORE_HISTORY;
   tr->n_scores = MIN (tr->n_scores + 1, SCORE_HISTORY);
+  /* once per box, not per rule and pair: collision rules look at n^2 pairs */
+  tr->median = compute_median (tr);
   gdouble radius = MAX (STATIONARY_MIN_PX, STATIONARY_RADIUS * sqrt (MAX (w * h, 0)));
   if (hypot (px - tr->anchor_x, py - tr->anchor_y) > radius) {
     tr->anchor_x = px;
@@ -1089,15 +1098,20 @@ eval_collisions (SrEngine * e, Camera * c, gint64 t, guint fw, guint fh, GPtrArr
     if (!rule_applies (r, c->id) || r->condition != SR_COND_COLLISION)
       continue;
     gint64 need = (gint64) (r->seconds * G_USEC_PER_SEC);
-    /* new overlaps between moving tracks */
+    /* new overlaps between moving tracks (filtered once, then the pairs) */
+    GPtrArray *ok = g_ptr_array_new ();
     for (guint i = 0; i < now->len; i++) {
       Track *x = g_ptr_array_index (now, i);
-      if (!passes_filter (r, x->label, track_median (x), &x->box, fw, fh) || !in_zone (r,
-              &x->box))
+      if (passes_filter (r, x->label, track_median (x), &x->box, fw, fh))
+        g_ptr_array_add (ok, x);
+    }
+    for (guint i = 0; i < ok->len; i++) {
+      Track *x = g_ptr_array_index (ok, i);
+      if (!in_zone (r, &x->box))
         continue;
-      for (guint j = 0; j < now->len; j++) {
-        Track *y = g_ptr_array_index (now, j);
-        if (y->id <= x->id || !passes_filter (r, y->label, track_median (y), &y->box, fw, fh))
+      for (guint j = 0; j < ok->len; j++) {
+        Track *y = g_ptr_array_index (ok, j);
+        if (y->id <= x->id)
           continue;
         if (an_box_iou (&x->box, &y->box) < MAX (r->min_iou, 1e-9))
           continue;
@@ -1113,6 +1127,7 @@ eval_collisions (SrEngine * e, Camera * c, gint64 t, guint fw, guint fh, GPtrArr
         }
       }
     }
+    g_ptr_array_unref (ok);
     /* pairs that overlapped: both stationary (and still touching) for >= T */
     GHashTableIter pit;
     Pair *p;
