@@ -35,6 +35,7 @@ G_DEFINE_QUARK (edgefaas-event-error-quark, edgefaas_event_error)
 #define MAX_BOXES 1024
 #define MAX_DETECTIONS 4096
 #define MAX_SITUATIONS 256
+#define MAX_SITUATION_TRACKS 1024
 #define MAX_LABEL_ID 1000000
 /* Largest encoded frame a v1 event may describe: 1 GiB. */
 #define MAX_FRAME_SIZE (G_GUINT64_CONSTANT (1) << 30)
@@ -65,6 +66,41 @@ edgefaas_situation_clear (EdgefaasSituation * s)
     return;
   g_clear_pointer (&s->name, g_free);
   g_clear_pointer (&s->labels, g_free);
+  g_clear_pointer (&s->zone, g_free);
+  g_clear_pointer (&s->tracks, g_array_unref);
+  g_clear_pointer (&s->snapshot_uri, g_free);
+}
+
+void
+edgefaas_situation_copy_into (const EdgefaasSituation * src, EdgefaasSituation * dst)
+{
+  *dst = *src;
+  dst->name = g_strdup (src->name);
+  dst->labels = g_strdup (src->labels);
+  dst->zone = g_strdup (src->zone);
+  dst->snapshot_uri = g_strdup (src->snapshot_uri);
+  dst->tracks = NULL;
+  if (src->tracks) {
+    dst->tracks = g_array_sized_new (FALSE, FALSE, sizeof (EdgefaasSituationTrack),
+        src->tracks->len);
+    g_array_append_vals (dst->tracks, src->tracks->data, src->tracks->len);
+  }
+}
+
+static gboolean
+situation_tracks_equal (const GArray * a, const GArray * b)
+{
+  guint na = a ? a->len : 0, nb = b ? b->len : 0;
+  if ((a == NULL) != (b == NULL) || na != nb)
+    return FALSE;
+  for (guint i = 0; i < na; i++) {
+    const EdgefaasSituationTrack *x = &g_array_index (a, EdgefaasSituationTrack, i);
+    const EdgefaasSituationTrack *y = &g_array_index (b, EdgefaasSituationTrack, i);
+    if (x->track_id != y->track_id || x->x_min != y->x_min || x->y_min != y->y_min
+        || x->x_max != y->x_max || x->y_max != y->y_max)
+      return FALSE;
+  }
+  return TRUE;
 }
 
 static void
@@ -218,9 +254,8 @@ edgefaas_detection_event_copy (const EdgefaasDetectionEvent * ev)
     g_array_append_val (c->detections, d);
   }
   for (i = 0; ev->situations && i < ev->situations->len; i++) {
-    EdgefaasSituation s = g_array_index (ev->situations, EdgefaasSituation, i);
-    s.name = g_strdup (s.name);
-    s.labels = g_strdup (s.labels);
+    EdgefaasSituation s;
+    edgefaas_situation_copy_into (&g_array_index (ev->situations, EdgefaasSituation, i), &s);
     g_array_append_val (c->situations, s);
   }
   c->model = g_strdup (ev->model);
@@ -265,7 +300,10 @@ edgefaas_detection_event_equal (const EdgefaasDetectionEvent * a, const Edgefaas
     const EdgefaasSituation *x = &g_array_index (a->situations, EdgefaasSituation, i);
     const EdgefaasSituation *y = &g_array_index (b->situations, EdgefaasSituation, i);
     if (g_strcmp0 (x->name, y->name) != 0 || x->confidence != y->confidence ||
-        x->frames != y->frames || g_strcmp0 (x->labels, y->labels) != 0)
+        x->frames != y->frames || g_strcmp0 (x->labels, y->labels) != 0 ||
+        g_strcmp0 (x->zone, y->zone) != 0 || x->start_time_us != y->start_time_us ||
+        g_strcmp0 (x->snapshot_uri, y->snapshot_uri) != 0 ||
+        !situation_tracks_equal (x->tracks, y->tracks))
       return FALSE;
   }
   return TRUE;
@@ -593,6 +631,27 @@ edgefaas_detection_event_to_json (const EdgefaasDetectionEvent * ev, gsize * len
     add_int (b, "frames", s->frames);
     if (s->labels)
       add_string (b, "labels", s->labels);
+    if (s->zone)
+      add_string (b, "zone", s->zone);
+    if (s->start_time_us)
+      add_time (b, "start_time", s->start_time_us);
+    if (s->tracks) {
+      json_builder_set_member_name (b, "tracks");
+      json_builder_begin_array (b);
+      for (guint k = 0; k < s->tracks->len; k++) {
+        const EdgefaasSituationTrack *t = &g_array_index (s->tracks, EdgefaasSituationTrack, k);
+        json_builder_begin_object (b);
+        add_int (b, "id", (gint64) t->track_id);
+        add_double (b, "x_min", t->x_min);
+        add_double (b, "y_min", t->y_min);
+        add_double (b, "x_max", t->x_max);
+        add_double (b, "y_max", t->y_max);
+        json_builder_end_object (b);
+      }
+      json_builder_end_array (b);
+    }
+    if (s->snapshot_uri)
+      add_string (b, "snapshot", s->snapshot_uri);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -1445,6 +1504,47 @@ edgefaas_frame_event_from_json (const gchar * data, gssize length, GError ** err
 }
 
 static gboolean
+fail_snapshot (const Ctx * c, GError ** error)
+{
+  return out_of_range (c, "snapshot", error, "only file:// URIs are supported");
+}
+
+/* situations[i].tracks: optional array of {id, x_min, y_min, x_max, y_max}. */
+static gboolean
+parse_situation_tracks (const Ctx * c, GArray ** out, GError ** error)
+{
+  JsonNode *n;
+  JsonArray *a;
+
+  *out = NULL;
+  if (!get_node (c, "tracks", FALSE, &n, error))
+    return FALSE;
+  if (!n)
+    return TRUE;
+  if (!get_array (c, "tracks", MAX_SITUATION_TRACKS, &a, error))
+    return FALSE;
+  *out = g_array_new (FALSE, FALSE, sizeof (EdgefaasSituationTrack));
+  for (guint i = 0; i < json_array_get_length (a); i++) {
+    EdgefaasSituationTrack t = { 0 };
+    gint64 id = 0;
+    Ctx tc;
+    gchar *tp = NULL;
+    gboolean ok = array_object (c, "tracks", a, i, &tc, &tp, error) &&
+        get_int (&tc, "id", TRUE, 0, MAX_JSON_INT, &id, NULL, error) &&
+        get_double (&tc, "x_min", 0.0, 1.0, &t.x_min, error) &&
+        get_double (&tc, "y_min", 0.0, 1.0, &t.y_min, error) &&
+        get_double (&tc, "x_max", t.x_min, 1.0, &t.x_max, error) &&
+        get_double (&tc, "y_max", t.y_min, 1.0, &t.y_max, error);
+    g_free (tp);
+    if (!ok)
+      return FALSE;
+    t.track_id = (guint64) id;
+    g_array_append_val (*out, t);
+  }
+  return TRUE;
+}
+
+static gboolean
 parse_detection_object (JsonObject * obj, EdgefaasDetectionEvent * ev, GError ** error)
 {
   Ctx c = { obj, "" };
@@ -1509,17 +1609,28 @@ parse_detection_object (JsonObject * obj, EdgefaasDetectionEvent * ev, GError **
     gchar *sp = NULL;
     gboolean ok;
 
+    const gchar *zone, *snapshot;
     ok = array_object (&c, "situations", sits, i, &sc, &sp, error) &&
         get_string (&sc, "name", TRUE, 1, MAX_NAME, &name, error) &&
         get_double (&sc, "confidence", 0.0, 1.0, &s.confidence, error) &&
         get_int (&sc, "frames", TRUE, 0, G_MAXUINT32, &v, NULL, error) &&
-        get_string (&sc, "labels", FALSE, 0, MAX_LABELS, &labels, error);
+        get_string (&sc, "labels", FALSE, 0, MAX_LABELS, &labels, error) &&
+        get_string (&sc, "zone", FALSE, 1, MAX_NAME, &zone, error) &&
+        get_time (&sc, "start_time", FALSE, &s.start_time_us, error) &&
+        get_string (&sc, "snapshot", FALSE, 8, MAX_URI, &snapshot, error) &&
+        (!snapshot || g_str_has_prefix (snapshot, "file://")
+        || fail_snapshot (&sc, error)) &&
+        parse_situation_tracks (&sc, &s.tracks, error);
     g_free (sp);
-    if (!ok)
+    if (!ok) {
+      g_clear_pointer (&s.tracks, g_array_unref);
       return FALSE;
+    }
     s.frames = (guint) v;
     s.name = g_strdup (name);
     s.labels = g_strdup (labels);
+    s.zone = g_strdup (zone);
+    s.snapshot_uri = g_strdup (snapshot);
     g_array_append_val (ev->situations, s);
   }
 

@@ -77,12 +77,23 @@ typedef struct {
   gdouble x_min, y_min, x_max, y_max;
 } EdgefaasDetection;
 
-/* A situation raised from detections over consecutive frames. */
+/* A tracked object a situation is about (situationdetect). */
+typedef struct {
+  guint64 track_id;
+  gdouble x_min, y_min, x_max, y_max;   /* normalised box on the alert's frame */
+} EdgefaasSituationTrack;
+
+/* A situation raised from tracked detections over time. */
 typedef struct {
   gchar *name;        /* "fire", "traffic_accident", "person_in_danger", ... */
   gdouble confidence;
-  guint frames;       /* consecutive inferred frames that supported it */
+  guint frames;       /* inferred frames seen while the condition held (0 = unknown) */
   gchar *labels;      /* comma-separated labels that triggered it */
+  /* Optional, added for situationdetect (absent in JSON when unset): */
+  gchar *zone;                  /* zone or tripwire name, NULL = none */
+  gint64 start_time_us;         /* UTC time the condition started to hold, 0 = unknown */
+  GArray *tracks;               /* of EdgefaasSituationTrack, NULL = none */
+  gchar *snapshot_uri;          /* file:// annotated JPEG (frame store), NULL = none */
 } EdgefaasSituation;
 
 typedef struct {
@@ -115,6 +126,9 @@ EDGEFAAS_API EdgefaasDetectionEvent *edgefaas_detection_event_from_json (const g
 /* Helpers for the array element types (clear functions set on the GArrays). */
 EDGEFAAS_API void edgefaas_detection_clear (EdgefaasDetection * d);
 EDGEFAAS_API void edgefaas_situation_clear (EdgefaasSituation * s);
+/* Deep copy of @src into @dst (which is overwritten, not cleared). */
+EDGEFAAS_API void edgefaas_situation_copy_into (const EdgefaasSituation * src,
+    EdgefaasSituation * dst);
 
 /* "2026-11-23T23:03:06.123Z" (milliseconds, truncated: JSON times have ms precision,
  * so a round trip floors every time to the millisecond). */

@@ -276,10 +276,71 @@ gst_buffer_add_edgefaas_situation_meta (GstBuffer * buffer, const EdgefaasSituat
       GST_EDGEFAAS_SITUATION_META_INFO, NULL);
   if (!m)
     return NULL;
-  m->situation.name = g_strdup (situation->name);
-  m->situation.confidence = situation->confidence;
-  m->situation.frames = situation->frames;
-  m->situation.labels = g_strdup (situation->labels);
+  edgefaas_situation_copy_into (situation, &m->situation);
+  return m;
+}
+
+/* ------------------------------------------------------------------------- */
+/* GstEdgefaasDetectionMeta                                                   */
+/* ------------------------------------------------------------------------- */
+
+GType
+gst_edgefaas_detection_meta_api_get_type (void)
+{
+  static gsize type = 0;
+  return register_api ("GstEdgefaasDetectionMetaAPI", &type);
+}
+
+static gboolean
+detection_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
+{
+  ((GstEdgefaasDetectionMeta *) meta)->event = NULL;
+  return TRUE;
+}
+
+static void
+detection_meta_free (GstMeta * meta, GstBuffer * buffer)
+{
+  GstEdgefaasDetectionMeta *m = (GstEdgefaasDetectionMeta *) meta;
+  g_clear_pointer (&m->event, edgefaas_detection_event_free);
+}
+
+static gboolean
+detection_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer, GQuark type,
+    gpointer data)
+{
+  GstEdgefaasDetectionMeta *m = (GstEdgefaasDetectionMeta *) meta;
+  /* Normalised boxes: valid whatever the transform did to the size. */
+  return gst_buffer_add_edgefaas_detection_meta (dest, m->event) != NULL;
+}
+
+const GstMetaInfo *
+gst_edgefaas_detection_meta_get_info (void)
+{
+  static const GstMetaInfo *info = NULL;
+
+  if (g_once_init_enter ((GstMetaInfo **) & info)) {
+    const GstMetaInfo *mi = gst_meta_register (GST_EDGEFAAS_DETECTION_META_API_TYPE,
+        "GstEdgefaasDetectionMeta", sizeof (GstEdgefaasDetectionMeta),
+        detection_meta_init, detection_meta_free, detection_meta_transform);
+    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) mi);
+  }
+  return info;
+}
+
+GstEdgefaasDetectionMeta *
+gst_buffer_add_edgefaas_detection_meta (GstBuffer * buffer, const EdgefaasDetectionEvent * event)
+{
+  GstEdgefaasDetectionMeta *m;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  g_return_val_if_fail (gst_buffer_is_writable (buffer), NULL);
+
+  m = (GstEdgefaasDetectionMeta *) gst_buffer_add_meta (buffer,
+      GST_EDGEFAAS_DETECTION_META_INFO, NULL);
+  if (!m)
+    return NULL;
+  m->event = event ? edgefaas_detection_event_copy (event) : NULL;
   return m;
 }
 

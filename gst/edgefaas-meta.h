@@ -73,6 +73,24 @@ EDGEFAAS_API GstEdgefaasSituationMeta *gst_buffer_add_edgefaas_situation_meta (G
     const EdgefaasSituation * situation);
 /* Iterate with gst_buffer_iterate_meta_filtered (buf, &state, GST_EDGEFAAS_SITUATION_META_API_TYPE). */
 
+/* GstEdgefaasDetectionMeta: the detection event a buffer's frame came with
+ * (amqpsrc kind=detection, in the analytics stage). Untagged like the others,
+ * so it survives jpegdec; detectionorder turns it into ROI metas. */
+typedef struct {
+  GstMeta meta;
+  EdgefaasDetectionEvent *event;   /* owned */
+} GstEdgefaasDetectionMeta;
+
+EDGEFAAS_API GType gst_edgefaas_detection_meta_api_get_type (void);
+EDGEFAAS_API const GstMetaInfo *gst_edgefaas_detection_meta_get_info (void);
+#define GST_EDGEFAAS_DETECTION_META_API_TYPE (gst_edgefaas_detection_meta_api_get_type ())
+#define GST_EDGEFAAS_DETECTION_META_INFO (gst_edgefaas_detection_meta_get_info ())
+#define gst_buffer_get_edgefaas_detection_meta(b) \
+  ((GstEdgefaasDetectionMeta *) gst_buffer_get_meta ((b), GST_EDGEFAAS_DETECTION_META_API_TYPE))
+/* Copies @event. */
+EDGEFAAS_API GstEdgefaasDetectionMeta *gst_buffer_add_edgefaas_detection_meta (GstBuffer *
+    buffer, const EdgefaasDetectionEvent * event);
+
 typedef struct {
   GstMeta meta;
   guint64 event_id;      /* 0 = not inside a motion event */

@@ -3,7 +3,8 @@
 #   bash scripts/demo.sh            install deps if root, build into build/ if needed, run
 # Environment: MODELS_DIR (default ../shared/models), BUILD_DIR (build), DEMO_SCHEDULE
 # (clip segments, default below), DEMO_COOLDOWN (10 s: the ScaledObject's 120 s is long
-# for a demo), DEMO_KEEP=1 keeps the work directory.
+# for a demo), DEMO_KEEP=1 keeps the work directory, DEMO_SNAPSHOTS (alert snapshots,
+# /tmp/edgefaas-demo-alerts, kept).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -28,6 +29,12 @@ if [ "${1:-}" != "--inside" ]; then
     exit 1
   fi
   export MODELS_DIR=$(cd "$models" 2>/dev/null && pwd || echo "$models")
+  # situations need the better detector when it is there (docs/scenarios.md recall)
+  xl=$MODELS_DIR/yolo-fastest-1.1-xl-coco
+  if [ -z "${MODEL_CFG:-}" ] && [ -f "$xl/yolo-fastest-1.1-xl.weights" ]; then
+    export MODEL_CFG=$xl/yolo-fastest-1.1-xl.cfg MODEL_WEIGHTS=$xl/yolo-fastest-1.1-xl.weights \
+      MODEL_LABELS=$xl/coco.names
+  fi
   # 4. a private RabbitMQ with the management API for the whole run
   exec "$build/tests/fixture/edgefaas-broker" --management -- bash "$0" --inside
 fi
@@ -39,7 +46,6 @@ work=$(mktemp -d /tmp/edgefaas-demo.XXXXXX)
 export EDGEFAAS_AMQP_URL=$EF_BROKER_URL
 export FRAME_STORE=$work/frames CAMERA_ID=${CAMERA_ID:-demo-cam}
 export GST_PLUGIN_PATH_1_0=$build/plugins GST_REGISTRY_1_0=$work/registry.bin
-export YOLO_SITUATIONS=${YOLO_SITUATIONS:-$root/pipelines/demo-situations.conf}
 schedule=${DEMO_SCHEDULE:-quiet:8,dog:4,quiet:8,person:4,quiet:6,horses:4,quiet:4}
 cooldown=${DEMO_COOLDOWN:-10}
 
@@ -48,6 +54,18 @@ say "== edgefaas demo: work dir $work, broker $EF_BROKER_URL (password from env,
 "$bin/edgefaas-makeclip" --out "$work/clip.mkv" --truth "$work/truth.json" --schedule "$schedule"
 export CAMERA_URI=file://$work/clip.mkv
 say "== clip: $schedule (seconds; objects slide in over a still background)"
+# Situation clips (docs/scenarios.md): two cars collide and stop (camera demo-road), a person
+# walks into the danger zone and stays (demo), two cars pass each other (demo-pass, negative).
+for s in collision zone-intrusion passing; do
+  "$bin/edgefaas-makeclip" --scenario "$s" --out "$work/$s.mkv" --truth "$work/$s.json" >/dev/null
+done
+say "== situation clips: collision (camera demo-road), zone-intrusion (demo), passing (demo-pass)"
+# The shipped rules (pipelines/situations/coco.conf) with the demo's cameras declared.
+sed 's/^\[camera:demo\]$/[camera:demo]\n[camera:demo-road]\n[camera:demo-pass]/' \
+  "$root/pipelines/situations/coco.conf" > "$work/rules.conf"
+export SITUATION_RULES=$work/rules.conf MOTION_QUIET_TIME=6000000000
+export SNAPSHOT_DIR=${DEMO_SNAPSHOTS:-/tmp/edgefaas-demo-alerts}
+mkdir -p "$SNAPSHOT_DIR"
 "$bin/edgefaas-topology"
 
 log=$work/events.jsonl
@@ -61,7 +79,9 @@ say "== scaler: ScaledObject ${so#$root/} with cooldownPeriod=${cooldown}s for t
 scaler=$!
 
 # Live view: motion, scaler decisions, replica lifecycle, detections, alerts.
-tail -n +1 -f "$log" | awk '
+alog=$work/analytics.jsonl
+: > "$alog"
+tail -q -n +1 -f "$log" "$alog" | awk '
   function f(k,   r) { if (match($0, "\"" k "\":\"[^\"]*\"")) { r = substr($0, RSTART, RLENGTH); sub("^\"" k "\":\"", "", r); sub("\"$", "", r); return r }
                         if (match($0, "\"" k "\":[-0-9.eE+a-z]*")) { r = substr($0, RSTART, RLENGTH); sub("^\"" k "\":", "", r); return r } return "" }
   function r1(v) { return v == "" ? "?" : sprintf("%.1f", v) }
@@ -75,19 +95,36 @@ tail -n +1 -f "$log" | awk '
   type == "state" && f("to") == "PLAYING" && f("replica") != "" { printf "%s  infer    replica %s PLAYING (model loaded) after %s s\n", t, f("replica"), r1(f("since_start_s")); fflush() }
   type == "detections"   { s = $0; out = ""; while (match(s, /"label":"[^"]*"/)) { out = out " " substr(s, RSTART + 9, RLENGTH - 10); s = substr(s, RSTART + RLENGTH) }
                            printf "%s  detect   camera %s event %s:%s (latency %s ms)\n", t, f("camera_id"), f("event_id"), out, r1(f("latency_ms")); fflush() }
-  type == "situation"    { printf "%s  ALERT    %s\n", t, f("situation") f("name"); fflush() }
+  type == "situation"    { printf "%s  ALERT    %s on camera %s (tracks %s, zone %s)\n          snapshot %s\n", t, f("situation"), f("camera"), f("track-ids"), f("zone"), f("snapshot"); fflush() }
   type == "error" || type == "warning" { printf "%s  %s  %s\n", t, type, f("message"); fflush() }
 ' &
 viewer=$!
 
-say "== edge pipeline on the clip (real time)"
+say "== analytics stage (detectionorder ! objecttrack ! situationdetect, rules ${SITUATION_RULES#$work/})"
+"$bin/edgefaas-launch" --drain-timeout 30 "$root/pipelines/analytics.pipeline" > "$alog" &
+analytics=$!
+for _ in $(seq 1 60); do grep -q '"to":"PLAYING"' "$alog" && break; sleep 0.5; done
+
+say "== edge pipelines on the clips (real time)"
+CAMERA_ID=demo-road CAMERA_URI=file://$work/collision.mkv \
+  "$bin/edgefaas-launch" "$root/pipelines/edge.pipeline" > "$work/edge-road.jsonl" &
+road=$!
+CAMERA_ID=demo CAMERA_URI=file://$work/zone-intrusion.mkv \
+  "$bin/edgefaas-launch" "$root/pipelines/edge.pipeline" > "$work/edge-zone.jsonl" &
+zone=$!
+CAMERA_ID=demo-pass CAMERA_URI=file://$work/passing.mkv \
+  "$bin/edgefaas-launch" "$root/pipelines/edge.pipeline" > "$work/edge-pass.jsonl" &
+pass=$!
 "$bin/edgefaas-launch" "$root/pipelines/edge.pipeline" >> "$log"
+wait "$road" "$zone" "$pass" || true
 say "== edge pipeline done; waiting for the queue to drain and the cooldown to stop inference"
 for _ in $(seq 1 $((cooldown + 60))); do
   grep -q '"type":"replica-exit"' "$log" && ! [ "$(grep -c '"type":"replica-start"' "$log")" -gt "$(grep -c '"type":"replica-exit"' "$log")" ] && break
   sleep 1
 done
 kill -TERM "$scaler"; wait "$scaler" || true
+sleep 3   # detectionorder's stale timeout: the last frames of each camera
+kill -TERM "$analytics"; wait "$analytics" || true
 sleep 0.5; kill "$viewer" 2>/dev/null || true; wait "$viewer" 2>/dev/null || true
 
 # ---- summary ----
@@ -104,7 +141,14 @@ grep '"type":"replica-exit"' "$log" | while read -r l; do
 echo "frames inferred:           $(grep '"type":"exit"' "$log" | grep '"replica"' | sed -n 's/.*"frames_inferred":\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')"
 echo "detections by label:"
 grep '"type":"detections"' "$log" | grep -o '"label":"[^"]*"' | cut -d'"' -f4 | sort | uniq -c | sort -rn | sed 's/^/  /'
-echo "alerts:                    $(grep -c '"type":"situation"' "$log" || true)"
+echo "alerts (analytics stage):  $(grep -c '"type":"situation"' "$alog" || true)"
+grep '"type":"situation"' "$alog" | while read -r l; do
+  cam=$(echo "$l" | sed -n 's/.*"camera":"\([^"]*\)".*/\1/p')
+  sit=$(echo "$l" | sed -n 's/.*"situation":"\([^"]*\)".*/\1/p')
+  snap=$(echo "$l" | sed -n 's/.*"snapshot":"file:\/\/\([^"]*\)".*/\1/p')
+  echo "  $sit on $cam: snapshot $snap"
+done
+echo "alerts on the negative:    $(grep '"type":"situation"' "$alog" | grep -c '"camera":"demo-pass"' || true) (camera demo-pass, two cars passing)"
 lat=$(grep '"type":"detections"' "$log" | sed -n 's/.*"latency_ms":\([0-9.]*\).*/\1/p' | sort -n)
 if [ -n "$lat" ]; then
   n=$(echo "$lat" | wc -l)

@@ -1834,9 +1834,8 @@ render_detections (GstAmqpSink * self, GstBuffer * buf)
   while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
               GST_EDGEFAAS_SITUATION_META_API_TYPE))) {
     GstEdgefaasSituationMeta *sm = (GstEdgefaasSituationMeta *) meta;
-    EdgefaasSituation s = sm->situation;
-    s.name = g_strdup (s.name);
-    s.labels = g_strdup (s.labels);
+    EdgefaasSituation s;
+    edgefaas_situation_copy_into (&sm->situation, &s);
     g_array_append_val (det->situations, s);
   }
 

@@ -131,6 +131,33 @@ gst_amqp_src_ack_mode_get_type (void)
   return type;
 }
 
+/* What the queue carries (kind=detection: the analytics stage). */
+typedef enum
+{
+  GST_AMQP_SRC_KIND_FRAME,
+  GST_AMQP_SRC_KIND_DETECTION,
+} GstAmqpSrcKind;
+
+#define GST_TYPE_AMQP_SRC_KIND (gst_amqp_src_kind_get_type ())
+static GType
+gst_amqp_src_kind_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_AMQP_SRC_KIND_FRAME, "edgefaas.frame/v1 events (by reference or inline)", "frame"},
+    {GST_AMQP_SRC_KIND_DETECTION, "edgefaas.detection/v1 events; the source frame is loaded "
+          "from its reference and the event attached as GstEdgefaasDetectionMeta",
+        "detection"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstAmqpSrcKind", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define DEFAULT_KIND GST_AMQP_SRC_KIND_FRAME
 #define DEFAULT_QUEUE NULL
 #define DEFAULT_PREFETCH 1
 #define DEFAULT_DECLARE FALSE
@@ -168,6 +195,7 @@ enum
   PROP_MAX_MESSAGES,
   PROP_IS_LIVE,
   PROP_DRAIN_TIMEOUT,
+  PROP_KIND,
   PROP_STATS,
   PROP_DELETE_AFTER_ACK,
 };
@@ -190,6 +218,7 @@ typedef struct
   gboolean is_live;
   guint drain_timeout;
   gboolean delete_after_ack;
+  GstAmqpSrcKind kind;
 } Settings;
 
 /* Counters; written by the streaming thread and token callbacks under hub->lock. */
@@ -525,6 +554,9 @@ gst_amqp_src_set_property (GObject * object, guint prop_id, const GValue * value
     case PROP_MAX_REDELIVERIES:
       s->max_redeliveries = g_value_get_int (value);
       break;
+    case PROP_KIND:
+      s->kind = g_value_get_enum (value);
+      break;
     case PROP_ACK_MODE:
       s->ack_mode = g_value_get_enum (value);
       break;
@@ -630,6 +662,9 @@ gst_amqp_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_MAX_REDELIVERIES:
       g_value_set_int (value, s->max_redeliveries);
+      break;
+    case PROP_KIND:
+      g_value_set_enum (value, s->kind);
       break;
     case PROP_ACK_MODE:
       g_value_set_enum (value, s->ack_mode);
@@ -1310,8 +1345,8 @@ frameref_code (const GError * err)
 /* Turn one delivery into an event + image bytes, or a reason to dead-letter it. */
 static gboolean
 decode_delivery (GstAmqpSrc * self, const amqp_envelope_t * env,
-    EdgefaasFrameEvent ** out_event, GBytes ** out_bytes, gchar ** out_media_type,
-    const gchar ** code, gchar ** reason)
+    EdgefaasFrameEvent ** out_event, EdgefaasDetectionEvent ** out_detection,
+    GBytes ** out_bytes, gchar ** out_media_type, const gchar ** code, gchar ** reason)
 {
   State *st = self->state;
   const amqp_basic_properties_t *props = &env->message.properties;
@@ -1338,7 +1373,23 @@ decode_delivery (GstAmqpSrc * self, const amqp_envelope_t * env,
     return FALSE;
   }
 
-  if (ctype && g_str_has_prefix (ctype, "image/")) {
+  if (st->s.kind == GST_AMQP_SRC_KIND_DETECTION) {
+    /* A detection event: its source frame event says where the pixels are. */
+    g_autoptr (EdgefaasDetectionEvent) det =
+        edgefaas_detection_event_from_json (env->message.body.bytes, len, &err);
+    if (det == NULL)
+      goto parse_error;
+    if (det->source == NULL || det->source->frame.uri == NULL) {
+      *code = "no-source-frame";
+      *reason = g_strdup ("detection event without a by-reference source frame "
+          "(source.frame.uri): nothing to analyse the pixels of");
+      return FALSE;
+    }
+    ev = edgefaas_frame_event_copy (det->source);
+    *out_detection = g_steal_pointer (&det);
+  }
+
+  if (st->s.kind == GST_AMQP_SRC_KIND_FRAME && ctype && g_str_has_prefix (ctype, "image/")) {
     /* Inline: the body is the image, the event is in a header. */
     const amqp_field_value_t *h = NULL;
     g_autofree gchar *json = NULL;
@@ -1376,7 +1427,8 @@ decode_delivery (GstAmqpSrc * self, const amqp_envelope_t * env,
         ev->frame.media_type : ctype);
   } else {
     /* By reference: the body is the JSON event. */
-    ev = edgefaas_frame_event_from_json (env->message.body.bytes, len, &err);
+    if (ev == NULL)
+      ev = edgefaas_frame_event_from_json (env->message.body.bytes, len, &err);
     if (ev == NULL)
       goto parse_error;
     if (ev->frame.uri == NULL) {
@@ -1409,7 +1461,8 @@ parse_error:
   *code = err->code == EDGEFAAS_EVENT_ERROR_SYNTAX ? "not-json" :
       err->code == EDGEFAAS_EVENT_ERROR_SCHEMA ? "wrong-schema" :
       err->code == EDGEFAAS_EVENT_ERROR_TOO_LARGE ? "too-large" : "invalid-field";
-  *reason = g_strdup_printf ("invalid frame event: %s", err->message);
+  *reason = g_strdup_printf ("invalid %s event: %s",
+      st->s.kind == GST_AMQP_SRC_KIND_DETECTION ? "detection" : "frame", err->message);
   g_clear_error (&err);
   return FALSE;
 }
@@ -1524,6 +1577,7 @@ handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
   amqp_connection_state_t cs = edgefaas_amqp_conn_get_state (st->conn);
   amqp_channel_t ch = edgefaas_amqp_conn_get_channel (st->conn);
   EdgefaasFrameEvent *ev = NULL;
+  EdgefaasDetectionEvent *det = NULL;
   GBytes *bytes = NULL;
   gchar *media_type = NULL, *reason = NULL;
   const gchar *code = NULL;
@@ -1561,9 +1615,11 @@ handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
     }
   }
 
-  if (!decode_delivery (self, env, &ev, &bytes, &media_type, &code, &reason)) {
+  if (!decode_delivery (self, env, &ev, &det, &bytes, &media_type, &code, &reason)) {
     dead_letter (self, env, code, reason);
     g_free (reason);
+    if (det)
+      edgefaas_detection_event_free (det);
     return NULL;
   }
 
@@ -1612,6 +1668,11 @@ handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
     token = edgefaas_ack_token_new (token_func, td, token_data_free);
   }
   gst_buffer_add_edgefaas_event_meta (buf, ev, token);
+  if (det) {
+    gst_buffer_add_edgefaas_detection_meta (buf, det);
+    edgefaas_detection_event_free (det);
+    det = NULL;
+  }
   if (token)
     edgefaas_ack_token_unref (token);
 
@@ -1643,6 +1704,8 @@ handle_delivery (GstAmqpSrc * self, amqp_envelope_t * env, GstFlowReturn * ret)
 out:
   if (ev)
     edgefaas_frame_event_free (ev);
+  if (det)
+    edgefaas_detection_event_free (det);
   if (bytes)
     g_bytes_unref (bytes);
   g_free (media_type);
@@ -2121,6 +2184,21 @@ gst_amqp_src_class_init (GstAmqpSrcClass * klass)
       g_param_spec_boolean ("delete-after-ack", "Delete after ack",
           "Delete a by-reference frame file (inside frame-root) once its delivery has been "
           "acked; never on reject or requeue", DEFAULT_DELETE_AFTER_ACK, rw));
+
+  /**
+   * GstAmqpSrc:kind:
+   *
+   * `frame` (default): frame events. `detection`: detection events (the
+   * analytics stage): the body is an edgefaas.detection/v1 event whose
+   * `source` frame reference is loaded from #GstAmqpSrc:frame-root like a
+   * frame event's; the buffer carries the source frame event (event meta) and
+   * the detection event (GstEdgefaasDetectionMeta). A detection event
+   * without a by-reference source frame is dead-lettered (reason-code
+   * `no-source-frame`).
+   */
+  g_object_class_install_property (gobject_class, PROP_KIND,
+      g_param_spec_enum ("kind", "Kind", "Which events the queue carries",
+          GST_TYPE_AMQP_SRC_KIND, DEFAULT_KIND, rw));
   /**
    * GstAmqpSrc:stats:
    *
@@ -2150,6 +2228,7 @@ gst_amqp_src_class_init (GstAmqpSrcClass * klass)
   pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_amqp_src_create);
 
   gst_type_mark_as_plugin_api (GST_TYPE_AMQP_SRC_ACK_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_AMQP_SRC_KIND, 0);
 }
 
 static void
@@ -2165,6 +2244,7 @@ gst_amqp_src_init (GstAmqpSrc * self)
   s->max_bytes = DEFAULT_MAX_BYTES;
   s->max_redeliveries = DEFAULT_MAX_REDELIVERIES;
   s->ack_mode = DEFAULT_ACK_MODE;
+  s->kind = DEFAULT_KIND;
   s->idle_timeout = DEFAULT_IDLE_TIMEOUT;
   s->max_messages = DEFAULT_MAX_MESSAGES;
   s->is_live = DEFAULT_IS_LIVE;

@@ -38,11 +38,12 @@
  * * `count` (uint): number of detections
  * * `detections` (GstValueList of `detection` structures as above)
  *
- * With a #GstYolov4Infer:situations file, situations (fire, traffic accident,
- * ...) raised from detections over consecutive inferred frames are attached as
- * GstEdgefaasSituationMeta and posted as an element message named `situation`:
- * `name` (string), `confidence` (double), `frames` (uint), `labels` (string,
- * comma-separated), `timestamp` (guint64).
+ * Duplicates: NMS (#GstYolov4Infer:nms-threshold) compares boxes of the same
+ * class and, with #GstYolov4Infer:nms-groups, of related classes: by default
+ * COCO's car, truck, bus and train suppress each other (and bicycle and
+ * motorbike), so one vehicle is one box with its most confident label.
+ * Situations (zones, time, tracks) are the `situationdetect` element's job,
+ * after `objecttrack`.
  *
  * With #GstYolov4Infer:roi-mode=motion the network only looks at regions
  * around the motion boxes of the buffer (#GstVideoRegionOfInterestMeta with
@@ -77,7 +78,7 @@
 #include "yolocfg.h"
 #include "yolopreproc.h"
 #include "yoloregions.h"
-#include "yolosituations.h"
+#include "yolonms.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_yolov4_infer_debug);
 #define GST_CAT_DEFAULT gst_yolov4_infer_debug
@@ -113,7 +114,7 @@ typedef enum {
 #define DEFAULT_PROP_ROI_MODE GST_YOLOV4_INFER_ROI_MODE_FRAME
 #define DEFAULT_PROP_MAX_REGIONS 4
 #define DEFAULT_PROP_POST_MESSAGES TRUE
-#define DEFAULT_PROP_SITUATIONS NULL
+#define DEFAULT_PROP_NMS_GROUPS YOLO_NMS_GROUPS_DEFAULT
 
 #define MAX_BATCH_SIZE 64
 #define MAX_REGIONS YOLO_REGIONS_MAX
@@ -142,7 +143,7 @@ enum
   PROP_ROI_MODE,
   PROP_MAX_REGIONS,
   PROP_POST_MESSAGES,
-  PROP_SITUATIONS,
+  PROP_NMS_GROUPS,
   PROP_STATS,
 };
 
@@ -156,7 +157,7 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
 /* Property values; written in set_property under the object lock, copied
  * under the lock by start() (model) and per batch (the rest). */
 typedef struct {
-  gchar *config, *weights, *labels, *classes, *situations;
+  gchar *config, *weights, *labels, *classes, *nms_groups;
   GstYolov4InferBackend backend;
   GstYolov4InferDevice device;
   gdouble threshold, nms_threshold;
@@ -183,7 +184,7 @@ typedef struct {
   gchar **labels;
   guint n_labels;
   gboolean *keep;               /* per class id: passes the classes filter */
-  YoloSituations *situations;
+  YoloNmsGroups *nms_groups;
   gint net_w, net_h;
   guint max_batch;
   gfloat *input;                /* max_batch network inputs */
@@ -290,7 +291,7 @@ settings_copy (const Settings * src, Settings * dst)
   dst->weights = g_strdup (src->weights);
   dst->labels = g_strdup (src->labels);
   dst->classes = g_strdup (src->classes);
-  dst->situations = g_strdup (src->situations);
+  dst->nms_groups = g_strdup (src->nms_groups);
 }
 
 static void
@@ -300,7 +301,7 @@ settings_clear (Settings * s)
   g_clear_pointer (&s->weights, g_free);
   g_clear_pointer (&s->labels, g_free);
   g_clear_pointer (&s->classes, g_free);
-  g_clear_pointer (&s->situations, g_free);
+  g_clear_pointer (&s->nms_groups, g_free);
 }
 
 static gboolean
@@ -315,7 +316,7 @@ is_model_prop (guint prop_id)
     case PROP_INPUT_SIZE:
     case PROP_CLASSES:
     case PROP_BATCH_SIZE:
-    case PROP_SITUATIONS:
+    case PROP_NMS_GROUPS:
       return TRUE;
     default:
       return FALSE;
@@ -353,9 +354,9 @@ gst_yolov4_infer_set_property (GObject * object, guint prop_id,
       g_free (s->classes);
       s->classes = g_value_dup_string (value);
       break;
-    case PROP_SITUATIONS:
-      g_free (s->situations);
-      s->situations = g_value_dup_string (value);
+    case PROP_NMS_GROUPS:
+      g_free (s->nms_groups);
+      s->nms_groups = g_value_dup_string (value);
       break;
     case PROP_BACKEND:
       s->backend = g_value_get_enum (value);
@@ -438,8 +439,8 @@ gst_yolov4_infer_get_property (GObject * object, guint prop_id,
     case PROP_CLASSES:
       g_value_set_string (value, s->classes);
       break;
-    case PROP_SITUATIONS:
-      g_value_set_string (value, s->situations);
+    case PROP_NMS_GROUPS:
+      g_value_set_string (value, s->nms_groups);
       break;
     case PROP_BACKEND:
       g_value_set_enum (value, s->backend);
@@ -507,7 +508,7 @@ state_free (State * st)
   yolo_cfg_free (st->cfg);
   g_strfreev (st->labels);
   g_free (st->keep);
-  yolo_situations_free (st->situations);
+  yolo_nms_groups_free (st->nms_groups);
   g_free (st->input);
   g_free (st);
 }
@@ -536,9 +537,9 @@ post_model_error (GstYolov4Infer * self, const Settings * s, GError * err)
     }
   } else if (err->domain == GST_RESOURCE_ERROR) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message), ("%s", dbg));
-  } else if (err->domain == YOLO_SITUATIONS_ERROR) {
+  } else if (err->domain == G_KEY_FILE_ERROR) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message),
-        ("situations=%s", GST_STR_NULL (s->situations)));
+        ("nms-groups=%s labels=%s", GST_STR_NULL (s->nms_groups), GST_STR_NULL (s->labels)));
   } else {
     /* backend open failure (library domain or backend's own) */
     GST_ELEMENT_ERROR (self, LIBRARY, INIT, ("%s", err->message), ("%s", dbg));
@@ -654,11 +655,12 @@ load_model (State * st, const Settings * s, GError ** error)
   st->n_labels = g_strv_length (st->labels);
   if (!parse_classes (st, s->classes, error))
     return FALSE;
-  if (s->situations && *s->situations) {
-    st->situations = yolo_situations_load (s->situations, error);
-    if (!st->situations)
-      return FALSE;
-  }
+  /* The default groups name COCO labels: a model without them (fire/smoke)
+   * just has no groups; labels the user names must exist. */
+  st->nms_groups = yolo_nms_groups_parse (s->nms_groups, (const gchar * const *) st->labels,
+      st->n_labels, !g_strcmp0 (s->nms_groups, YOLO_NMS_GROUPS_DEFAULT), error);
+  if (!st->nms_groups)
+    return FALSE;
 
   st->net_w = s->input_size ? s->input_size : yolo_cfg_width (st->cfg);
   st->net_h = s->input_size ? s->input_size : yolo_cfg_height (st->cfg);
@@ -823,7 +825,7 @@ detection_structure (const YoloDetection * d, const gchar * label)
       "y_max", G_TYPE_DOUBLE, d->y_max, NULL);
 }
 
-/* Attach metas, update situations, post messages for one inferred buffer.
+/* Attach metas, post messages for one inferred buffer.
  * Takes and returns the (writable) buffer. */
 static GstBuffer *
 finish_frame (GstYolov4Infer * self, State * st, const Settings * s,
@@ -839,7 +841,7 @@ finish_frame (GstYolov4Infer * self, State * st, const Settings * s,
         dets->len, MAX_CANDIDATES);
     yolo_keep_top (dets, MAX_CANDIDATES);
   }
-  yolo_nms_per_class (dets, fw, fh, s->nms_threshold);
+  yolo_nms_grouped (dets, st->nms_groups, fw, fh, s->nms_threshold);
   buf = gst_buffer_make_writable (buf);
   if (s->post_messages)
     g_value_init (&list, GST_TYPE_LIST);
@@ -860,27 +862,6 @@ finish_frame (GstYolov4Infer * self, State * st, const Settings * s,
     }
   }
   GST_LOG_OBJECT (self, "%u detections on %" GST_TIME_FORMAT, dets->len, GST_TIME_ARGS (ts));
-
-  GArray *raised = NULL;
-  if (st->situations)
-    raised = yolo_situations_update (st->situations, dets,
-        (const gchar * const *) st->labels, fw, fh);
-  for (guint i = 0; raised && i < raised->len; i++) {
-    YoloRaised *r = &g_array_index (raised, YoloRaised, i);
-    EdgefaasSituation sit = { r->name, r->confidence, r->frames, r->labels };
-    gst_buffer_add_edgefaas_situation_meta (buf, &sit);
-    GST_INFO_OBJECT (self, "situation %s raised (confidence %.2f, %u frames, %s)",
-        r->name, r->confidence, r->frames, r->labels);
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_element (GST_OBJECT (self), gst_structure_new ("situation",
-                "name", G_TYPE_STRING, r->name,
-                "confidence", G_TYPE_DOUBLE, r->confidence,
-                "frames", G_TYPE_UINT, r->frames,
-                "labels", G_TYPE_STRING, r->labels,
-                "timestamp", G_TYPE_UINT64, ts, NULL)));
-  }
-  if (raised)
-    g_array_unref (raised);
 
   if (s->post_messages) {
     GstStructure *st_msg = gst_structure_new ("detections",
@@ -1161,7 +1142,6 @@ drop_held (GstYolov4Infer * self)
   g_queue_init (&st->ready);
   st->n_held_infer = 0;
   st->n_seen = 0;
-  yolo_situations_reset (st->situations);
 }
 
 static gboolean
@@ -1366,15 +1346,19 @@ gst_yolov4_infer_class_init (GstYolov4InferClass * klass)
           "Post a 'detections' element message per inferred buffer",
           DEFAULT_PROP_POST_MESSAGES, rw | GST_PARAM_MUTABLE_PLAYING));
   /**
-   * GstYolov4Infer:situations:
+   * GstYolov4Infer:nms-groups:
    *
-   * Situations key-file (see plugins/yolo/situations.conf); NULL = no
-   * situations are raised.
+   * Classes whose boxes suppress each other in NMS, so that one object is one
+   * box: groups separated by `;`, the labels of a group by `,`. `*` = one
+   * group of all classes (class-agnostic NMS); empty = per-class NMS only. The
+   * default groups COCO's vehicles and two-wheelers; labels of the default
+   * that the names file lacks are skipped, labels you set must exist
+   * (RESOURCE/SETTINGS error naming the label otherwise).
    */
-  g_object_class_install_property (gobject_class, PROP_SITUATIONS,
-      g_param_spec_string ("situations", "Situations",
-          "Key-file mapping labels to situations (fire, traffic_accident, ...)",
-          DEFAULT_PROP_SITUATIONS, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_NMS_GROUPS,
+      g_param_spec_string ("nms-groups", "NMS class groups",
+          "Classes suppressing each other in NMS: 'a,b;c,d' ('*' = all, '' = per class)",
+          DEFAULT_PROP_NMS_GROUPS, rw | GST_PARAM_MUTABLE_READY));
   /**
    * GstYolov4Infer:stats:
    *
@@ -1421,6 +1405,7 @@ gst_yolov4_infer_init (GstYolov4Infer * self)
   s->roi_mode = DEFAULT_PROP_ROI_MODE;
   s->max_regions = DEFAULT_PROP_MAX_REGIONS;
   s->post_messages = DEFAULT_PROP_POST_MESSAGES;
+  s->nms_groups = g_strdup (DEFAULT_PROP_NMS_GROUPS);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
   gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);
 }

@@ -93,7 +93,12 @@ def extra_rules(kind, doc):
         return frame_ok(doc)
     if isinstance(doc.get("source"), dict) and not frame_ok(doc["source"]):
         return False
-    for d in doc.get("detections", []) if isinstance(doc.get("detections"), list) else []:
+    boxes = list(doc.get("detections", []) if isinstance(doc.get("detections"), list) else [])
+    # situationdetect's situations[i].tracks[j] obey the same box rule
+    for sit in doc.get("situations", []) if isinstance(doc.get("situations"), list) else []:
+        if isinstance(sit, dict) and isinstance(sit.get("tracks"), list):
+            boxes += sit["tracks"]
+    for d in boxes:
         try:
             if d["x_min"] > d["x_max"] or d["y_min"] > d["y_max"]:
                 return False

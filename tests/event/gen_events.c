@@ -105,6 +105,22 @@ random_detection (void)
     s.confidence = g_random_double ();
     s.frames = g_random_int ();
     s.labels = g_random_boolean ()? random_text (50) : NULL;
+    s.zone = g_random_boolean ()? random_text (20) : NULL;
+    s.start_time_us = g_random_boolean ()? random_time () : 0;
+    s.snapshot_uri = g_random_boolean ()? g_strdup ("file:///frames/cam/alert.jpg") : NULL;
+    s.tracks = NULL;
+    if (g_random_boolean ()) {
+      s.tracks = g_array_new (FALSE, FALSE, sizeof (EdgefaasSituationTrack));
+      for (guint k = g_random_int_range (0, 4); k > 0; k--) {
+        EdgefaasSituationTrack t;
+        t.track_id = g_random_int ();
+        t.x_min = g_random_double ();
+        t.y_min = g_random_double ();
+        t.x_max = g_random_double_range (t.x_min, 1.0);
+        t.y_max = g_random_double_range (t.y_min, 1.0);
+        g_array_append_val (s.tracks, t);
+      }
+    }
     g_array_append_val (ev->situations, s);
   }
   if (g_random_boolean ())

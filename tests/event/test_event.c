@@ -81,6 +81,14 @@ make_detection_event (gboolean with_source)
   {
     EdgefaasSituation s = { g_strdup ("fire"), 0.875, 5, g_strdup ("fire,smoke") };
     EdgefaasSituation s2 = { g_strdup ("traffic_accident"), 0.5, 2, NULL };
+    /* the situationdetect members: zone, start time, tracks, snapshot */
+    EdgefaasSituationTrack t1 = { 3, 0.1, 0.2, 0.3, 0.4 }, t2 = { 9007199254740991, 0, 0, 1, 1 };
+    s.zone = g_strdup ("loading-bay");
+    s.start_time_us = ms_aligned (edgefaas_now_utc_us ()) - 4000000;
+    s.tracks = g_array_new (FALSE, FALSE, sizeof (EdgefaasSituationTrack));
+    g_array_append_val (s.tracks, t1);
+    g_array_append_val (s.tracks, t2);
+    s.snapshot_uri = g_strdup ("file:///var/lib/edgefaas/frames/cam/2026-11-23/alert.jpg");
     g_array_append_val (ev->situations, s);
     g_array_append_val (ev->situations, s2);
   }
@@ -476,6 +484,13 @@ static const BadCase detection_cases[] = {
   {"situations[0].name", NULL, EDGEFAAS_EVENT_ERROR_FIELD, "situations[0].name: missing"},
   {"situations[1].frames", "-1", EDGEFAAS_EVENT_ERROR_FIELD, "situations[1].frames: -1 is out of range"},
   {"situations[1].labels", "[\"a\"]", EDGEFAAS_EVENT_ERROR_FIELD, "situations[1].labels: expected a string"},
+  {"situations[0].zone", "\"\"", EDGEFAAS_EVENT_ERROR_FIELD, "situations[0].zone: expected a string of 1.."},
+  {"situations[0].start_time", "\"yesterday\"", EDGEFAAS_EVENT_ERROR_FIELD, "situations[0].start_time: expected an ISO 8601"},
+  {"situations[0].tracks", "{}", EDGEFAAS_EVENT_ERROR_FIELD, "situations[0].tracks: expected an array"},
+  {"situations[0].tracks[1].id", "-1", EDGEFAAS_EVENT_ERROR_FIELD, "situations[0].tracks[1].id: -1 is out of range"},
+  {"situations[0].tracks[0].x_max", "0.05", EDGEFAAS_EVENT_ERROR_FIELD, "situations[0].tracks[0].x_max: 0.05 is out of range"},
+  {"situations[0].tracks[0].y_min", NULL, EDGEFAAS_EVENT_ERROR_FIELD, "situations[0].tracks[0].y_min: missing"},
+  {"situations[0].snapshot", "\"http://x/y.jpg\"", EDGEFAAS_EVENT_ERROR_FIELD, "situations[0].snapshot: only file:// URIs"},
   {"trace.inferred", "\"2026-01-01T00:00:00.000+02:00\"", EDGEFAAS_EVENT_ERROR_FIELD, "trace.inferred: expected an ISO 8601"},
 };
 

@@ -27,13 +27,14 @@ inspect (const gchar * what, gint * exit_status)
 typedef struct
 {
   const gchar *plugin;
-  const gchar *elements[3];
+  const gchar *elements[4];
 } PluginSet;
 
 static const PluginSet plugin_set[] = {
   {"edgefaasmotion", {"motiondetect", NULL}},
   {"edgefaasamqp", {"amqpsink", "amqpsrc", NULL}},
   {"edgefaasyolo", {"yolov4infer", NULL}},
+  {"edgefaasanalytics", {"objecttrack", "situationdetect", "detectionorder", NULL}},
 };
 
 static void

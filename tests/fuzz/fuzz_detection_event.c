@@ -58,6 +58,10 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     floor_trace (&ev->trace);
     if (ev->source)
       floor_frame (ev->source);
+    for (guint i = 0; i < ev->situations->len; i++) {
+      EdgefaasSituation *st = &g_array_index (ev->situations, EdgefaasSituation, i);
+      st->start_time_us = floor_ms (st->start_time_us);
+    }
     if (!edgefaas_detection_event_equal (ev, again)) {
       fprintf (stderr, "round trip changed the event:\n%s\n", json);
       abort ();
