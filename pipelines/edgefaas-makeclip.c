@@ -9,6 +9,22 @@
  * frame, then disappears. Written as MJPEG in Matroska (plugins-good only). The ground
  * truth (intervals in seconds and frames, the COCO label expected in each) goes to
  * --truth as JSON. Nothing binary is committed: the clip is always made here.
+ *
+ *   edgefaas-makeclip --scenario NAME --out clip.mkv [--truth truth.json] [--duration S]
+ *       [--seed N] [--fps 10] [--width 640 --height 360] [--images DIR]
+ *   edgefaas-makeclip --list-scenarios
+ *
+ * Scenario clips (for tracking and situation scoring): objects cut from darknet's sample
+ * photos (the car of dog.jpg, the person of person.jpg and of kite.jpg) move along
+ * keyframed paths over the same background, with sensor noise. NAME is one of
+ * collision, passing, parked, zone-intrusion, zone-pass, line-crossing, crowd, quiet,
+ * crossing, crossing-3 (--list-scenarios prints what each shows). The truth JSON holds,
+ * per frame, the box and identity of every object (for tracker scoring), the zones and
+ * lines the scenario means (pixels), the events measured on the rendered geometry (zone
+ * entries, line crossings, stationary intervals, pair overlaps) and the situations the
+ * scenario is built to raise with their start times (empty for a negative). See
+ * docs/scenarios.md for the schema. The same options give the same frames and truth (fixed
+ * noise seed, --seed); only the Matroska header date differs.
  */
 #include <math.h>
 #include <string.h>
@@ -45,9 +61,12 @@ typedef struct {
 static gboolean
 load_image (const gchar * path, gint w, gint h, Image * img, GError ** error)
 {
+  /* w, h <= 0: the image's own size */
+  gchar *size = w > 0 ? g_strdup_printf (",width=%d,height=%d,pixel-aspect-ratio=1/1", w, h)
+      : g_strdup ("");
   gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! videoconvert ! "
-      "videoscale ! video/x-raw,format=RGB,width=%d,height=%d,pixel-aspect-ratio=1/1 ! "
-      "appsink name=out sync=false", path, w, h);
+      "videoscale ! video/x-raw,format=RGB%s ! appsink name=out sync=false", path, size);
+  g_free (size);
   GstElement *p = gst_parse_launch (desc, error);
   g_free (desc);
   if (!p)
@@ -60,6 +79,8 @@ load_image (const gchar * path, gint w, gint h, Image * img, GError ** error)
     GstVideoInfo vi;
     gst_video_info_from_caps (&vi, gst_sample_get_caps (s));
     GstVideoFrame f;
+    w = GST_VIDEO_INFO_WIDTH (&vi);
+    h = GST_VIDEO_INFO_HEIGHT (&vi);
     if (gst_video_frame_map (&f, &vi, gst_sample_get_buffer (s), GST_MAP_READ)) {
       img->w = w;
       img->h = h;
@@ -124,7 +145,9 @@ blit (guint8 * dst, gint w, gint h, const Image * img, gint x0, gint y0)
   }
 }
 
-static gchar *opt_out, *opt_truth, *opt_schedule, *opt_images;
+static gchar *opt_out, *opt_truth, *opt_schedule, *opt_images, *opt_scenario;
+static gboolean opt_list;
+static gint opt_seed = 1;
 static gint opt_fps = 10, opt_w = 640, opt_h = 360;
 static gdouble opt_duration = 0, opt_fraction = -1, opt_burst = 3;
 
@@ -141,6 +164,12 @@ static GOptionEntry entries[] = {
   {"fps", 0, 0, G_OPTION_ARG_INT, &opt_fps, "Frame rate (default 10)", "N"},
   {"width", 0, 0, G_OPTION_ARG_INT, &opt_w, "Width (default 640)", "PX"},
   {"height", 0, 0, G_OPTION_ARG_INT, &opt_h, "Height (default 360)", "PX"},
+  {"scenario", 0, 0, G_OPTION_ARG_STRING, &opt_scenario,
+      "Make a scenario clip (collision, passing, parked, zone-intrusion, zone-pass, "
+      "line-crossing, crowd, quiet, crossing, crossing-3); --duration overrides its length",
+      "NAME"},
+  {"list-scenarios", 0, 0, G_OPTION_ARG_NONE, &opt_list, "List the scenarios and exit", NULL},
+  {"seed", 0, 0, G_OPTION_ARG_INT, &opt_seed, "Noise seed for scenario clips (default 1)", "N"},
   {"images", 0, 0, G_OPTION_ARG_FILENAME, &opt_images,
       "Directory with dog.jpg, person.jpg, horses.jpg (default /usr/share/darknet/data)", "DIR"},
   {NULL}
@@ -191,6 +220,908 @@ schedule_for_fraction (gdouble duration, gdouble fraction, gdouble burst)
   return g_string_free (s, FALSE);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * Scenario clips
+ * ------------------------------------------------------------------------------------- */
+
+/* An object cut from a sample photo. The object box is where Yolo-Fastest-XL finds the
+ * object in the photo (threshold 0.25, full image); the crop adds a margin around it. */
+typedef struct {
+  const gchar *name;
+  const gchar *file;
+  gint x0, y0, x1, y1;          /* object box in the photo, px */
+  gdouble margin;               /* crop margin, fraction of the object size */
+  const gchar *klass;           /* truth class */
+  const gchar *labels;          /* COCO labels that count as this class */
+} SpriteDef;
+
+enum { SPRITE_CAR, SPRITE_PERSON, SPRITE_PERSON2, N_SPRITES };
+
+static const SpriteDef sprite_defs[N_SPRITES] = {
+  {"car", "dog.jpg", 447, 79, 685, 161, 0.04, "vehicle", "car,truck,bus"},
+  {"person", "person.jpg", 186, 102, 272, 362, 0.04, "person", "person"},
+  {"person2", "kite.jpg", 222, 691, 274, 861, 0.06, "person", "person"},
+};
+
+#define MAX_KEYS 6
+#define MAX_ACTORS 8
+
+typedef struct {
+  gdouble t, x, y;              /* foot point (bottom centre of the object box), fractions */
+} Key;
+
+typedef struct {
+  guint sprite;
+  gdouble height;               /* object box height, fraction of the frame height */
+  gboolean mirror;
+  Key keys[MAX_KEYS];           /* visible from keys[0].t to the last key's t */
+} ActorDef;
+
+typedef struct {
+  const gchar *name;
+  gdouble pts[6][2];            /* polygon (zones) or 2 points (lines), fractions */
+} ShapeDef;
+
+typedef enum {
+  EXPECT_NONE,
+  EXPECT_COLLISION,             /* objects a, b overlap and both stay stationary */
+  EXPECT_ZONE_DWELL,            /* object a's foot point inside zone 0 */
+  EXPECT_LINE_CROSSING,         /* every crossing of line 0 by any object */
+  EXPECT_CROWDING,              /* at least n objects' foot points inside zone 0 */
+} ExpectKind;
+
+typedef struct {
+  ExpectKind kind;
+  guint a, b, n;                /* object ids (1-based) / count */
+} ExpectDef;
+
+typedef struct {
+  const gchar *name;
+  const gchar *description;
+  gboolean positive;
+  gdouble duration;
+  gdouble noise;                /* sensor noise amplitude (luma levels) */
+  gboolean lighting;            /* slow brightness drift and exposure jumps */
+  ActorDef actors[MAX_ACTORS];
+  ShapeDef zone;                /* name NULL = none */
+  ShapeDef line;
+  ExpectDef expect;
+} ScenarioDef;
+
+#define K(t,x,y) {t, x, y}
+#define END {-1, 0, 0}
+
+static const ScenarioDef scenarios[] = {
+  {"collision", "two cars drive towards each other, collide (boxes overlap) at 7 s and "
+        "both stay stopped", TRUE, 24, 3, FALSE,
+      {{SPRITE_CAR, 0.16, FALSE, {K (1, -0.1, 0.78), K (7, 0.45, 0.78), K (24, 0.45, 0.78), END}},
+        {SPRITE_CAR, 0.16, TRUE, {K (1, 1.1, 0.86), K (7, 0.58, 0.86), K (24, 0.58, 0.86), END}},
+        {0}}, {NULL}, {NULL}, {EXPECT_COLLISION, 1, 2, 0}},
+  {"passing", "two cars pass each other in two lanes (boxes overlap as much as in "
+        "collision) and drive on: no collision", FALSE, 16, 3, FALSE,
+      {{SPRITE_CAR, 0.16, FALSE, {K (1, -0.15, 0.76), K (13, 1.15, 0.76), END}},
+        {SPRITE_CAR, 0.16, TRUE, {K (1, 1.15, 0.88), K (13, -0.15, 0.88), END}},
+        {0}}, {NULL}, {NULL}, {EXPECT_NONE}},
+  {"parked", "one parked car for the whole clip (Yolo-Fastest-XL sees car and truck on "
+        "it): no collision", FALSE, 30, 3, FALSE,
+      {{SPRITE_CAR, 0.18, FALSE, {K (0, 0.5, 0.8), K (30, 0.5, 0.8), END}}, {0}},
+      {NULL}, {NULL}, {EXPECT_NONE}},
+  {"zone-intrusion", "a person walks into zone 'danger' and stays there", TRUE, 30, 3, FALSE,
+      {{SPRITE_PERSON, 0.40, FALSE, {K (1, -0.05, 0.85), K (9, 0.72, 0.82), K (30, 0.72, 0.82),
+                  END}}, {0}},
+      {"danger", {{0.58, 0.66}, {0.92, 0.66}, {0.98, 0.96}, {0.52, 0.96}, {-1, -1}}}, {NULL},
+      {EXPECT_ZONE_DWELL, 1, 0, 0}},
+  {"zone-pass", "a person walks past in front of zone 'danger' (the box overlaps the zone, "
+        "the foot point never enters it): no intrusion", FALSE, 20, 3, FALSE,
+      {{SPRITE_PERSON, 0.40, FALSE, {K (1, -0.05, 0.99), K (15, 1.05, 0.99), END}}, {0}},
+      {"danger", {{0.58, 0.66}, {0.92, 0.66}, {0.98, 0.96}, {0.52, 0.96}, {-1, -1}}}, {NULL},
+      {EXPECT_NONE}},
+  {"line-crossing", "line 'gate': one person crosses it left to right, later another "
+        "right to left", TRUE, 24, 3, FALSE,
+      {{SPRITE_PERSON, 0.40, FALSE, {K (1, -0.05, 0.80), K (10, 1.05, 0.80), END}},
+        {SPRITE_PERSON2, 0.38, TRUE, {K (12, 1.05, 0.90), K (21, -0.05, 0.90), END}},
+        {0}}, {NULL}, {"gate", {{0.5, 0.58}, {0.5, 1.0}, {-1, -1}}},
+      {EXPECT_LINE_CROSSING}},
+  {"crowd", "six people arrive one by one (every 4 s) in zone 'plaza' and stay: crowding "
+        "at 5 or more", TRUE, 40, 3, FALSE,
+      {{SPRITE_PERSON, 0.36, FALSE, {K (1, -0.05, 0.75), K (4, 0.22, 0.75), K (40, 0.22, 0.75),
+                  END}},
+        {SPRITE_PERSON2, 0.34, TRUE, {K (5, 1.05, 0.90), K (8, 0.80, 0.90), K (40, 0.80, 0.90),
+                  END}},
+        {SPRITE_PERSON, 0.36, TRUE, {K (9, 1.05, 0.76), K (13, 0.70, 0.76), K (40, 0.70, 0.76),
+                  END}},
+        {SPRITE_PERSON2, 0.34, FALSE, {K (13, -0.05, 0.91), K (17, 0.34, 0.91),
+                  K (40, 0.34, 0.91), END}},
+        {SPRITE_PERSON, 0.36, FALSE, {K (17, -0.05, 0.77), K (22, 0.46, 0.77),
+                  K (40, 0.46, 0.77), END}},
+        {SPRITE_PERSON2, 0.34, TRUE, {K (21, 1.05, 0.92), K (26, 0.58, 0.92),
+                  K (40, 0.58, 0.92), END}},
+        {0}},
+      {"plaza", {{0.12, 0.62}, {0.88, 0.62}, {0.88, 0.98}, {0.12, 0.98}, {-1, -1}}}, {NULL},
+      {EXPECT_CROWDING, 0, 0, 5}},
+  {"quiet", "no objects: sensor noise, slow lighting drift, an exposure jump every 30 s",
+        FALSE, 120, 8, TRUE, {{0}}, {NULL}, {NULL}, {EXPECT_NONE}},
+  {"crossing", "two people cross paths in an X, one hides the other for a moment (tracker "
+        "scoring)", FALSE, 16, 3, FALSE,
+      {{SPRITE_PERSON, 0.42, FALSE, {K (1, -0.05, 0.70), K (13, 1.05, 0.92), END}},
+        {SPRITE_PERSON2, 0.38, TRUE, {K (1, 1.05, 0.72), K (13, -0.05, 0.90), END}},
+        {0}}, {NULL}, {NULL}, {EXPECT_NONE}},
+  {"crossing-3", "three people on crossing paths at different speeds, one overtakes "
+        "(tracker scoring)", FALSE, 20, 3, FALSE,
+      {{SPRITE_PERSON, 0.42, FALSE, {K (1, -0.05, 0.74), K (11, 1.05, 0.86), END}},
+        {SPRITE_PERSON2, 0.38, TRUE, {K (2, 1.05, 0.76), K (14, -0.05, 0.84), END}},
+        {SPRITE_PERSON, 0.36, TRUE, {K (0, 0.30, 0.80), K (19, 1.05, 0.80), END}},
+        {0}}, {NULL}, {NULL}, {EXPECT_NONE}},
+};
+
+#undef K
+#undef END
+
+static guint
+actor_count (const ScenarioDef * sc)
+{
+  guint n = 0;
+  while (n < MAX_ACTORS && sc->actors[n].height > 0)
+    n++;
+  return n;
+}
+
+static guint
+key_count (const ActorDef * a)
+{
+  guint n = 0;
+  while (n < MAX_KEYS && a->keys[n].t >= 0)
+    n++;
+  return n;
+}
+
+static guint
+shape_count (const ShapeDef * s)
+{
+  guint n = 0;
+  if (!s->name)
+    return 0;
+  while (n < 6 && s->pts[n][0] >= 0)
+    n++;
+  return n;
+}
+
+/* Foot point at time t (fractions); FALSE when the actor is not in the scene. Also says
+ * whether it stands still (both neighbouring keys equal). */
+static gboolean
+actor_at (const ActorDef * a, gdouble t, gdouble * x, gdouble * y, gboolean * still)
+{
+  guint n = key_count (a);
+  if (n < 2 || t < a->keys[0].t || t > a->keys[n - 1].t)
+    return FALSE;
+  for (guint i = 0; i + 1 < n; i++) {
+    const Key *k0 = &a->keys[i], *k1 = &a->keys[i + 1];
+    /* at a key's own time the segment that starts there applies (stopped at 7 s = still at 7 s) */
+    if (t < k1->t || i + 2 == n) {
+      gdouble f = k1->t > k0->t ? (t - k0->t) / (k1->t - k0->t) : 0;
+      *x = k0->x + f * (k1->x - k0->x);
+      *y = k0->y + f * (k1->y - k0->y);
+      *still = k0->x == k1->x && k0->y == k1->y;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* A sprite scaled to one actor's size: the crop with its margin, and the object box
+ * inside it. */
+typedef struct {
+  Image img;
+  gint ox, oy, ow, oh;          /* object box inside img */
+} Sprite;
+
+static void
+scale_crop (const Image * src, gint cx, gint cy, gint cw, gint ch, gboolean mirror, Image * dst)
+{
+  dst->rgb = g_malloc (dst->w * dst->h * 3);
+  for (gint y = 0; y < dst->h; y++) {
+    gdouble sy = cy + (y + 0.5) * ch / dst->h - 0.5;
+    gint y0 = CLAMP ((gint) floor (sy), 0, src->h - 1), y1 = MIN (y0 + 1, src->h - 1);
+    gdouble fy = CLAMP (sy - y0, 0, 1);
+    for (gint x = 0; x < dst->w; x++) {
+      gint xx = mirror ? dst->w - 1 - x : x;
+      gdouble sx = cx + (xx + 0.5) * cw / dst->w - 0.5;
+      gint x0 = CLAMP ((gint) floor (sx), 0, src->w - 1), x1 = MIN (x0 + 1, src->w - 1);
+      gdouble fx = CLAMP (sx - x0, 0, 1);
+      for (gint c = 0; c < 3; c++) {
+        gdouble v = (1 - fy) * ((1 - fx) * src->rgb[(y0 * src->w + x0) * 3 + c]
+            + fx * src->rgb[(y0 * src->w + x1) * 3 + c])
+            + fy * ((1 - fx) * src->rgb[(y1 * src->w + x0) * 3 + c]
+            + fx * src->rgb[(y1 * src->w + x1) * 3 + c]);
+        dst->rgb[(y * dst->w + x) * 3 + c] = (guint8) CLAMP (v + 0.5, 0, 255);
+      }
+    }
+  }
+}
+
+static void
+make_sprite (const Image * photo, const SpriteDef * d, gint height_px, gboolean mirror,
+    Sprite * s)
+{
+  gint ow = d->x1 - d->x0, oh = d->y1 - d->y0;
+  gint mx = (gint) (ow * d->margin + 0.5), my = (gint) (oh * d->margin + 0.5);
+  gint cx0 = MAX (0, d->x0 - mx), cy0 = MAX (0, d->y0 - my);
+  gint cx1 = MIN (photo->w, d->x1 + mx), cy1 = MIN (photo->h, d->y1 + my);
+  gdouble scale = (gdouble) height_px / oh;
+  s->img.w = MAX (1, (gint) ((cx1 - cx0) * scale + 0.5));
+  s->img.h = MAX (1, (gint) ((cy1 - cy0) * scale + 0.5));
+  scale_crop (photo, cx0, cy0, cx1 - cx0, cy1 - cy0, mirror, &s->img);
+  s->ow = (gint) (ow * scale + 0.5);
+  s->oh = height_px;
+  s->ox = (gint) ((d->x0 - cx0) * scale + 0.5);
+  if (mirror)
+    s->ox = s->img.w - s->ox - s->ow;
+  s->oy = (gint) ((d->y0 - cy0) * scale + 0.5);
+}
+
+/* Where an actor is in one frame, in pixels. */
+typedef struct {
+  guint id;                     /* 1-based */
+  gboolean present;
+  gboolean still;
+  gdouble fx, fy;               /* foot point */
+  gint bx, by, bw, bh;          /* object box, unclipped */
+  gint sx, sy;                  /* sprite top-left */
+} Placed;
+
+static gboolean
+point_in_polygon (gdouble x, gdouble y, const gdouble (*p)[2], guint n)
+{
+  gboolean in = FALSE;
+  for (guint i = 0, j = n - 1; i < n; j = i++)
+    if ((p[i][1] > y) != (p[j][1] > y)
+        && x < (p[j][0] - p[i][0]) * (y - p[i][1]) / (p[j][1] - p[i][1]) + p[i][0])
+      in = !in;
+  return in;
+}
+
+static gdouble
+box_iou (const Placed * a, const Placed * b)
+{
+  gint ix = MAX (0, MIN (a->bx + a->bw, b->bx + b->bw) - MAX (a->bx, b->bx));
+  gint iy = MAX (0, MIN (a->by + a->bh, b->by + b->bh) - MAX (a->by, b->by));
+  gdouble inter = (gdouble) ix * iy;
+  gdouble uni = (gdouble) a->bw * a->bh + (gdouble) b->bw * b->bh - inter;
+  return uni > 0 ? inter / uni : 0;
+}
+
+static guint32
+xorshift (guint32 * s)
+{
+  guint32 x = *s;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return *s = x;
+}
+
+/* Sensor noise (same on the three channels, so it is luma noise) and the lighting changes. */
+static void
+add_noise (guint8 * rgb, gint w, gint h, gdouble amp, gdouble gain, guint32 * seed)
+{
+  for (gint i = 0; i < w * h; i++) {
+    guint32 r = xorshift (seed);
+    /* triangular distribution in [-amp, amp] from two bytes */
+    gdouble n = amp * (((gint) (r & 0xff) + (gint) ((r >> 8) & 0xff)) / 255.0 - 1.0);
+    for (gint c = 0; c < 3; c++) {
+      gdouble v = rgb[i * 3 + c] * gain + n;
+      rgb[i * 3 + c] = (guint8) CLAMP (v + 0.5, 0, 255);
+    }
+  }
+}
+
+static gdouble
+lighting_gain (gdouble t)
+{
+  gdouble g = 1.0 + 0.08 * sin (2 * G_PI * t / 90.0);   /* clouds */
+  if (fmod (t, 30.0) >= 29.0)   /* auto-exposure jump for one second every 30 s */
+    g *= 1.2;
+  return g;
+}
+
+typedef struct {
+  const ScenarioDef *def;
+  guint n_actors;
+  gint w, h, fps;
+  guint frames;
+  Sprite sprites[MAX_ACTORS];
+  Placed *placed;               /* frames × n_actors */
+  gdouble zone[6][2], line[2][2];       /* pixels */
+  guint zone_n;
+  gboolean has_line;
+} Scene;
+
+static Placed *
+scene_at (Scene * s, guint frame, guint actor)
+{
+  return &s->placed[frame * s->n_actors + actor];
+}
+
+/* Side of the directed line p0→p1 a point is on: TRUE on the right-hand side of someone
+ * walking from p0 to p1 on the image (y down), i.e. cross (p1 - p0, q - p0) >= 0; a point
+ * exactly on the line counts as right, so a crossing is counted once. */
+static gboolean
+line_side (const gdouble (*p)[2], gdouble x, gdouble y)
+{
+  return (p[1][0] - p[0][0]) * (y - p[0][1]) - (p[1][1] - p[0][1]) * (x - p[0][0]) >= 0;
+}
+
+/* Actor i's foot point changes side between frame f-1 and f within the line's span. */
+static gboolean
+crossing_at (Scene * s, guint i, guint f, gboolean * positive)
+{
+  Placed *p0 = scene_at (s, f - 1, i), *p1 = scene_at (s, f, i);
+  gdouble ymin = MIN (s->line[0][1], s->line[1][1]), ymax = MAX (s->line[0][1], s->line[1][1]);
+  gdouble xmin = MIN (s->line[0][0], s->line[1][0]), xmax = MAX (s->line[0][0], s->line[1][0]);
+  if (!p0->present || !p1->present)
+    return FALSE;
+  if (line_side (s->line, p0->fx, p0->fy) == line_side (s->line, p1->fx, p1->fy))
+    return FALSE;
+  /* within the segment's extent, not its infinite extension */
+  if ((ymax - ymin >= xmax - xmin) ? (p1->fy < ymin || p1->fy > ymax)
+      : (p1->fx < xmin || p1->fx > xmax))
+    return FALSE;
+  *positive = line_side (s->line, p1->fx, p1->fy);
+  return TRUE;
+}
+
+static void
+scene_layout (Scene * s)
+{
+  s->placed = g_new0 (Placed, (gsize) s->frames * MAX (1, s->n_actors));
+  for (guint f = 0; f < s->frames; f++) {
+    gdouble t = (gdouble) f / s->fps;
+    for (guint i = 0; i < s->n_actors; i++) {
+      Placed *p = scene_at (s, f, i);
+      const Sprite *sp = &s->sprites[i];
+      gdouble x, y;
+      p->id = i + 1;
+      p->present = actor_at (&s->def->actors[i], t, &x, &y, &p->still);
+      if (!p->present)
+        continue;
+      p->fx = x * s->w;
+      p->fy = y * s->h;
+      p->bw = sp->ow;
+      p->bh = sp->oh;
+      p->bx = (gint) floor (p->fx - sp->ow / 2.0 + 0.5);
+      p->by = (gint) floor (p->fy - sp->oh + 0.5);
+      p->sx = p->bx - sp->ox;
+      p->sy = p->by - sp->oy;
+    }
+  }
+  for (guint k = 0; k < shape_count (&s->def->zone); k++) {
+    s->zone[k][0] = s->def->zone.pts[k][0] * s->w;
+    s->zone[k][1] = s->def->zone.pts[k][1] * s->h;
+  }
+  s->zone_n = shape_count (&s->def->zone);
+  s->has_line = shape_count (&s->def->line) == 2;
+  for (guint k = 0; s->has_line && k < 2; k++) {
+    s->line[k][0] = s->def->line.pts[k][0] * s->w;
+    s->line[k][1] = s->def->line.pts[k][1] * s->h;
+  }
+}
+
+/* Drawing order: farther (smaller foot y) first, then by id. */
+static void
+draw_order (Scene * s, guint frame, guint * order)
+{
+  for (guint i = 0; i < s->n_actors; i++)
+    order[i] = i;
+  for (guint i = 1; i < s->n_actors; i++)
+    for (guint j = i; j > 0; j--) {
+      Placed *a = scene_at (s, frame, order[j - 1]), *b = scene_at (s, frame, order[j]);
+      if (a->fy > b->fy) {
+        guint tmp = order[j];
+        order[j] = order[j - 1];
+        order[j - 1] = tmp;
+      }
+    }
+}
+
+/* Fraction of the object box (clipped to the frame) neither outside the frame nor
+ * covered by a sprite drawn after it; sampled on a 16×16 grid. */
+static gdouble
+visibility (Scene * s, guint frame, const guint * order, guint pos, gdouble * in_frame)
+{
+  const Placed *p = scene_at (s, frame, order[pos]);
+  guint seen = 0, inside = 0;
+  for (gint gy = 0; gy < 16; gy++)
+    for (gint gx = 0; gx < 16; gx++) {
+      gdouble x = p->bx + (gx + 0.5) * p->bw / 16.0, y = p->by + (gy + 0.5) * p->bh / 16.0;
+      if (x < 0 || y < 0 || x >= s->w || y >= s->h)
+        continue;
+      inside++;
+      gboolean covered = FALSE;
+      for (guint q = pos + 1; q < s->n_actors && !covered; q++) {
+        const Placed *o = scene_at (s, frame, order[q]);
+        const Sprite *sp = &s->sprites[order[q]];
+        covered = o->present && x >= o->sx && x < o->sx + sp->img.w && y >= o->sy
+            && y < o->sy + sp->img.h;
+      }
+      seen += !covered;
+    }
+  *in_frame = inside / 256.0;
+  return inside ? (gdouble) seen / 256.0 : 0;
+}
+
+static void
+json_point_array (JsonBuilder * b, const gdouble (*p)[2], guint n)
+{
+  json_builder_begin_array (b);
+  for (guint i = 0; i < n; i++) {
+    json_builder_begin_array (b);
+    json_builder_add_double_value (b, round (p[i][0] * 10) / 10);
+    json_builder_add_double_value (b, round (p[i][1] * 10) / 10);
+    json_builder_end_array (b);
+  }
+  json_builder_end_array (b);
+}
+
+static void
+json_member_double (JsonBuilder * b, const gchar * name, gdouble v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_double_value (b, round (v * 1000) / 1000);
+}
+
+static void
+json_member_int (JsonBuilder * b, const gchar * name, gint64 v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, v);
+}
+
+static void
+json_member_string (JsonBuilder * b, const gchar * name, const gchar * v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, v);
+}
+
+/* Frames during which the foot point of actor i is inside the zone: first entry and
+ * how long it stays (continuously). Returns FALSE if it never enters. */
+static gboolean
+zone_entry (Scene * s, guint i, guint * enter, guint * leave)
+{
+  gboolean was = FALSE;
+  for (guint f = 0; f < s->frames; f++) {
+    Placed *p = scene_at (s, f, i);
+    gboolean in = p->present && point_in_polygon (p->fx, p->fy, s->zone, s->zone_n);
+    if (in && !was)
+      *enter = f;
+    if (!in && was) {
+      *leave = f;
+      return TRUE;
+    }
+    was = in;
+  }
+  *leave = s->frames;
+  return was;
+}
+
+static void
+write_events (Scene * s, JsonBuilder * b)
+{
+  json_builder_set_member_name (b, "zone_visits");
+  json_builder_begin_array (b);
+  for (guint i = 0; s->zone_n && i < s->n_actors; i++) {
+    guint enter = 0, leave = 0;
+    if (!zone_entry (s, i, &enter, &leave))
+      continue;
+    json_builder_begin_object (b);
+    json_member_int (b, "object", i + 1);
+    json_member_string (b, "zone", s->def->zone.name);
+    json_member_double (b, "enter_s", (gdouble) enter / s->fps);
+    json_member_double (b, "leave_s", (gdouble) leave / s->fps);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "line_crossings");
+  json_builder_begin_array (b);
+  for (guint i = 0; s->has_line && i < s->n_actors; i++)
+    for (guint f = 1; f < s->frames; f++) {
+      gboolean positive;
+      if (!crossing_at (s, i, f, &positive))
+        continue;
+      Placed *p0 = scene_at (s, f - 1, i), *p1 = scene_at (s, f, i);
+      json_builder_begin_object (b);
+      json_member_int (b, "object", i + 1);
+      json_member_string (b, "line", s->def->line.name);
+      json_member_double (b, "t_s", (gdouble) f / s->fps);
+      json_member_string (b, "direction", positive ? "positive" : "negative");
+      json_member_string (b, "moving", p1->fx > p0->fx ? "left-to-right" : "right-to-left");
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "pair_overlaps");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < s->n_actors; i++)
+    for (guint j = i + 1; j < s->n_actors; j++) {
+      gdouble max_iou = 0;
+      guint first = G_MAXUINT, last = 0;
+      for (guint f = 0; f < s->frames; f++) {
+        Placed *a = scene_at (s, f, i), *c = scene_at (s, f, j);
+        gdouble iou = a->present && c->present ? box_iou (a, c) : 0;
+        if (iou > 0) {
+          first = MIN (first, f);
+          last = f;
+          max_iou = MAX (max_iou, iou);
+        }
+      }
+      if (first == G_MAXUINT)
+        continue;
+      json_builder_begin_object (b);
+      json_member_int (b, "a", i + 1);
+      json_member_int (b, "b", j + 1);
+      json_member_double (b, "first_s", (gdouble) first / s->fps);
+      json_member_double (b, "last_s", (gdouble) last / s->fps);
+      json_member_double (b, "max_iou", max_iou);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+}
+
+/* First frame from which both actors overlap and stand still until one leaves. */
+static gboolean
+collision_start (Scene * s, guint a, guint b, guint * start, guint * end)
+{
+  gboolean on = FALSE;
+  for (guint f = 0; f < s->frames; f++) {
+    Placed *p = scene_at (s, f, a), *q = scene_at (s, f, b);
+    gboolean c = p->present && q->present && p->still && q->still && box_iou (p, q) > 0;
+    if (c && !on)
+      *start = f;
+    on = c;
+  }
+  *end = s->frames;
+  return on;
+}
+
+static void
+write_expected (Scene * s, JsonBuilder * b)
+{
+  const ExpectDef *e = &s->def->expect;
+  json_builder_set_member_name (b, "expected");
+  json_builder_begin_array (b);
+  if (e->kind == EXPECT_COLLISION) {
+    guint start = 0, end = 0;
+    if (collision_start (s, e->a - 1, e->b - 1, &start, &end)) {
+      json_builder_begin_object (b);
+      json_member_string (b, "situation", "collision");
+      json_builder_set_member_name (b, "objects");
+      json_builder_begin_array (b);
+      json_builder_add_int_value (b, e->a);
+      json_builder_add_int_value (b, e->b);
+      json_builder_end_array (b);
+      json_member_double (b, "start_s", (gdouble) start / s->fps);
+      json_member_double (b, "held_s", (gdouble) (end - start) / s->fps);
+      json_builder_end_object (b);
+    }
+  } else if (e->kind == EXPECT_ZONE_DWELL) {
+    guint enter = 0, leave = 0;
+    if (zone_entry (s, e->a - 1, &enter, &leave)) {
+      json_builder_begin_object (b);
+      json_member_string (b, "situation", "zone_dwell");
+      json_builder_set_member_name (b, "objects");
+      json_builder_begin_array (b);
+      json_builder_add_int_value (b, e->a);
+      json_builder_end_array (b);
+      json_member_string (b, "zone", s->def->zone.name);
+      json_member_double (b, "start_s", (gdouble) enter / s->fps);
+      json_member_double (b, "held_s", (gdouble) (leave - enter) / s->fps);
+      json_builder_end_object (b);
+    }
+  } else if (e->kind == EXPECT_LINE_CROSSING) {
+    for (guint i = 0; i < s->n_actors; i++)
+      for (guint f = 1; f < s->frames; f++) {
+        gboolean positive;
+        if (!crossing_at (s, i, f, &positive))
+          continue;
+        json_builder_begin_object (b);
+        json_member_string (b, "situation", "line_crossing");
+        json_builder_set_member_name (b, "objects");
+        json_builder_begin_array (b);
+        json_builder_add_int_value (b, i + 1);
+        json_builder_end_array (b);
+        json_member_string (b, "line", s->def->line.name);
+        json_member_string (b, "direction", positive ? "positive" : "negative");
+        json_member_double (b, "start_s", (gdouble) f / s->fps);
+        json_member_double (b, "held_s", 0);
+        json_builder_end_object (b);
+      }
+  } else if (e->kind == EXPECT_CROWDING) {
+    guint start = G_MAXUINT, end = s->frames;
+    for (guint f = 0; f < s->frames; f++) {
+      guint n = 0;
+      for (guint i = 0; i < s->n_actors; i++) {
+        Placed *p = scene_at (s, f, i);
+        n += p->present && point_in_polygon (p->fx, p->fy, s->zone, s->zone_n);
+      }
+      if (n >= e->n && start == G_MAXUINT)
+        start = f;
+      if (n < e->n && start != G_MAXUINT && end == s->frames)
+        end = f;
+    }
+    if (start != G_MAXUINT) {
+      json_builder_begin_object (b);
+      json_member_string (b, "situation", "crowding");
+      json_member_string (b, "zone", s->def->zone.name);
+      json_member_int (b, "min_count", e->n);
+      json_member_double (b, "start_s", (gdouble) start / s->fps);
+      json_member_double (b, "held_s", (gdouble) (end - start) / s->fps);
+      json_builder_end_object (b);
+    }
+  }
+  json_builder_end_array (b);
+}
+
+/* Per frame: every object whose box is at least half inside the frame. */
+static void
+write_frames (Scene * s, JsonBuilder * b)
+{
+  guint order[MAX_ACTORS];
+  json_builder_set_member_name (b, "frames_truth");
+  json_builder_begin_array (b);
+  for (guint f = 0; f < s->frames; f++) {
+    draw_order (s, f, order);
+    json_builder_begin_object (b);
+    json_member_int (b, "frame", f);
+    json_member_double (b, "t_s", (gdouble) f / s->fps);
+    json_builder_set_member_name (b, "objects");
+    json_builder_begin_array (b);
+    for (guint k = 0; k < s->n_actors; k++) {
+      Placed *p = scene_at (s, f, order[k]);
+      gdouble in_frame;
+      if (!p->present)
+        continue;
+      gdouble vis = visibility (s, f, order, k, &in_frame);
+      if (in_frame < 0.5)
+        continue;
+      gint x0 = MAX (0, p->bx), y0 = MAX (0, p->by);
+      gint x1 = MIN (s->w, p->bx + p->bw), y1 = MIN (s->h, p->by + p->bh);
+      json_builder_begin_object (b);
+      json_member_int (b, "id", p->id);
+      json_builder_set_member_name (b, "box");
+      json_builder_begin_array (b);
+      json_builder_add_int_value (b, x0);
+      json_builder_add_int_value (b, y0);
+      json_builder_add_int_value (b, x1 - x0);
+      json_builder_add_int_value (b, y1 - y0);
+      json_builder_end_array (b);
+      json_member_double (b, "visibility", vis);
+      json_builder_set_member_name (b, "stationary");
+      json_builder_add_boolean_value (b, p->still);
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+}
+
+static gchar *
+scenario_truth (Scene * s, const gchar * out)
+{
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_member_string (b, "clip", out);
+  json_member_string (b, "scenario", s->def->name);
+  json_member_string (b, "description", s->def->description);
+  json_builder_set_member_name (b, "positive");
+  json_builder_add_boolean_value (b, s->def->positive);
+  json_member_int (b, "fps", s->fps);
+  json_member_int (b, "width", s->w);
+  json_member_int (b, "height", s->h);
+  json_member_int (b, "frames", s->frames);
+  json_member_double (b, "duration_s", (gdouble) s->frames / s->fps);
+
+  json_builder_set_member_name (b, "objects");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < s->n_actors; i++) {
+    const SpriteDef *d = &sprite_defs[s->def->actors[i].sprite];
+    json_builder_begin_object (b);
+    json_member_int (b, "id", i + 1);
+    json_member_string (b, "class", d->klass);
+    json_builder_set_member_name (b, "labels");
+    json_builder_begin_array (b);
+    gchar **labels = g_strsplit (d->labels, ",", -1);
+    for (guint k = 0; labels[k]; k++)
+      json_builder_add_string_value (b, labels[k]);
+    g_strfreev (labels);
+    json_builder_end_array (b);
+    json_member_string (b, "sprite", d->name);
+    json_member_string (b, "image", d->file);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "zones");
+  json_builder_begin_array (b);
+  if (s->zone_n) {
+    json_builder_begin_object (b);
+    json_member_string (b, "name", s->def->zone.name);
+    json_builder_set_member_name (b, "points");
+    json_point_array (b, (const gdouble (*)[2]) s->zone, s->zone_n);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "lines");
+  json_builder_begin_array (b);
+  if (s->has_line) {
+    json_builder_begin_object (b);
+    json_member_string (b, "name", s->def->line.name);
+    json_builder_set_member_name (b, "points");
+    json_point_array (b, (const gdouble (*)[2]) s->line, 2);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+
+  write_expected (s, b);
+  write_events (s, b);
+  write_frames (s, b);
+  json_builder_end_object (b);
+  JsonNode *root = json_builder_get_root (b);
+  gchar *json = json_to_string (root, TRUE);
+  json_node_unref (root);
+  g_object_unref (b);
+  return json;
+}
+
+static const ScenarioDef *
+find_scenario (const gchar * name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (scenarios); i++)
+    if (g_str_equal (scenarios[i].name, name))
+      return &scenarios[i];
+  return NULL;
+}
+
+static void
+list_scenarios (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (scenarios); i++)
+    g_print ("%-15s %s %4.0f s  %s\n", scenarios[i].name,
+        scenarios[i].positive ? "positive" : "negative", scenarios[i].duration,
+        scenarios[i].description);
+}
+
+static GstElement *writer_new (const gchar * out, gint w, gint h, gint fps, GstElement ** src,
+    GError ** error);
+static int writer_finish (GstElement * p, GstElement * src);
+
+static int
+run_scenario (const ScenarioDef * def, const gchar * dir, const gchar * out,
+    const gchar * truth, gdouble duration, guint32 seed)
+{
+  GError *error = NULL;
+  Scene s = { 0 };
+  Image photos[N_SPRITES] = { 0 };
+  int rc = 0;
+
+  s.def = def;
+  s.n_actors = actor_count (def);
+  s.w = opt_w;
+  s.h = opt_h;
+  s.fps = opt_fps;
+  s.frames = (guint) round ((duration > 0 ? duration : def->duration) * opt_fps);
+  for (guint i = 0; i < s.n_actors; i++) {
+    const ActorDef *a = &def->actors[i];
+    const SpriteDef *d = &sprite_defs[a->sprite];
+    if (!photos[a->sprite].rgb) {
+      gchar *path = g_build_filename (dir, d->file, NULL);
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
+        g_printerr ("edgefaas-makeclip: %s not found (apt-get install darknet, or --images "
+            "DIR)\n", path);
+        return 1;
+      }
+      if (!load_image (path, 0, 0, &photos[a->sprite], &error)) {
+        g_printerr ("edgefaas-makeclip: %s: %s\n", path, error->message);
+        return 1;
+      }
+      g_free (path);
+    }
+    make_sprite (&photos[a->sprite], d, (gint) (a->height * s.h + 0.5), a->mirror,
+        &s.sprites[i]);
+  }
+  scene_layout (&s);
+
+  GstElement *src = NULL;
+  GstElement *p = writer_new (out, s.w, s.h, s.fps, &src, &error);
+  if (!p) {
+    g_printerr ("edgefaas-makeclip: %s\n", error->message);
+    return 1;
+  }
+  guint8 *bg = g_malloc (s.w * s.h * 3);
+  draw_background (bg, s.w, s.h);
+  guint order[MAX_ACTORS];
+  for (guint f = 0; f < s.frames; f++) {
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, s.w * s.h * 3, NULL);
+    GstMapInfo m;
+    gst_buffer_map (buf, &m, GST_MAP_WRITE);
+    memcpy (m.data, bg, s.w * s.h * 3);
+    draw_order (&s, f, order);
+    for (guint k = 0; k < s.n_actors; k++) {
+      Placed *pl = scene_at (&s, f, order[k]);
+      if (pl->present)
+        blit (m.data, s.w, s.h, &s.sprites[order[k]].img, pl->sx, pl->sy);
+    }
+    add_noise (m.data, s.w, s.h, def->noise,
+        def->lighting ? lighting_gain ((gdouble) f / s.fps) : 1.0, &seed);
+    gst_buffer_unmap (buf, &m);
+    GST_BUFFER_PTS (buf) = gst_util_uint64_scale (f, GST_SECOND, s.fps);
+    GST_BUFFER_DURATION (buf) = gst_util_uint64_scale (1, GST_SECOND, s.fps);
+    if (gst_app_src_push_buffer (GST_APP_SRC (src), buf) != GST_FLOW_OK)
+      break;
+  }
+  rc = writer_finish (p, src);
+  g_free (bg);
+
+  gchar *json = scenario_truth (&s, out);
+  if (truth) {
+    if (!g_file_set_contents (truth, json, -1, &error)) {
+      g_printerr ("edgefaas-makeclip: %s\n", error->message);
+      rc = 1;
+    }
+  } else {
+    g_print ("%s\n", json);
+  }
+  g_free (json);
+  for (guint i = 0; i < s.n_actors; i++)
+    g_free (s.sprites[i].img.rgb);
+  for (guint i = 0; i < N_SPRITES; i++)
+    g_free (photos[i].rgb);
+  g_free (s.placed);
+  return rc;
+}
+
+/* The MJPEG/Matroska writer fed by an appsrc of RGB frames. */
+static GstElement *
+writer_new (const gchar * out, gint w, gint h, gint fps, GstElement ** src, GError ** error)
+{
+  gchar *desc = g_strdup_printf ("appsrc name=src format=time caps=video/x-raw,format=RGB,"
+      "width=%d,height=%d,framerate=%d/1,pixel-aspect-ratio=1/1 ! videoconvert ! "
+      "video/x-raw,format=I420 ! jpegenc quality=90 ! matroskamux ! filesink location=\"%s\"",
+      w, h, fps, out);
+  GstElement *p = gst_parse_launch (desc, error);
+  g_free (desc);
+  if (!p)
+    return NULL;
+  *src = gst_bin_get_by_name (GST_BIN (p), "src");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  return p;
+}
+
+/* EOS, wait for the file to be complete; 0 or 1 (error printed). */
+static int
+writer_finish (GstElement * p, GstElement * src)
+{
+  GError *error = NULL;
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  int rc = 0;
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    gst_message_parse_error (msg, &error, NULL);
+    g_printerr ("edgefaas-makeclip: %s\n", error->message);
+    g_error_free (error);
+    rc = 1;
+  }
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (p);
+  return rc;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -202,9 +1133,30 @@ main (int argc, char **argv)
     g_printerr ("edgefaas-makeclip: %s\n", error->message);
     return 2;
   }
+  if (opt_list) {
+    list_scenarios ();
+    return 0;
+  }
   if (!opt_out) {
     g_printerr ("edgefaas-makeclip: --out is required\n");
     return 2;
+  }
+  if (opt_scenario) {
+    const ScenarioDef *def = find_scenario (opt_scenario);
+    if (!def) {
+      g_printerr ("edgefaas-makeclip: unknown scenario '%s' (--list-scenarios)\n", opt_scenario);
+      return 2;
+    }
+    if (opt_schedule || opt_fraction > 0) {
+      g_printerr ("edgefaas-makeclip: --scenario excludes --schedule and --motion-fraction\n");
+      return 2;
+    }
+    if (opt_fps <= 0 || opt_w < 64 || opt_h < 64) {
+      g_printerr ("edgefaas-makeclip: bad --fps/--width/--height\n");
+      return 2;
+    }
+    return run_scenario (def, opt_images ? opt_images : "/usr/share/darknet/data", opt_out,
+        opt_truth, opt_duration, (guint32) opt_seed * 2654435761u + 1);
   }
   if (!opt_schedule) {
     if (opt_duration <= 0 || opt_fraction <= 0 || opt_fraction >= 1) {
@@ -251,18 +1203,12 @@ main (int argc, char **argv)
   }
   guint total = frame;
 
-  gchar *desc = g_strdup_printf ("appsrc name=src format=time caps=video/x-raw,format=RGB,"
-      "width=%d,height=%d,framerate=%d/1,pixel-aspect-ratio=1/1 ! videoconvert ! "
-      "video/x-raw,format=I420 ! jpegenc quality=90 ! matroskamux ! filesink location=\"%s\"",
-      opt_w, opt_h, opt_fps, opt_out);
-  GstElement *p = gst_parse_launch (desc, &error);
-  g_free (desc);
+  GstElement *src = NULL;
+  GstElement *p = writer_new (opt_out, opt_w, opt_h, opt_fps, &src, &error);
   if (!p) {
     g_printerr ("edgefaas-makeclip: %s\n", error->message);
     return 1;
   }
-  GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
-  gst_element_set_state (p, GST_STATE_PLAYING);
   guint8 *bg = g_malloc (opt_w * opt_h * 3);
   draw_background (bg, opt_w, opt_h);
   guint seg_i = 0;
@@ -288,19 +1234,7 @@ main (int argc, char **argv)
     if (gst_app_src_push_buffer (GST_APP_SRC (src), buf) != GST_FLOW_OK)
       break;
   }
-  gst_app_src_end_of_stream (GST_APP_SRC (src));
-  GstBus *bus = gst_element_get_bus (p);
-  GstMessage *msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  int rc = 0;
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-    gst_message_parse_error (msg, &error, NULL);
-    g_printerr ("edgefaas-makeclip: %s\n", error->message);
-    rc = 1;
-  }
-  gst_message_unref (msg);
-  gst_object_unref (bus);
-  gst_element_set_state (p, GST_STATE_NULL);
+  int rc = writer_finish (p, src);
 
   JsonBuilder *b = json_builder_new ();
   json_builder_begin_object (b);
