@@ -34,6 +34,7 @@ static const PluginSet plugin_set[] = {
   {"edgefaasmotion", {"motiondetect", NULL}},
   {"edgefaasamqp", {"amqpsink", "amqpsrc", NULL}},
   {"edgefaasyolo", {"yolov4infer", NULL}},
+  {"edgefaasanalytics", {"objecttrack", NULL}},
 };
 
 static void
