@@ -152,9 +152,16 @@ run_track (void)
   gst_element_set_state (p, GST_STATE_PLAYING);
   GstSample *s;
   guint n = 0;
-  while ((s = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
+  /* a stall (seen once in a while on the loaded machine, at start-up) fails instead of
+   * hanging the benchmark: the script retries */
+  while ((s = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 120 * GST_SECOND))) {
     write_frame (f, n++, gst_sample_get_buffer (s));
     gst_sample_unref (s);
+  }
+  if (!gst_app_sink_is_eos (GST_APP_SINK (sink))) {
+    g_printerr ("tracker-bench: no frame for 120 s (stalled) after %u frames\n", n);
+    fclose (f);
+    return 1;
   }
   fclose (f);
   GstBus *bus = gst_element_get_bus (p);

@@ -65,7 +65,7 @@ ef_tracker_params_init (EfTrackerParams * p)
   p->match_iou = 0.2;
   p->low_match_iou = 0.5;
   p->tentative_iou = 0.3;
-  p->duplicate_iou = 0.6;
+  p->duplicate_overlap = 0.8;
   p->min_hits = 3;
   p->max_age = 2.0;
   p->stationary_speed = 10.0;
@@ -418,6 +418,18 @@ compare_box_score (gconstpointer a, gconstpointer b, gpointer data)
   return i < j ? -1 : i > j;
 }
 
+/* Intersection over the smaller box: a second box of the same object is often a
+ * different shape (a truck box taller than the car box) but lies mostly inside it. */
+static gdouble
+overlap_min (const EfTrackerBox * a, const EfTrackerBox * b)
+{
+  gdouble ix = MIN (a->x + a->w, b->x + b->w) - MAX (a->x, b->x);
+  gdouble iy = MIN (a->y + a->h, b->y + b->h) - MAX (a->y, b->y);
+  if (ix <= 0 || iy <= 0)
+    return 0;
+  return ix * iy / MIN (a->w * a->h, b->w * b->h);
+}
+
 /* A box that overlaps a box matched in this update that much is the same object
  * reported twice (another class, or a second anchor). */
 static gboolean
@@ -426,8 +438,7 @@ duplicates_matched_box (const EfTracker * t, const EfTrackerBox * boxes, guint n
 {
   for (guint k = 0; k < n; k++)
     if (k != d && box_track[k] >= 0
-        && iou (boxes[k].x, boxes[k].y, boxes[k].w, boxes[k].h, boxes[d].x, boxes[d].y,
-            boxes[d].w, boxes[d].h) >= t->params.duplicate_iou)
+        && overlap_min (&boxes[k], &boxes[d]) >= t->params.duplicate_overlap)
       return TRUE;
   return FALSE;
 }

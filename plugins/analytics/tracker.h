@@ -13,8 +13,8 @@
  *     still unmatched (IoU ≥ low_match_iou): an occluded object keeps its track with a
  *     weak detection, but a weak box never starts a track;
  *  3. remaining high boxes against tentative tracks (IoU ≥ tentative_iou), except
- *     boxes that duplicate a box matched in pass 1 or 2 (IoU ≥ duplicate_iou: the same
- *     vehicle reported as car and truck);
+ *     boxes that duplicate a box matched in pass 1 or 2 (intersection over the smaller box
+ *     ≥ duplicate_overlap: the same vehicle reported as car and truck);
  *  4. remaining high boxes start tentative tracks, most confident first, unless they
  *     duplicate a box matched or born in this update.
  *
@@ -48,14 +48,14 @@ typedef struct {
   gdouble match_iou;            /* first pass */
   gdouble low_match_iou;        /* second pass */
   gdouble tentative_iou;        /* third pass */
-  gdouble duplicate_iou;        /* no birth from a box this close to a matched one */
+  gdouble duplicate_overlap;    /* no birth from a box this much inside a matched one */
   guint min_hits;               /* boxes before a track is confirmed */
   gdouble max_age;              /* seconds a lost track is kept */
   gdouble stationary_speed;     /* px/s below which a track counts as stationary */
   guint max_tracks;             /* bound on live tracks (births beyond it are refused) */
 } EfTrackerParams;
 
-/* Defaults: 0.5 / 0.1, IoU 0.2 / 0.5 / 0.3 / 0.6, 3 hits, 2 s, 10 px/s, 1024 tracks. */
+/* Defaults: 0.5 / 0.1, IoU 0.2 / 0.5 / 0.3, duplicate overlap 0.8, 3 hits, 2 s, 10 px/s, 1024 tracks. */
 void ef_tracker_params_init (EfTrackerParams * params);
 
 /* What a track looks like after an update. */
