@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Run every benchmark; each writes its own section of docs/benchmarks.md.
 #   benchmarks/run.sh [name ...]    names: motiondetect amqp-publish amqp-consume
-#                                   yolo-backend yolo-element event-vs-always-on
+#                                   yolo-backend yolo-element event-vs-always-on tracker
 # Needs a build in build/ (scripts/test.sh or scripts/demo.sh make one).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-all=(motiondetect amqp-publish amqp-consume yolo-backend yolo-element event-vs-always-on)
+all=(motiondetect amqp-publish amqp-consume yolo-backend yolo-element event-vs-always-on tracker)
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${all[@]}")
 "$here/../scripts/install-deps.sh"
