@@ -86,7 +86,7 @@ print("Machine: %s (shared with other work while it ran). Command: `benchmarks/t
       "(quality %s s, callgrind %s s, CPU time %s s).\n" % (machine, q_s, cg_s, t_s))
 print("### Quality on scenario clips, real detector\n")
 print("`edgefaas-makeclip --scenario NAME` (truth with object identities, docs/scenarios.md) → "
-      "`matroskademux ! jpegdec ! videoconvert ! yolov4infer` (Yolo-Fastest-1.1-XL COCO, threshold 0.5 "
+      "`matroskademux ! jpegdec ! videoconvert ! yolov4infer` (Yolo-Fastest-1.1-XL COCO, its default threshold 0.25, "
       "default) `! objecttrack` (default properties), every frame (10 fps). Scored by "
       "`benchmarks/lib/mot_score.py`, MOTChallenge definitions: match IoU ≥ 0.5, ID switch = a truth "
       "object matched to another track id than last time, Frag = interruptions of a truth trajectory "
