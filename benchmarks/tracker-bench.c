@@ -139,34 +139,43 @@ run_track (void)
       opt_clip, yolo, opt_track_props ? opt_track_props : "");
   GError *error = NULL;
   GstElement *p = gst_parse_launch (desc, &error);
-  if (!p) {
+  if (error) {                  /* also a "recoverable" one: a missing element */
     g_printerr ("tracker-bench: %s\n", error->message);
+    if (p)
+      gst_object_unref (p);
     return 1;
   }
   FILE *f = fopen (opt_out, "w");
   if (!f) {
     g_printerr ("tracker-bench: cannot write %s\n", opt_out);
+    gst_object_unref (p);
     return 1;
   }
   GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "out");
+  GstBus *bus = gst_element_get_bus (p);
   gst_element_set_state (p, GST_STATE_PLAYING);
   GstSample *s;
-  guint n = 0;
-  /* a stall (seen once in a while on the loaded machine, at start-up) fails instead of
-   * hanging the benchmark: the script retries */
-  while ((s = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 120 * GST_SECOND))) {
-    write_frame (f, n++, gst_sample_get_buffer (s));
-    gst_sample_unref (s);
-  }
-  if (!gst_app_sink_is_eos (GST_APP_SINK (sink))) {
-    g_printerr ("tracker-bench: no frame for 120 s (stalled) after %u frames\n", n);
-    fclose (f);
-    return 1;
+  GstMessage *msg = NULL;
+  guint n = 0, idle = 0;
+  /* pull with a short timeout and look at the bus in between: an error ends the run at
+   * once, and a pipeline that produces nothing for 300 s fails instead of hanging */
+  while (!gst_app_sink_is_eos (GST_APP_SINK (sink))) {
+    s = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), GST_SECOND);
+    if (s) {
+      write_frame (f, n++, gst_sample_get_buffer (s));
+      gst_sample_unref (s);
+      idle = 0;
+      continue;
+    }
+    if ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR)))
+      break;
+    if (++idle >= 300) {
+      g_printerr ("tracker-bench: no frame for 300 s (stalled) after %u frames\n", n);
+      break;
+    }
   }
   fclose (f);
-  GstBus *bus = gst_element_get_bus (p);
-  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  int rc = 0;
+  int rc = idle >= 300;
   if (msg) {
     gst_message_parse_error (msg, &error, NULL);
     g_printerr ("tracker-bench: %s\n", error->message);
