@@ -40,7 +40,7 @@ def check(name, cond, detail=""):
 def track(d, scenario):
     clip, truth, out = (os.path.join(d, scenario + e) for e in (".mkv", ".json", ".jsonl"))
     subprocess.run(env=CHILD_ENV, args=[makeclip, "--scenario", scenario, "--out", clip, "--truth", truth], check=True)
-    for attempt in (1, 2):   # tracker-bench fails (not hangs) on a start-up stall: retry once
+    for attempt in (1, 2):   # one retry: the machine is shared and loaded
         r = subprocess.run(env=CHILD_ENV, args=[bench, "--mode", "track", "--clip", clip, "--model-dir", model,
                             "--out", out], capture_output=True, text=True, timeout=600)
         if r.returncode == 0:
