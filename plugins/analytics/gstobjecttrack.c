@@ -26,7 +26,7 @@
  * * `camera-id` (string)
  *
  * A detection meta without `tracking` (its `id` left as it was) was not tracked: a
- * low-confidence box that matched no track, a duplicate of a box already matched, or
+ * low-confidence box that matched no track, a duplicate of a box already matched (#GstObjectTrack:duplicate-overlap), or
  * a new box while #GstObjectTrack:max-tracks tracks exist. Other metas (motion boxes)
  * are left alone.
  *
@@ -67,7 +67,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_object_track_debug);
 #define DEFAULT_LOW_THRESHOLD 0.1
 #define DEFAULT_MATCH_IOU 0.2
 #define DEFAULT_LOW_MATCH_IOU 0.5
-#define DEFAULT_DUPLICATE_IOU 0.7
+#define DEFAULT_DUPLICATE_OVERLAP 0.8
 #define DEFAULT_MIN_HITS 3
 #define DEFAULT_MAX_AGE 2.0
 #define DEFAULT_STATIONARY_SPEED 10.0
@@ -82,7 +82,7 @@ enum {
   PROP_LOW_THRESHOLD,
   PROP_MATCH_IOU,
   PROP_LOW_MATCH_IOU,
-  PROP_DUPLICATE_IOU,
+  PROP_DUPLICATE_OVERLAP,
   PROP_MIN_HITS,
   PROP_MAX_AGE,
   PROP_STATIONARY_SPEED,
@@ -434,8 +434,8 @@ gst_object_track_set_property (GObject * object, guint prop_id, const GValue * v
     case PROP_LOW_MATCH_IOU:
       s->params.low_match_iou = g_value_get_double (value);
       break;
-    case PROP_DUPLICATE_IOU:
-      s->params.duplicate_iou = g_value_get_double (value);
+    case PROP_DUPLICATE_OVERLAP:
+      s->params.duplicate_overlap = g_value_get_double (value);
       break;
     case PROP_MIN_HITS:
       s->params.min_hits = g_value_get_uint (value);
@@ -486,8 +486,8 @@ gst_object_track_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_LOW_MATCH_IOU:
       g_value_set_double (value, s->params.low_match_iou);
       break;
-    case PROP_DUPLICATE_IOU:
-      g_value_set_double (value, s->params.duplicate_iou);
+    case PROP_DUPLICATE_OVERLAP:
+      g_value_set_double (value, s->params.duplicate_overlap);
       break;
     case PROP_MIN_HITS:
       g_value_set_uint (value, s->params.min_hits);
@@ -588,16 +588,18 @@ gst_object_track_class_init (GstObjectTrackClass * klass)
           "Minimum IoU between a confirmed track's predicted box and a low-confidence box",
           0.0, 1.0, DEFAULT_LOW_MATCH_IOU, RW_PLAYING));
   /**
-   * GstObjectTrack:duplicate-iou:
+   * GstObjectTrack:duplicate-overlap:
    *
-   * An unmatched box overlapping a matched box of the same buffer by this IoU is the
-   * same object reported twice (car and truck): it starts no track.
+   * An unmatched box lying this much inside a box matched in the same buffer
+   * (intersection over the smaller box) is the same object reported twice (car and
+   * truck): it starts and feeds no track. A new object hidden that much behind a
+   * tracked one gets its track when it comes out.
    */
-  g_object_class_install_property (gobject_class, PROP_DUPLICATE_IOU,
-      g_param_spec_double ("duplicate-iou", "Duplicate IoU",
-          "IoU with a box matched in the same buffer from which an unmatched box is a "
-          "duplicate and starts no track (1 = never)", 0.0, 1.0, DEFAULT_DUPLICATE_IOU,
-          RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_DUPLICATE_OVERLAP,
+      g_param_spec_double ("duplicate-overlap", "Duplicate overlap",
+          "Intersection over the smaller box with a box matched in the same buffer from "
+          "which an unmatched box is a duplicate and starts no track (> 1 = never)",
+          0.0, 2.0, DEFAULT_DUPLICATE_OVERLAP, RW_PLAYING));
   /**
    * GstObjectTrack:min-hits:
    *
@@ -676,7 +678,7 @@ gst_object_track_init (GstObjectTrack * self)
   s->params.low_threshold = DEFAULT_LOW_THRESHOLD;
   s->params.match_iou = DEFAULT_MATCH_IOU;
   s->params.low_match_iou = DEFAULT_LOW_MATCH_IOU;
-  s->params.duplicate_iou = DEFAULT_DUPLICATE_IOU;
+  s->params.duplicate_overlap = DEFAULT_DUPLICATE_OVERLAP;
   s->params.min_hits = DEFAULT_MIN_HITS;
   s->params.max_age = DEFAULT_MAX_AGE;
   s->params.stationary_speed = DEFAULT_STATIONARY_SPEED;

@@ -11,7 +11,7 @@
 /* Motion model noise, relative to the box height so that one setting fits near and far
  * objects: acceleration (px/s²) of the centre and of the size, measurement noise (px)
  * and the initial velocity uncertainty (px/s). */
-#define CENTRE_ACCEL_PER_H 2.0
+#define CENTRE_ACCEL_PER_H 0.25
 #define SIZE_ACCEL_PER_H 0.5
 #define MEASURE_SIGMA_PER_H 0.05
 #define INIT_VELOCITY_PER_H 1.5
@@ -32,6 +32,8 @@ typedef struct {
 typedef struct {
   EfTrackInfo info;
   Kalman1 kf[4];                /* centre x, centre y, width, height */
+  Kalman1 prior[4];             /* the prediction, before this update's correction */
+  gint box;                     /* box matched in this update, -1 = none */
   gdouble first_time;
   gdouble scores[EF_TRACKER_SCORE_HISTORY];
   guint n_scores, score_pos;
@@ -63,7 +65,7 @@ ef_tracker_params_init (EfTrackerParams * p)
   p->match_iou = 0.2;
   p->low_match_iou = 0.5;
   p->tentative_iou = 0.3;
-  p->duplicate_iou = 0.7;
+  p->duplicate_overlap = 0.8;
   p->min_hits = 3;
   p->max_age = 2.0;
   p->stationary_speed = 10.0;
@@ -287,6 +289,7 @@ static void
 track_correct (EfTracker * t, Track * tr, const EfTrackerBox * b)
 {
   gdouble r = pow (MEASURE_SIGMA_PER_H * MAX (1.0, b->h), 2);
+  memcpy (tr->prior, tr->kf, sizeof (tr->kf));
   kalman_correct (&tr->kf[0], b->x + b->w / 2, r);
   kalman_correct (&tr->kf[1], b->y + b->h / 2, r);
   kalman_correct (&tr->kf[2], b->w, r);
@@ -399,8 +402,32 @@ associate (EfTracker * t, EfTrackerBox * boxes, guint n, TrackFilter tf, BoxFilt
     if (tr->matched || box_track[p->d] >= 0)
       continue;
     track_correct (t, tr, &boxes[p->d]);
+    tr->box = p->d;
     box_track[p->d] = p->t;
   }
+}
+
+/* Descending score, ties by index (deterministic). */
+static gint
+compare_box_score (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const EfTrackerBox *boxes = data;
+  guint i = *(const guint *) a, j = *(const guint *) b;
+  if (boxes[i].score != boxes[j].score)
+    return boxes[i].score > boxes[j].score ? -1 : 1;
+  return i < j ? -1 : i > j;
+}
+
+/* Intersection over the smaller box: a second box of the same object is often a
+ * different shape (a truck box taller than the car box) but lies mostly inside it. */
+static gdouble
+overlap_min (const EfTrackerBox * a, const EfTrackerBox * b)
+{
+  gdouble ix = MIN (a->x + a->w, b->x + b->w) - MAX (a->x, b->x);
+  gdouble iy = MIN (a->y + a->h, b->y + b->h) - MAX (a->y, b->y);
+  if (ix <= 0 || iy <= 0)
+    return 0;
+  return ix * iy / MIN (a->w * a->h, b->w * b->h);
 }
 
 /* A box that overlaps a box matched in this update that much is the same object
@@ -411,10 +438,32 @@ duplicates_matched_box (const EfTracker * t, const EfTrackerBox * boxes, guint n
 {
   for (guint k = 0; k < n; k++)
     if (k != d && box_track[k] >= 0
-        && iou (boxes[k].x, boxes[k].y, boxes[k].w, boxes[k].h, boxes[d].x, boxes[d].y,
-            boxes[d].w, boxes[d].h) >= t->params.duplicate_iou)
+        && overlap_min (&boxes[k], &boxes[d]) >= t->params.duplicate_overlap)
       return TRUE;
   return FALSE;
+}
+
+/* Two objects crossing: while one hides the other, the one box left overlaps both
+ * predictions and may belong to either. Correcting the matched track with it would
+ * drag its velocity towards the other object and swap the ids when they separate, so
+ * both coast on their motion model instead (the box still gets the id). */
+static void
+coast_ambiguous (EfTracker * t, const EfTrackerBox * boxes)
+{
+  for (guint i = 0; i < t->tracks->len; i++) {
+    Track *tr = &g_array_index (t->tracks, Track, i);
+    if (tr->box < 0 || !track_is_established (tr) || tr->info.hits < 2)
+      continue;
+    for (guint k = 0; k < t->tracks->len; k++) {
+      const Track *o = &g_array_index (t->tracks, Track, k);
+      if (k == i || o->matched || !track_is_established (o))
+        continue;
+      if (track_box_iou (o, &boxes[tr->box]) >= t->params.match_iou) {
+        memcpy (tr->kf, tr->prior, sizeof (tr->kf));
+        break;
+      }
+    }
+  }
 }
 
 static guint
@@ -436,6 +485,7 @@ ef_tracker_update (EfTracker * t, gdouble time, EfTrackerBox * boxes, guint n)
     Track *tr = &g_array_index (t->tracks, Track, i);
     track_predict (tr, dt);
     tr->matched = FALSE;
+    tr->box = -1;
   }
 
   gint *box_track = g_new (gint, MAX (1, n));
@@ -449,8 +499,14 @@ ef_tracker_update (EfTracker * t, gdouble time, EfTrackerBox * boxes, guint n)
   }
   associate (t, boxes, n, track_is_established, box_is_high, t->params.match_iou, box_track);
   associate (t, boxes, n, track_is_confirmed, box_is_low, t->params.low_match_iou, box_track);
+  /* a box that duplicates one matched to an established track feeds nothing else */
+  for (guint d = 0; d < n; d++)
+    if (box_track[d] == -1 && duplicates_matched_box (t, boxes, n, box_track, d))
+      box_track[d] = -3;
   associate (t, boxes, n, track_is_tentative, box_is_high, t->params.tentative_iou,
       box_track);
+
+  coast_ambiguous (t, boxes);
 
   /* Unmatched tracks: a tentative one was a false start, a confirmed one is lost; lost
    * ones that have not been seen for max_age go. */
@@ -477,7 +533,13 @@ ef_tracker_update (EfTracker * t, gdouble time, EfTrackerBox * boxes, guint n)
   g_free (new_index);
   g_array_set_size (t->tracks, kept);
 
-  for (guint d = 0; d < n; d++) {
+  /* births, most confident first, so of two duplicates the better box starts the track */
+  guint *order = g_new (guint, MAX (1, n));
+  for (guint d = 0; d < n; d++)
+    order[d] = d;
+  g_qsort_with_data (order, n, sizeof (guint), compare_box_score, boxes);
+  for (guint k = 0; k < n; k++) {
+    guint d = order[k];
     if (box_track[d] != -1 || !box_is_high (t, &boxes[d])
         || duplicates_matched_box (t, boxes, n, box_track, d)
         || count_live (t) >= t->params.max_tracks)
@@ -485,6 +547,7 @@ ef_tracker_update (EfTracker * t, gdouble time, EfTrackerBox * boxes, guint n)
     track_birth (t, &boxes[d]);
     box_track[d] = t->tracks->len - 1;
   }
+  g_free (order);
 
   for (guint d = 0; d < n; d++) {
     if (box_track[d] < 0)

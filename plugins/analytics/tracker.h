@@ -12,9 +12,16 @@
  *  2. boxes with low_threshold ≤ score < high_threshold against the confirmed tracks
  *     still unmatched (IoU ≥ low_match_iou): an occluded object keeps its track with a
  *     weak detection, but a weak box never starts a track;
- *  3. remaining high boxes against tentative tracks (IoU ≥ tentative_iou);
- *  4. remaining high boxes start tentative tracks, unless they duplicate a box matched
- *     in this update (IoU ≥ duplicate_iou: the same vehicle reported as car and truck).
+ *  3. remaining high boxes against tentative tracks (IoU ≥ tentative_iou), except
+ *     boxes that duplicate a box matched in pass 1 or 2 (intersection over the smaller box
+ *     ≥ duplicate_overlap: the same vehicle reported as car and truck);
+ *  4. remaining high boxes start tentative tracks, most confident first, unless they
+ *     duplicate a box matched or born in this update.
+ *
+ * While one box overlaps both its own track's prediction and that of an established
+ * track left unmatched (one object hiding another), the matched track is not corrected
+ * with it but coasts on its prediction, so its velocity is not dragged towards the
+ * hidden object's.
  *
  * Each pass is a greedy assignment by decreasing IoU (ties by track then box order), so
  * the result depends only on the input. A tentative track becomes confirmed after
@@ -41,14 +48,14 @@ typedef struct {
   gdouble match_iou;            /* first pass */
   gdouble low_match_iou;        /* second pass */
   gdouble tentative_iou;        /* third pass */
-  gdouble duplicate_iou;        /* no birth from a box this close to a matched one */
+  gdouble duplicate_overlap;    /* no birth from a box this much inside a matched one */
   guint min_hits;               /* boxes before a track is confirmed */
   gdouble max_age;              /* seconds a lost track is kept */
   gdouble stationary_speed;     /* px/s below which a track counts as stationary */
   guint max_tracks;             /* bound on live tracks (births beyond it are refused) */
 } EfTrackerParams;
 
-/* Defaults: 0.5 / 0.1, IoU 0.2 / 0.5 / 0.3 / 0.7, 3 hits, 2 s, 10 px/s, 1024 tracks. */
+/* Defaults: 0.5 / 0.1, IoU 0.2 / 0.5 / 0.3, duplicate overlap 0.8, 3 hits, 2 s, 10 px/s, 1024 tracks. */
 void ef_tracker_params_init (EfTrackerParams * params);
 
 /* What a track looks like after an update. */

@@ -236,7 +236,8 @@ test_birth_min_hits (void)
   ef_tracker_free (t);
 }
 
-/* The same vehicle reported as car and truck (IoU 0.72): one track, label car (the
+/* The same vehicle reported as car and truck (IoU 0.72, and a taller truck box mostly
+ * inside the car box): one track, label car (the
  * higher summed score), median score over the track. */
 static void
 test_duplicates_label_median (void)
@@ -246,7 +247,8 @@ test_duplicates_label_median (void)
   EfTrackerBox b[2];
   for (guint f = 0; f < 5; f++) {
     b[0] = box (100, 100, 200, 80, scores[f], q_car);
-    b[1] = box (110, 104, 170, 72, 0.59, q_truck);
+    b[1] = f % 2 ? box (110, 104, 170, 72, 0.59, q_truck)
+        : box (115, 95, 150, 95, 0.65, q_truck);       /* IoU 0.66, 0.84 of it inside */
     ef_tracker_update (t, f * 0.1, b, 2);
     g_assert_cmpuint (b[1].track_id, ==, 0);
   }
