@@ -95,7 +95,7 @@ const suites = {
     test('renderer: images, JSON 6902 remove and $patch: delete really applied', () => {
       const dev = rendered.get('dev');
       const inf = dev.find((o) => o.kind === 'Deployment');
-      assert(inf.spec.template.spec.containers[0].image === 'localhost:5000/edgefaas-inference:dev', 'image not rewritten');
+      assert(inf.spec.template.spec.containers[0].image === 'localhost:5000/edgefaas-inference-cpu:dev', 'image not rewritten (dev: the CPU inference image)');
       assert(!inf.spec.template.spec.nodeSelector && !('nvidia.com/gpu' in inf.spec.template.spec.containers[0].resources.limits), 'GPU bits not removed in dev');
       const prod = rendered.get('production').find((o) => o.kind === 'Deployment');
       assert(prod.spec.template.spec.containers[0].resources.limits['nvidia.com/gpu'] === 1, 'production lost its GPU');
