@@ -15,7 +15,8 @@
  * - Every bus message of interest is one JSON line on stdout: state, element messages
  *   (motion-start/end, detections, situations/alerts, ...), warnings, errors, eos, exit.
  * - --http-port N: /healthz (process alive and no error), /readyz (200 only after the
- *   pipeline reached PLAYING, i.e. after the model was loaded, and before draining),
+ *   pipeline reached PLAYING, i.e. after the model was loaded, while every amqpsink is
+ *   connected to its broker, and before draining),
  *   /metrics (Prometheus text format, see docs/pipelines.md).
  * - --stall-timeout S (0 = off): once PLAYING, /healthz answers 503 when no buffer has
  *   passed the pipeline's instrumented pads (motiondetect's sink, amqpsrc's src,
@@ -592,17 +593,46 @@ healthz_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
     respond (msg, 200, "text/plain", "ok\n");
 }
 
+/* The first amqpsink whose broker connection is down (its "stats" field
+ * "connected"), or NULL. An edge pipeline reaches PLAYING without the broker
+ * (amqpsink async=false), so PLAYING alone would report ready while every frame
+ * waits in memory for a broker that may never come. */
+static GstElement *
+disconnected_amqpsink (void)
+{
+  for (guint i = 0; i < app.amqpsinks->len; i++) {
+    GstElement *e = g_ptr_array_index (app.amqpsinks, i);
+    GstStructure *st = NULL;
+    gboolean connected = TRUE;
+    g_object_get (e, "stats", &st, NULL);
+    if (st) {
+      if (!gst_structure_get_boolean (st, "connected", &connected))
+        connected = TRUE;
+      gst_structure_free (st);
+    }
+    if (!connected)
+      return e;
+  }
+  return NULL;
+}
+
 static void
 readyz_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
     GHashTable * query, gpointer data)
 {
+  GstElement *down;
+
   if (app.failed)
     respond (msg, 503, "text/plain", "pipeline error\n");
   else if (app.draining)
     respond (msg, 503, "text/plain", "draining\n");
   else if (!app.reached_playing)
     respond (msg, 503, "text/plain", "starting (pipeline not PLAYING yet)\n");
-  else
+  else if ((down = disconnected_amqpsink ())) {
+    gchar *text = g_strdup_printf ("broker not connected (%s)\n", GST_OBJECT_NAME (down));
+    respond (msg, 503, "text/plain", text);
+    g_free (text);
+  } else
     respond (msg, 200, "text/plain", "ready\n");
 }
 
@@ -678,12 +708,14 @@ metrics_cb (SoupServer * server, SoupServerMessage * smsg, const char *path,
     GHashTable * query, gpointer data)
 {
   GString *o = g_string_new (NULL);
+  gboolean sinks_connected = disconnected_amqpsink () == NULL;
   g_mutex_lock (&app.lock);
   metric (o, "edgefaas_up", "gauge", "1 while the launcher runs and no error occurred");
   g_string_append_printf (o, "edgefaas_up %d\n", app.failed ? 0 : 1);
-  metric (o, "edgefaas_ready", "gauge", "1 once the pipeline reached PLAYING and until draining");
+  metric (o, "edgefaas_ready", "gauge",
+      "1 once the pipeline reached PLAYING with its amqpsinks connected, until draining");
   g_string_append_printf (o, "edgefaas_ready %d\n", app.reached_playing && !app.draining
-      && !app.failed);
+      && !app.failed && sinks_connected);
   g_mutex_unlock (&app.lock);
   gdouble age = seconds_since_last_buffer ();
   g_mutex_lock (&app.lock);

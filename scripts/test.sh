@@ -2,7 +2,8 @@
 # The whole edgefaas test suite -- the README's test command.
 # On a fresh Debian 12 machine as root it installs what it needs first.
 #
-#   1. build/       plain build; suites unit, integration (real RabbitMQ), e2e
+#   1. build/       plain build; suites unit, integration (real RabbitMQ), e2e, then
+#                   containers (images built and run with podman, ~12 min)
 #   2. build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer, leak detection
 #                   on; suites unit and integration
 #   3. fuzz         libFuzzer targets for the event parser and frame-reference
@@ -10,7 +11,8 @@
 #
 # Ends with one line "N passed, N failed[, N skipped]" (scripts/test-summary.py).
 # A skipped test counts against the run: a test that cannot run must fail loudly.
-# Set EDGEFAAS_SKIP_ASAN=1 / EDGEFAAS_SKIP_FUZZ=1 to shorten a local run.
+# Set EDGEFAAS_SKIP_ASAN=1 / EDGEFAAS_SKIP_FUZZ=1 / EDGEFAAS_SKIP_CONTAINERS=1 to
+# shorten a local run.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -40,6 +42,20 @@ if configure build "${features[@]}" && ninja -C build -j "$jobs"; then
 else
   echo "BUILD FAILED (build/)"; status=1
   results+=(build-failed:plain)
+fi
+
+if [ "${EDGEFAAS_SKIP_CONTAINERS:-0}" != 1 ]; then
+  # Suite `containers` (tests/containers/run-containers-test.sh): both images built
+  # from a clean podman store and run as a cluster would; needs root and Debian's mirror.
+  echo "== container images (suite containers)"
+  if [ -f build/build.ninja ] && scripts/install-deps.sh containers; then
+    meson test -C build --suite containers --logbase containers-testlog \
+      --print-errorlogs || status=1
+    results+=(build/meson-logs/containers-testlog.json)
+  else
+    echo "CONTAINERS SUITE NOT RUN (no build/ or scripts/install-deps.sh containers failed)"
+    status=1; results+=(build-failed:containers)
+  fi
 fi
 
 if [ "${EDGEFAAS_SKIP_ASAN:-0}" != 1 ]; then

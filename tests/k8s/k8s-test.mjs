@@ -97,7 +97,7 @@ const suites = {
     test('renderer: images, JSON 6902 remove and $patch: delete really applied', () => {
       const dev = rendered.get('dev');
       const inf = dev.find((o) => o.kind === 'Deployment' && o.metadata.name === 'edgefaas-inference');
-      assert(inf.spec.template.spec.containers[0].image === 'localhost:5000/edgefaas-inference:dev', 'image not rewritten');
+      assert(inf.spec.template.spec.containers[0].image === 'localhost:5000/edgefaas-inference-cpu:dev', 'image not rewritten (dev: the CPU inference image)');
       assert(!inf.spec.template.spec.nodeSelector && !('nvidia.com/gpu' in inf.spec.template.spec.containers[0].resources.limits), 'GPU bits not removed in dev');
       const sj = rendered.get('scaledjob').find((o) => o.kind === 'ScaledJob');
       assert(sj.spec.jobTargetRef.template.spec.containers[0].image === 'registry.example.com/edgefaas/edgefaas-inference:0.1.0', `ScaledJob image not rewritten: ${sj.spec.jobTargetRef.template.spec.containers[0].image}`);
