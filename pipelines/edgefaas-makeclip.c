@@ -17,8 +17,8 @@
  * Scenario clips (for tracking and situation scoring): objects cut from darknet's sample
  * photos (the car of dog.jpg, the person of person.jpg and of kite.jpg) move along
  * keyframed paths over the same background, with sensor noise. NAME is one of
- * collision, passing, parked, zone-intrusion, zone-pass, line-crossing, crowd, quiet,
- * crossing, crossing-3 (--list-scenarios prints what each shows). The truth JSON holds,
+ * collision, passing, parked, zone-intrusion, zone-pass, line-crossing, crowd, person-down,
+ * person-stumble, quiet, crossing, crossing-3 (--list-scenarios prints what each shows). The truth JSON holds,
  * per frame, the box and identity of every object (for tracker scoring), the zones and
  * lines the scenario means (pixels), the events measured on the rendered geometry (zone
  * entries, line crossings, stationary intervals, pair overlaps) and the situations the
@@ -166,7 +166,8 @@ static GOptionEntry entries[] = {
   {"height", 0, 0, G_OPTION_ARG_INT, &opt_h, "Height (default 360)", "PX"},
   {"scenario", 0, 0, G_OPTION_ARG_STRING, &opt_scenario,
       "Make a scenario clip (collision, passing, parked, zone-intrusion, zone-pass, "
-      "line-crossing, crowd, quiet, crossing, crossing-3); --duration overrides its length",
+      "line-crossing, crowd, person-down, person-stumble, quiet, crossing, crossing-3); "
+      "--duration overrides its length",
       "NAME"},
   {"list-scenarios", 0, 0, G_OPTION_ARG_NONE, &opt_list, "List the scenarios and exit", NULL},
   {"seed", 0, 0, G_OPTION_ARG_INT, &opt_seed, "Noise seed for scenario clips (default 1)", "N"},
@@ -235,12 +236,15 @@ typedef struct {
   const gchar *labels;          /* COCO labels that count as this class */
 } SpriteDef;
 
-enum { SPRITE_CAR, SPRITE_PERSON, SPRITE_PERSON2, N_SPRITES };
+enum { SPRITE_CAR, SPRITE_PERSON, SPRITE_PERSON2, SPRITE_PERSON_TIGHT, N_SPRITES };
 
 static const SpriteDef sprite_defs[N_SPRITES] = {
   {"car", "dog.jpg", 447, 79, 685, 161, 0.04, "vehicle", "car,truck,bus"},
   {"person", "person.jpg", 186, 102, 272, 362, 0.04, "person", "person"},
   {"person2", "kite.jpg", 222, 691, 274, 861, 0.06, "person", "person"},
+  /* the person of person.jpg without margin: turned over with the sand around it, it
+   * looks like a kite to Yolo-Fastest-XL (docs/scenarios.md) */
+  {"person-tight", "person.jpg", 186, 102, 272, 362, 0, "person", "person"},
 };
 
 #define MAX_KEYS 6
@@ -255,7 +259,15 @@ typedef struct {
   gdouble height;               /* object box height, fraction of the frame height */
   gboolean mirror;
   Key keys[MAX_KEYS];           /* visible from keys[0].t to the last key's t */
+  gdouble fall_t;               /* > 0: falls over (FALL_S) starting then, lies on */
+  gdouble rise_t;               /* > 0: gets up again (FALL_S) starting then */
 } ActorDef;
+
+/* A fall (and getting up) turns the object 90 degrees about its centre in this time;
+ * the box keeps its bottom centre on the foot point. */
+#define FALL_S 0.8
+/* situationdetect's person-down thresholds (pixels): upright h/w >= 1.3, lying w/h >= 1.2 */
+#define LYING_RATIO 1.2
 
 typedef struct {
   const gchar *name;
@@ -268,6 +280,7 @@ typedef enum {
   EXPECT_ZONE_DWELL,            /* object a's foot point inside zone 0 */
   EXPECT_LINE_CROSSING,         /* every crossing of line 0 by any object */
   EXPECT_CROWDING,              /* at least n objects' foot points inside zone 0 */
+  EXPECT_PERSON_DOWN,           /* object a's box lying (w/h >= LYING_RATIO) after a fall */
 } ExpectKind;
 
 typedef struct {
@@ -339,6 +352,14 @@ static const ScenarioDef scenarios[] = {
         {0}},
       {"plaza", {{0.12, 0.62}, {0.88, 0.62}, {0.88, 0.98}, {0.12, 0.98}, {-1, -1}}}, {NULL},
       {EXPECT_CROWDING, 0, 0, 5}},
+  {"person-down", "a person walks in upright, falls over at 8 s and stays lying", TRUE, 24,
+        3, FALSE,
+      {{SPRITE_PERSON_TIGHT, 0.40, FALSE, {K (1, -0.05, 0.80), K (7, 0.45, 0.80), K (24, 0.45, 0.80),
+                  END}, 8.0, 0}, {0}}, {NULL}, {NULL}, {EXPECT_PERSON_DOWN, 1, 0, 0}},
+  {"person-stumble", "a person walks in upright, falls over at 8 s and gets up after 2 s "
+        "(shorter than person_down's 4 s): no person down", FALSE, 20, 3, FALSE,
+      {{SPRITE_PERSON_TIGHT, 0.40, FALSE, {K (1, -0.05, 0.80), K (7, 0.45, 0.80), K (20, 0.45, 0.80),
+                  END}, 8.0, 10.0}, {0}}, {NULL}, {NULL}, {EXPECT_NONE}},
   {"quiet", "no objects: sensor noise, slow lighting drift, an exposure jump every 30 s",
         FALSE, 120, 8, TRUE, {{0}}, {NULL}, {NULL}, {EXPECT_NONE}},
   {"crossing", "two people cross paths in an X, one hides the other for a moment (tracker "
@@ -408,6 +429,16 @@ actor_at (const ActorDef * a, gdouble t, gdouble * x, gdouble * y, gboolean * st
   return FALSE;
 }
 
+/* How far the actor has turned over at time t: 0 upright, G_PI / 2 lying. */
+static gdouble
+actor_angle (const ActorDef * a, gdouble t)
+{
+  gdouble down = a->fall_t > 0 ? CLAMP ((t - a->fall_t) / FALL_S, 0, 1) : 0;
+  if (a->rise_t > 0)
+    down = MIN (down, 1 - CLAMP ((t - a->rise_t) / FALL_S, 0, 1));
+  return down * G_PI / 2;
+}
+
 /* A sprite scaled to one actor's size: the crop with its margin, and the object box
  * inside it. */
 typedef struct {
@@ -466,7 +497,8 @@ typedef struct {
   gboolean still;
   gdouble fx, fy;               /* foot point */
   gint bx, by, bw, bh;          /* object box, unclipped */
-  gint sx, sy;                  /* sprite top-left */
+  gint sx, sy, sw, sh;          /* sprite extent on the frame (rotated: its bounding box) */
+  gdouble angle;                /* turned over by this much (clockwise on the image) */
 } Placed;
 
 static gboolean
@@ -570,6 +602,62 @@ crossing_at (Scene * s, guint i, guint f, gboolean * positive)
   return TRUE;
 }
 
+/* The object turned by p->angle about its centre, standing on the foot point: its box
+ * is the bounding box of the turned object box, the sprite's extent that of the turned
+ * sprite. */
+static void
+place_turned (Placed * p, const Sprite * sp)
+{
+  gdouble c = fabs (cos (p->angle)), sn = fabs (sin (p->angle));
+  gdouble bw = sp->ow * c + sp->oh * sn, bh = sp->ow * sn + sp->oh * c;
+  gdouble cx = p->fx, cy = p->fy - bh / 2;
+  gdouble scx = sp->ox + sp->ow / 2.0, scy = sp->oy + sp->oh / 2.0;
+  gdouble hw = (sp->img.w / 2.0) * c + (sp->img.h / 2.0) * sn;
+  gdouble hh = (sp->img.w / 2.0) * sn + (sp->img.h / 2.0) * c;
+  /* the sprite's centre is not the object's: move it with the rotation */
+  gdouble dx = sp->img.w / 2.0 - scx, dy = sp->img.h / 2.0 - scy;
+  gdouble ca = cos (p->angle), sa = sin (p->angle);
+  gdouble mx = cx + dx * ca - dy * sa, my = cy + dx * sa + dy * ca;
+  p->bw = (gint) (bw + 0.5);
+  p->bh = (gint) (bh + 0.5);
+  p->bx = (gint) floor (cx - bw / 2 + 0.5);
+  p->by = (gint) floor (p->fy - bh + 0.5);
+  p->sx = (gint) floor (mx - hw);
+  p->sy = (gint) floor (my - hh);
+  p->sw = (gint) ceil (mx + hw) - p->sx;
+  p->sh = (gint) ceil (my + hh) - p->sy;
+}
+
+/* The sprite turned by p->angle (clockwise) drawn over its extent p->sx.. (bilinear;
+ * pixels that map outside the sprite are left as they are). */
+static void
+blit_turned (guint8 * dst, gint w, gint h, const Sprite * sp, const Placed * p)
+{
+  const Image *img = &sp->img;
+  gdouble ca = cos (p->angle), sa = sin (p->angle);
+  gdouble bh = sp->ow * fabs (sa) + sp->oh * fabs (ca);
+  gdouble cx = p->fx, cy = p->fy - bh / 2;      /* object centre on the frame */
+  gdouble scx = sp->ox + sp->ow / 2.0, scy = sp->oy + sp->oh / 2.0;
+  for (gint dy = MAX (0, p->sy); dy < MIN (h, p->sy + p->sh); dy++)
+    for (gint dx = MAX (0, p->sx); dx < MIN (w, p->sx + p->sw); dx++) {
+      gdouble rx = dx + 0.5 - cx, ry = dy + 0.5 - cy;
+      /* inverse rotation back into the sprite */
+      gdouble sx = scx + rx * ca + ry * sa - 0.5, sy = scy - rx * sa + ry * ca - 0.5;
+      if (sx < 0 || sy < 0 || sx > img->w - 1 || sy > img->h - 1)
+        continue;
+      gint x0 = (gint) sx, y0 = (gint) sy;
+      gint x1 = MIN (x0 + 1, img->w - 1), y1 = MIN (y0 + 1, img->h - 1);
+      gdouble fx = sx - x0, fy = sy - y0;
+      for (gint c = 0; c < 3; c++) {
+        gdouble v = (1 - fy) * ((1 - fx) * img->rgb[(y0 * img->w + x0) * 3 + c]
+            + fx * img->rgb[(y0 * img->w + x1) * 3 + c])
+            + fy * ((1 - fx) * img->rgb[(y1 * img->w + x0) * 3 + c]
+            + fx * img->rgb[(y1 * img->w + x1) * 3 + c]);
+        dst[(dy * w + dx) * 3 + c] = (guint8) CLAMP (v + 0.5, 0, 255);
+      }
+    }
+}
+
 static void
 scene_layout (Scene * s)
 {
@@ -586,12 +674,21 @@ scene_layout (Scene * s)
         continue;
       p->fx = x * s->w;
       p->fy = y * s->h;
+      p->angle = actor_angle (&s->def->actors[i], t);
+      if (s->def->actors[i].mirror)
+        p->angle = -p->angle;   /* falls the way it walks */
+      if (p->angle != 0) {
+        place_turned (p, sp);
+        continue;
+      }
       p->bw = sp->ow;
       p->bh = sp->oh;
       p->bx = (gint) floor (p->fx - sp->ow / 2.0 + 0.5);
       p->by = (gint) floor (p->fy - sp->oh + 0.5);
       p->sx = p->bx - sp->ox;
       p->sy = p->by - sp->oy;
+      p->sw = sp->img.w;
+      p->sh = sp->img.h;
     }
   }
   for (guint k = 0; k < shape_count (&s->def->zone); k++) {
@@ -639,9 +736,8 @@ visibility (Scene * s, guint frame, const guint * order, guint pos, gdouble * in
       gboolean covered = FALSE;
       for (guint q = pos + 1; q < s->n_actors && !covered; q++) {
         const Placed *o = scene_at (s, frame, order[q]);
-        const Sprite *sp = &s->sprites[order[q]];
-        covered = o->present && x >= o->sx && x < o->sx + sp->img.w && y >= o->sy
-            && y < o->sy + sp->img.h;
+        covered = o->present && x >= o->sx && x < o->sx + o->sw && y >= o->sy
+            && y < o->sy + o->sh;
       }
       seen += !covered;
     }
@@ -704,9 +800,46 @@ zone_entry (Scene * s, guint i, guint * enter, guint * leave)
   return was;
 }
 
+static gboolean
+placed_lying (const Placed * p)
+{
+  return p->present && p->bh > 0 && (gdouble) p->bw / p->bh >= LYING_RATIO;
+}
+
+/* The next stretch, from frame *from on, during which actor i's box is lying: [down, up).
+ * FALSE when it does not lie again. */
+static gboolean
+lying_next (Scene * s, guint i, guint * from, guint * down, guint * up)
+{
+  guint f = *from;
+  while (f < s->frames && !placed_lying (scene_at (s, f, i)))
+    f++;
+  if (f >= s->frames)
+    return FALSE;
+  *down = f;
+  while (f < s->frames && placed_lying (scene_at (s, f, i)))
+    f++;
+  *up = *from = f;
+  return TRUE;
+}
+
 static void
 write_events (Scene * s, JsonBuilder * b)
 {
+  json_builder_set_member_name (b, "lying");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < s->n_actors; i++) {
+    guint from = 0, down, up;
+    while (lying_next (s, i, &from, &down, &up)) {
+      json_builder_begin_object (b);
+      json_member_int (b, "object", i + 1);
+      json_member_double (b, "down_s", (gdouble) down / s->fps);
+      json_member_double (b, "up_s", (gdouble) up / s->fps);
+      json_builder_end_object (b);
+    }
+  }
+  json_builder_end_array (b);
+
   json_builder_set_member_name (b, "zone_visits");
   json_builder_begin_array (b);
   for (guint i = 0; s->zone_n && i < s->n_actors; i++) {
@@ -836,6 +969,19 @@ write_expected (Scene * s, JsonBuilder * b)
         json_member_double (b, "held_s", 0);
         json_builder_end_object (b);
       }
+  } else if (e->kind == EXPECT_PERSON_DOWN) {
+    guint from = 0, down, up;
+    if (lying_next (s, e->a - 1, &from, &down, &up)) {
+      json_builder_begin_object (b);
+      json_member_string (b, "situation", "person_down");
+      json_builder_set_member_name (b, "objects");
+      json_builder_begin_array (b);
+      json_builder_add_int_value (b, e->a);
+      json_builder_end_array (b);
+      json_member_double (b, "start_s", (gdouble) down / s->fps);
+      json_member_double (b, "held_s", (gdouble) (up - down) / s->fps);
+      json_builder_end_object (b);
+    }
   } else if (e->kind == EXPECT_CROWDING) {
     guint start = G_MAXUINT, end = s->frames;
     for (guint f = 0; f < s->frames; f++) {
@@ -1049,7 +1195,9 @@ run_scenario (const ScenarioDef * def, const gchar * dir, const gchar * out,
     draw_order (&s, f, order);
     for (guint k = 0; k < s.n_actors; k++) {
       Placed *pl = scene_at (&s, f, order[k]);
-      if (pl->present)
+      if (pl->present && pl->angle != 0)
+        blit_turned (m.data, s.w, s.h, &s.sprites[order[k]], pl);
+      else if (pl->present)
         blit (m.data, s.w, s.h, &s.sprites[order[k]].img, pl->sx, pl->sy);
     }
     add_noise (m.data, s.w, s.h, def->noise,

@@ -6,7 +6,9 @@
  * Every alert the clip should raise is raised exactly once, within
  * [-0.5 s, +1.5 s] of the truth's start_s + T; nothing else is raised, on the
  * positives and on the negatives (passing cars, a parked car for the accident
- * rule, a person walking past the zone, two minutes of noise). */
+ * rule, a person walking past the zone, a person down for less than 4 s, two
+ * minutes of noise). The two person-down clips run objecttrack with a lower
+ * high-threshold (LYING_TRACK_OPTS). */
 #include <string.h>
 #include <json-glib/json-glib.h>
 #include <gst/gst.h>
@@ -106,8 +108,9 @@ rules_file (const gchar * dir, const gchar * scenario, gboolean shipped, const g
   return path;
 }
 
+/* @track_opts: objecttrack properties ("" = its defaults) */
 static GArray *
-run_clip (const gchar * clip, const gchar * rules)
+run_clip (const gchar * clip, const gchar * rules, const gchar * track_opts)
 {
   g_autofree gchar *cfg = ef_test_shared_path (XL "/yolo-fastest-1.1-xl.cfg");
   g_autofree gchar *weights = ef_test_shared_path (XL "/yolo-fastest-1.1-xl.weights");
@@ -116,8 +119,9 @@ run_clip (const gchar * clip, const gchar * rules)
   g_assert_nonnull (weights);
   g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! matroskademux ! "
       "jpegdec ! videoconvert ! yolov4infer config=\"%s\" weights=\"%s\" labels=\"%s\" "
-      "post-messages=false ! objecttrack ! situationdetect name=sit rules=\"%s\" "
-      "labels=\"%s\" camera-id=demo ! fakesink", clip, cfg, weights, names, rules, names);
+      "post-messages=false ! objecttrack %s ! situationdetect name=sit rules=\"%s\" "
+      "labels=\"%s\" camera-id=demo ! fakesink", clip, cfg, weights, names, track_opts, rules,
+      names);
   GError *err = NULL;
   GstElement *pipe = gst_parse_launch (desc, &err);
   g_assert_no_error (err);
@@ -171,15 +175,15 @@ n_ids (const gchar * ids)
 /* @want: what must be raised (NULL-terminated by situation == NULL); the
  * truth's first start_s replaces a negative at_s as (start_s - at_s). */
 static void
-check_scenario (const gchar * scenario, gboolean shipped, const gchar * extra,
-    const Want * want)
+check_scenario_tracked (const gchar * scenario, gboolean shipped, const gchar * extra,
+    const gchar * track_opts, const Want * want)
 {
   g_autofree gchar *dir = ef_test_mkdtemp ("scenario");
   g_autofree gchar *clip = NULL, *truth_names = NULL;
   gdouble start = make_clip (dir, scenario, &clip, &truth_names);
   g_autofree gchar *rules = rules_file (dir, scenario, shipped, extra);
   g_test_message ("%s: truth expects [%s]", scenario, truth_names);
-  GArray *got = run_clip (clip, rules);
+  GArray *got = run_clip (clip, rules, track_opts);
   gboolean *used = g_new0 (gboolean, got->len + 1);
   guint n_want = 0;
   for (const Want * w = want; w->situation; w++, n_want++) {
@@ -211,6 +215,22 @@ check_scenario (const gchar * scenario, gboolean shipped, const gchar * extra,
   g_array_unref (got);
   ef_test_rm_rf (dir);
 }
+
+static void
+check_scenario (const gchar * scenario, gboolean shipped, const gchar * extra,
+    const Want * want)
+{
+  check_scenario_tracked (scenario, shipped, extra, "", want);
+}
+
+/* Yolo-Fastest-XL finds the lying person of the person-down clips on every
+ * frame, but with confidence 0.39-0.55 (median 0.44; upright 0.97): below
+ * objecttrack's default high-threshold (0.5) those boxes only continue a track
+ * at IoU >= 0.5 with its prediction, which the fall's own motion overshoots, so
+ * the track is lost a few frames after the fall (measured; docs/scenarios.md).
+ * These clips run with a lower high-threshold; the shipped rule (min-score 0.4
+ * on the track's median confidence) is unchanged. */
+#define LYING_TRACK_OPTS "high-threshold=0.35"
 
 /* at_s < 0: truth start_s + (-at_s) */
 static void
@@ -272,6 +292,28 @@ test_crowd (void)
 }
 
 static void
+test_person_down (void)
+{
+  /* truth: the box is lying (w/h >= 1.2) from start_s; coco.conf's person_down
+   * has seconds=4 */
+  const Want w[] = { {"person_down", -4.0, 1}, {NULL} };
+  check_scenario_tracked ("person-down", TRUE, NULL, LYING_TRACK_OPTS, w);
+}
+
+static void
+test_person_stumble (void)
+{
+  /* down for about 2 s, then up again: shorter than person_down's 4 s, so
+   * only a 1 s rule raises (which shows the fall was seen and tracked) */
+  static const gchar *short_rule =
+      "[situation:person_down_1s]\ncondition=person-down\nlabels=person\nseconds=1\n"
+      "min-score=0.4\n";
+  /* truth: lying from 8.5 s to 10.4 s (a negative has no expected[]) */
+  const Want w[] = { {"person_down_1s", 9.5, 1}, {NULL} };
+  check_scenario_tracked ("person-stumble", TRUE, short_rule, LYING_TRACK_OPTS, w);
+}
+
+static void
 test_quiet (void)
 {
   const Want w[] = { {NULL} };
@@ -291,6 +333,8 @@ main (int argc, char **argv)
   g_test_add_func ("/scenarios/zone-pass", test_zone_pass);
   g_test_add_func ("/scenarios/line-crossing", test_line_crossing);
   g_test_add_func ("/scenarios/crowd", test_crowd);
+  g_test_add_func ("/scenarios/person-down", test_person_down);
+  g_test_add_func ("/scenarios/person-stumble", test_person_stumble);
   g_test_add_func ("/scenarios/quiet", test_quiet);
   return g_test_run ();
 }

@@ -32,7 +32,8 @@ listing = subprocess.run(env=CHILD_ENV, args=[makeclip, "--list-scenarios"], cap
                          check=True).stdout
 names = [l.split()[0] for l in listing.splitlines() if l.strip()]
 check("listing", set(names) == {"collision", "passing", "parked", "zone-intrusion", "zone-pass",
-                                "line-crossing", "crowd", "quiet", "crossing", "crossing-3"},
+                                "line-crossing", "crowd", "person-down", "person-stumble", "quiet",
+                                "crossing", "crossing-3"},
       str(names))
 
 truths = {}
@@ -80,6 +81,22 @@ check("line-crossing-both-ways", len(xs) == 2
 e = truths["crowd"]["expected"][0]
 check("crowd", e["situation"] == "crowding" and e["min_count"] == 5
       and 17 <= e["start_s"] <= 20, str(e))
+# person-down: upright (h/w >= 1.3) before the fall, lying (w/h >= 1.2) from start_s to
+# the end; person-stumble lies for less than coco.conf's 4 s and stands up again
+def box_ratio(t, s):
+    f = t["frames_truth"][round(s * t["fps"])]["objects"][0]["box"]
+    return f[2] / f[3]
+
+
+t = truths["person-down"]
+e = t["expected"][0] if t["expected"] else {}
+check("person-down", e.get("situation") == "person_down" and e.get("objects") == [1]
+      and 8.0 < e["start_s"] < 9.0 and e["held_s"] >= 10
+      and t["lying"] == [{"object": 1, "down_s": e["start_s"], "up_s": t["duration_s"]}]
+      and 1 / box_ratio(t, 7.5) >= 1.3 and box_ratio(t, e["start_s"]) >= 1.2, str(e))
+ly = truths["person-stumble"]["lying"]
+check("person-stumble-short", len(ly) == 1 and 1.0 < ly[0]["up_s"] - ly[0]["down_s"] < 4.0
+      and 1 / box_ratio(truths["person-stumble"], 15.0) >= 1.3, str(ly))
 q = truths["quiet"]
 check("quiet-empty", q["duration_s"] == 120 and not q["objects"]
       and all(not f["objects"] for f in q["frames_truth"]))
