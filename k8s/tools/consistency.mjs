@@ -7,6 +7,8 @@ import path from 'node:path';
 
 const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const LAUNCHER = 'edgefaas-launch';
+const LAUNCHER_COMPONENTS = ['edge', 'inference', 'analytics'];
+const ANALYTICS_PIPELINE = 'analytics.pipeline';
 const GRACE_MARGIN_S = 10;
 
 // ---- pipeline files --------------------------------------------------------
@@ -278,6 +280,86 @@ function checkPodPorts(pods, errs) {
   }
 }
 
+// ---- the analytics stage -----------------------------------------------------
+// pipelines/analytics.pipeline keeps each camera's tracks and situation state in
+// memory: exactly one consumer per analytics queue (one Deployment or StatefulSet
+// with replicas 1, Recreate, no autoscaler), its own queue in the broker topology
+// bound as ANALYTICS_BINDING says, alerts routed to EDGEFAAS_ALERT_QUEUE, the
+// source frames read-only from the frame store, snapshots written to the store.
+const analyticsQueueOf = (env) => env.get('EDGEFAAS_ANALYTICS_QUEUE')?.value || 'analytics';
+const analyticsBindingOf = (env) => env.get('ANALYTICS_BINDING')?.value || 'detections.#';
+const underMount = (c, p) => (c.volumeMounts ?? []).filter((m) => p === m.mountPath.replace(/\/+$/, '') || p.startsWith(m.mountPath.replace(/\/+$/, '') + '/'))
+  .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+function checkAnalytics(objs, analytics, scalers, topo, cfg, ctx, errs) {
+  const byQueue = new Map();
+  for (const a of analytics) {
+    const { owner, c, cw, env, volumes } = a;
+    const q = analyticsQueueOf(env);
+    byQueue.set(q, [...(byQueue.get(q) ?? []), cw]);
+    // One owner of each camera's tracks.
+    if (owner.kind !== 'Deployment' && owner.kind !== 'StatefulSet') errs.push(`${cw}: the analytics stage runs in a ${owner.kind}: it needs exactly one pod per queue (a Deployment with replicas 1, Recreate)`);
+    else {
+      if (owner.spec.replicas !== 1) errs.push(`${cw}: analytics ${owner.kind} has replicas ${owner.spec.replicas ?? '(unset)'}, must be exactly 1 (two consumers split a camera's frames between two trackers)`);
+      if (owner.kind === 'Deployment' && owner.spec.strategy?.type !== 'Recreate') errs.push(`${cw}: analytics Deployment strategy must be Recreate (a RollingUpdate runs the new pod next to the old one: two trackers per camera)`);
+      if (owner.kind === 'StatefulSet' && owner.spec.podManagementPolicy === 'Parallel') errs.push(`${cw}: analytics StatefulSet with podManagementPolicy Parallel`);
+    }
+    for (const s of scalers) if (s.kind === 'ScaledObject' && s.spec.scaleTargetRef?.name === owner.metadata.name) errs.push(`${cw}: ${s.kind}/${s.metadata.name} scales the analytics stage (it must stay at exactly one pod)`);
+    for (const h of objs.filter((o) => o.kind === 'HorizontalPodAutoscaler')) if (h.spec.scaleTargetRef?.name === owner.metadata.name) errs.push(`${cw}: HorizontalPodAutoscaler/${h.metadata.name} scales the analytics stage`);
+    // It must see the detections inference publishes (detections.<camera>).
+    const bind = analyticsBindingOf(env);
+    if (!/^detections\.(#|[A-Za-z0-9_-]+)$/.test(bind)) errs.push(`${cw}: ANALYTICS_BINDING '${bind}' does not match the detection events' routing keys detections.<camera> (detections.# or detections.<camera>)`);
+    if (q === cfg.EDGEFAAS_DETECTION_QUEUE || q === cfg.EDGEFAAS_FRAME_QUEUE || q === cfg.EDGEFAAS_ALERT_QUEUE)
+      errs.push(`${cw}: EDGEFAAS_ANALYTICS_QUEUE '${q}' is a shared work queue: the analytics stage needs its own copy of the detections`);
+    if (!cfg.EDGEFAAS_ALERT_QUEUE) errs.push(`${cw}: no EDGEFAAS_ALERT_QUEUE: alerts.<situation>.<camera> would reach no queue`);
+    // Frames read-only, snapshots written into the shared store.
+    const store = env.get('FRAME_STORE')?.value;
+    const storeMount = store && (c.volumeMounts ?? []).find((m) => m.mountPath.replace(/\/+$/, '') === store.replace(/\/+$/, ''));
+    if (storeMount && !storeMount.readOnly) errs.push(`${cw}: FRAME_STORE ${store} is mounted read-write: the analytics stage only reads frames (mount it read-only, snapshots into their own writable subPath)`);
+    const snap = (env.get('SNAPSHOT_DIR')?.value || store || '').replace(/\/+$/, '');
+    if (snap) {
+      const m = underMount(c, snap);
+      const v = m && volumes.get(m.name);
+      if (!m) errs.push(`${cw}: SNAPSHOT_DIR ${snap} is on the read-only root filesystem (every alert loses its snapshot)`);
+      else if (m.readOnly || v?.persistentVolumeClaim?.readOnly) errs.push(`${cw}: SNAPSHOT_DIR ${snap} is mounted read-only (every alert loses its snapshot: snapshot-errors)`);
+      else if (!v?.persistentVolumeClaim) errs.push(`${cw}: SNAPSHOT_DIR ${snap} is on volume ${m.name}, not a PersistentVolumeClaim: the snapshot URIs of the alerts would point into one pod's scratch space, gone at its restart`);
+    }
+    // The rules: a ConfigMap key, identical to the shipped file of that name.
+    const rules = env.get('SITUATION_RULES')?.value;
+    if (rules) {
+      const m = underMount(c, rules);
+      const v = m && volumes.get(m.name);
+      if (!v?.configMap) errs.push(`${cw}: SITUATION_RULES ${rules} is not in a mounted ConfigMap`);
+      else {
+        const rel = path.relative(m.mountPath, rules);
+        const key = (v.configMap.items ?? []).find((it) => it.path === rel)?.key ?? (v.configMap.items ? undefined : rel);
+        const cm = find(objs, 'ConfigMap', v.configMap.name);
+        if (!key || !cm || !(key in (cm.data ?? {}))) errs.push(`${cw}: SITUATION_RULES ${rules}: ConfigMap ${v.configMap.name} has no key for ${rel}`);
+        else {
+          const shipped = path.join(ctx.root, 'pipelines/situations', key);
+          if (fs.existsSync(shipped) && fs.readFileSync(shipped, 'utf8') !== cm.data[key]) errs.push(`${cw}: ConfigMap ${cm.metadata.name} key ${key} differs from pipelines/situations/${key} (copy the file verbatim)`);
+          if (!/^\[situation:/m.test(cm.data[key])) errs.push(`${cw}: ConfigMap ${cm.metadata.name} key ${key} has no [situation:...] group`);
+        }
+      }
+    }
+    // The labels file the rules are checked against: the model claim, read-only.
+    const labelsDir = env.get('MODEL_LABELS')?.value ?? env.get('MODELS_DIR')?.value;
+    if (labelsDir) {
+      const m = underMount(c, labelsDir.replace(/\/+$/, ''));
+      const v = m && volumes.get(m.name);
+      if (!v?.persistentVolumeClaim) errs.push(`${cw}: the labels (${labelsDir}) are not on a mounted claim`);
+      else if (!m.readOnly) errs.push(`${cw}: the model claim is mounted read-write by analytics`);
+    }
+  }
+  for (const [q, cws] of byQueue) if (cws.length > 1) errs.push(`analytics queue '${q}' has ${cws.length} consumers (${cws.join('; ')}): each camera's detections need one owner`);
+  // A queue bound to the exchange that nothing consumes fills up for ever (e.g.
+  // the analytics queue declared in an overlay without the analytics stage).
+  if (topo) {
+    const known = new Set([cfg.EDGEFAAS_FRAME_QUEUE, cfg.EDGEFAAS_DETECTION_QUEUE, cfg.EDGEFAAS_ALERT_QUEUE, ...byQueue.keys()]);
+    for (const b of topo.bindings) if (b.source === cfg.EDGEFAAS_EXCHANGE && !known.has(b.destination))
+      errs.push(`${topo.source}: queue '${b.destination}' (bound with '${b.key}') has no consumer in the overlay: it fills up for ever`);
+  }
+}
+
 // ---- Kubernetes versions of the scaler ---------------------------------------
 // The HPA API KEDA creates, by KEDA version, and the Kubernetes versions that
 // serve it: 2.3 writes autoscaling/v2beta2 (1.12 .. 1.25, removed in 1.26);
@@ -355,6 +437,7 @@ export function checkOverlay(objs, ctx) {
   };
 
   const frameStores = [];
+  const analytics = [];
   for (const { owner, spec, labels, where } of pods) {
     // ServiceAccount: own one, no token.
     const saName = spec.serviceAccountName;
@@ -457,9 +540,10 @@ export function checkOverlay(objs, ctx) {
         if (!(stall > 0)) errs.push(`${cw}: no --stall-timeout: a camera that stops delivering frames leaves the pipeline healthy forever`);
         checkSpool(c, env, volumes, cw, objs, errs);
       }
-      if (comp === 'inference' && stall > 0) errs.push(`${cw}: --stall-timeout ${stall} on inference: an empty frame queue would fail the liveness probe`);
+      if ((comp === 'inference' || comp === 'analytics') && stall > 0) errs.push(`${cw}: --stall-timeout ${stall} on ${comp}: an empty ${comp === 'inference' ? 'frame' : 'detection'} queue would fail the liveness probe`);
+      if (pname === ANALYTICS_PIPELINE) analytics.push({ owner, spec, c, cw, env, volumes, labels });
       c.__drain = drain; // for the scaler check below
-      if (!['edge', 'inference'].includes(labels['app.kubernetes.io/component'])) errs.push(`${cw}: pod is not labelled component edge or inference (NetworkPolicies)`);
+      if (!LAUNCHER_COMPONENTS.includes(labels['app.kubernetes.io/component'])) errs.push(`${cw}: pod is not labelled component ${LAUNCHER_COMPONENTS.join(', ')} (NetworkPolicies)`);
     }
   }
 
@@ -531,7 +615,10 @@ export function checkOverlay(objs, ctx) {
   }
 
   // ---- broker topology ----------------------------------------------------
-  const queues = [cfg.EDGEFAAS_FRAME_QUEUE, cfg.EDGEFAAS_DETECTION_QUEUE, cfg.EDGEFAAS_ALERT_QUEUE];
+  // The analytics stage's own queues (one per analytics launcher), declared by its
+  // amqpsrc declare=true and bound with ANALYTICS_BINDING.
+  const analyticsQueues = new Map(analytics.map((a) => [analyticsQueueOf(a.env), a]));
+  const queues = [cfg.EDGEFAAS_FRAME_QUEUE, cfg.EDGEFAAS_DETECTION_QUEUE, cfg.EDGEFAAS_ALERT_QUEUE, ...analyticsQueues.keys()];
   const exchange = cfg.EDGEFAAS_EXCHANGE;
   let topo = null;
   const defs = find(objs, 'ConfigMap', 'rabbitmq-definitions');
@@ -595,14 +682,20 @@ export function checkOverlay(objs, ctx) {
       const bind = topo.bindings.find((b) => b.source === exchange && b.destination === q);
       if (!bind) errs.push(`${t}: queue '${q}' is not bound to '${exchange}'`);
       else {
+        const a = analyticsQueues.get(q);
         const prefix = q === cfg.EDGEFAAS_FRAME_QUEUE ? 'frames' : q === cfg.EDGEFAAS_DETECTION_QUEUE ? 'detections' : 'alerts';
-        if (bind.key !== `${prefix}.#`) errs.push(`${t}: binding of '${q}' has key '${bind.key}', routing keys are ${prefix}.<...>`);
+        if (a) {
+          const want = analyticsBindingOf(a.env);
+          if (bind.key !== want) errs.push(`${t}: binding of '${q}' has key '${bind.key}', but ${a.cw} binds it with ANALYTICS_BINDING '${want}' (the topology and the pipeline must declare the same binding)`);
+        } else if (bind.key !== `${prefix}.#`) errs.push(`${t}: binding of '${q}' has key '${bind.key}', routing keys are ${prefix}.<...>`);
       }
       const pol = topo.policies.find((p) => new RegExp(p.pattern).test(q));
       if (!pol) errs.push(`${t}: no policy applies to queue '${q}' (DLX by policy)`);
       else if (pol.definition['dead-letter-exchange'] !== `${q}.dlx`) errs.push(`${t}: policy for '${q}' dead-letters to '${pol.definition['dead-letter-exchange']}', not '${q}.dlx'`);
     }
   }
+
+  checkAnalytics(objs, analytics, scalers, topo, cfg, ctx, errs);
 
   // ---- NetworkPolicies ----------------------------------------------------
   const nps = objs.filter((o) => o.kind === 'NetworkPolicy');
@@ -627,8 +720,8 @@ export function checkOverlay(objs, ctx) {
   for (const { labels, where } of pods) {
     const comp = labels['app.kubernetes.io/component'];
     const reach = [...allowed5672].some((s) => selects(JSON.parse(s), labels));
-    if ((comp === 'edge' || comp === 'inference') && !reach) errs.push(`${where}: no NetworkPolicy lets it reach the broker on 5672`);
-    if (comp !== 'edge' && comp !== 'inference' && labels['app.kubernetes.io/name'] !== 'rabbitmq' && reach) errs.push(`${where}: may reach the broker but is neither edge nor inference`);
+    if (LAUNCHER_COMPONENTS.includes(comp) && !reach) errs.push(`${where}: no NetworkPolicy lets it reach the broker on 5672`);
+    if (!LAUNCHER_COMPONENTS.includes(comp) && labels['app.kubernetes.io/name'] !== 'rabbitmq' && reach) errs.push(`${where}: may reach the broker but is neither ${LAUNCHER_COMPONENTS.join(' nor ')}`);
     if (!nps.some((n) => selects(n.spec.podSelector, labels) && n !== deny)) errs.push(`${where}: selected by no NetworkPolicy besides default-deny`);
   }
 

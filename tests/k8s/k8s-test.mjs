@@ -94,6 +94,26 @@ const suites = {
         assert(kinds.has(ov === 'dev' ? 'StatefulSet' : 'RabbitmqCluster'), 'no broker');
       });
     }
+    test('analytics stage (issue 10): one Deployment wherever there is a frame store, with its broker queue; none in dev', () => {
+      for (const ov of OVERLAYS) {
+        const objs = rendered.get(ov);
+        const ana = objs.filter((o) => o.kind === 'Deployment' && o.metadata.name === 'edgefaas-analytics');
+        const queue = objs.some((o) => o.kind === 'Queue' && o.spec.name === 'analytics')
+          || JSON.parse(objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'rabbitmq-definitions')?.data['10-topology.json'] ?? '{"queues":[]}').queues.some((q) => q.name === 'analytics');
+        if (ov === 'dev') {
+          assert(ana.length === 0 && !queue, 'dev (inline frames) runs an analytics stage or declares its queue');
+          assert(!objs.some((o) => /analytics|situations/.test(o.metadata.name)), 'analytics leftovers in dev');
+          continue;
+        }
+        assert(ana.length === 1 && queue, `${ov}: analytics Deployment ${ana.length}, queue ${queue}`);
+        const d = ana[0];
+        assert(d.spec.replicas === 1 && d.spec.strategy.type === 'Recreate', `${ov}: replicas ${d.spec.replicas} strategy ${d.spec.strategy?.type}`);
+        const c = d.spec.template.spec.containers[0];
+        assert(c.args.at(-1) === '/usr/share/edgefaas/pipelines/analytics.pipeline', `${ov}: runs ${c.args.at(-1)}`);
+        assert(/\/edgefaas-inference:/.test(c.image), `${ov}: image ${c.image}`);
+        assert(!c.resources.limits['nvidia.com/gpu'] && !d.spec.template.spec.nodeSelector, `${ov}: analytics asks for a GPU node`);
+      }
+    });
     test('renderer: images, JSON 6902 remove and $patch: delete really applied', () => {
       const dev = rendered.get('dev');
       const inf = dev.find((o) => o.kind === 'Deployment' && o.metadata.name === 'edgefaas-inference');
@@ -177,7 +197,7 @@ const suites = {
   async negative() {
     // Each case breaks a copy of a rendered object; validation must name the fault.
     const prod = rendered.get('production');
-    const EDGE = 'edgefaas-edge-camera-01', INF = 'edgefaas-inference';
+    const EDGE = 'edgefaas-edge-camera-01', INF = 'edgefaas-inference', ANA = 'edgefaas-analytics';
     const get = (kind, ov = 'production', name) => structuredClone(rendered.get(ov).find((o) => o.kind === kind && (!name || o.metadata.name === name)));
     const cases = [
       ['ScaledObject spec.pollingIntervall (typo)', () => { const o = get('ScaledObject'); o.spec.pollingIntervall = o.spec.pollingInterval; delete o.spec.pollingInterval; return o; }, /\.spec\.pollingIntervall: unknown field/],
@@ -294,6 +314,36 @@ const suites = {
       ['no KEDA fallback (scaler error = silent zero)', 'production', (o) => { delete find(o, 'ScaledObject').spec.fallback; }, /no fallback: a scaler error/],
       ['fallback with a Value metric (ignored by KEDA)', 'dev', (o) => { find(o, 'ScaledObject').spec.triggers[0].metricType = 'Value'; }, /fallback is ignored for triggers with metricType Value/],
       ['fallback beyond maxReplicaCount', 'dev', (o) => { find(o, 'ScaledObject').spec.fallback.replicas = 3; }, /fallback\.replicas 3 not within 1\.\.maxReplicaCount/],
+      // The analytics stage (issue 10): one owner per camera, its own queue.
+      ['analytics with 2 replicas', 'production', (o) => { find(o, 'Deployment', ANA).spec.replicas = 2; }, /analytics Deployment has replicas 2, must be exactly 1/],
+      ['analytics replicas unset (kubectl scale / an HPA may change it)', 'monitoring', (o) => { delete find(o, 'Deployment', ANA).spec.replicas; }, /analytics Deployment has replicas \(unset\), must be exactly 1/],
+      ['analytics with RollingUpdate', 'production', (o) => { find(o, 'Deployment', ANA).spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }; }, /analytics Deployment strategy must be Recreate/],
+      ['analytics in a DaemonSet', 'production', (o) => { const d = find(o, 'Deployment', ANA); d.kind = 'DaemonSet'; delete d.spec.replicas; delete d.spec.strategy; }, /the analytics stage runs in a DaemonSet/],
+      ['analytics scaled by KEDA', 'production', (o) => { const s = structuredClone(find(o, 'ScaledObject')); s.metadata.name = 'ana'; s.spec.scaleTargetRef.name = ANA; o.push(s); }, /ScaledObject\/ana scales the analytics stage/],
+      ['two analytics Deployments on one queue', 'production', (o) => { const d = structuredClone(find(o, 'Deployment', ANA)); d.metadata.name = 'edgefaas-analytics-b'; o.push(d); }, /analytics queue 'analytics' has 2 consumers/],
+      ['analytics queue missing from the broker topology', 'production', (o) => { o.splice(o.findIndex((x) => x.kind === 'Queue' && x.spec.name === 'analytics'), 1); }, /topology CRs: queue 'analytics' missing/],
+      ['analytics queue renamed in the Deployment only', 'keda-2.3', (o) => { find(o, 'Deployment', ANA).spec.template.spec.containers[0].env.find((e) => e.name === 'EDGEFAAS_ANALYTICS_QUEUE').value = 'analytics-a'; }, /topology CRs: queue 'analytics' \(bound with 'detections\.#'\) has no consumer in the overlay/],
+      ['analytics queue renamed: the new name is not in the topology', 'keda-2.3', (o) => { find(o, 'Deployment', ANA).spec.template.spec.containers[0].env.find((e) => e.name === 'EDGEFAAS_ANALYTICS_QUEUE').value = 'analytics-a'; }, /topology CRs: queue 'analytics-a' missing/],
+      ['analytics binding differs from the topology', 'production', (o) => { find(o, 'Deployment', ANA).spec.template.spec.containers[0].env.find((e) => e.name === 'ANALYTICS_BINDING').value = 'detections.cam01'; }, /binding of 'analytics' has key 'detections\.#', but .* binds it with ANALYTICS_BINDING 'detections\.cam01'/],
+      ['analytics bound to frames', 'production', (o) => { find(o, 'Deployment', ANA).spec.template.spec.containers[0].env.find((e) => e.name === 'ANALYTICS_BINDING').value = 'frames.#'; }, /ANALYTICS_BINDING 'frames\.#' does not match the detection events' routing keys/],
+      ['analytics consuming the shared detections queue', 'production', (o) => { find(o, 'Deployment', ANA).spec.template.spec.containers[0].env.find((e) => e.name === 'EDGEFAAS_ANALYTICS_QUEUE').value = 'detections'; }, /EDGEFAAS_ANALYTICS_QUEUE 'detections' is a shared work queue/],
+      ['analytics queue declared in dev, where nothing consumes it', 'dev', (o) => { const cm = find(o, 'ConfigMap', 'rabbitmq-definitions'); const j = JSON.parse(cm.data['10-topology.json']); j.queues.push({ name: 'analytics', vhost: '/', durable: true, auto_delete: false, arguments: {} }); j.bindings.push({ source: 'edgefaas', vhost: '/', destination: 'analytics', destination_type: 'queue', routing_key: 'detections.#', arguments: {} }); cm.data['10-topology.json'] = JSON.stringify(j); }, /rabbitmq-definitions: queue 'analytics' \(bound with 'detections\.#'\) has no consumer in the overlay/],
+      ['analytics in the inline dev overlay (no frame store)', 'dev', (o) => { for (const x of rendered.get('production').filter((y) => /analytics|situations/.test(y.metadata.name))) o.push(structuredClone(x)); }, /edgefaas-analytics container analytics: analytics\.pipeline needs \$\{FRAME_STORE\}/],
+      ['analytics pipeline variable not provided', 'production', (o) => { const c = find(o, 'Deployment', ANA).spec.template.spec.containers[0]; c.env = c.env.filter((e) => e.name !== 'SITUATION_RULES'); }, /analytics\.pipeline needs \$\{SITUATION_RULES\} but the container does not set it/],
+      ['analytics env var its pipeline never reads', 'production', (o) => { find(o, 'Deployment', ANA).spec.template.spec.containers[0].env.push({ name: 'ANALYTICS_REORDER', value: '500' }); }, /sets ANALYTICS_REORDER, but analytics\.pipeline does not read it/],
+      ['analytics snapshots read-only', 'production', (o) => { find(o, 'Deployment', ANA).spec.template.spec.containers[0].volumeMounts.find((m) => m.subPath === 'snapshots').readOnly = true; }, /SNAPSHOT_DIR \/var\/lib\/edgefaas\/frames\/snapshots is mounted read-only/],
+      ['analytics snapshots on an emptyDir', 'production', (o) => { find(o, 'Deployment', ANA).spec.template.spec.containers[0].env.find((e) => e.name === 'SNAPSHOT_DIR').value = '/tmp/snapshots'; }, /SNAPSHOT_DIR \/tmp\/snapshots is on volume tmp, not a PersistentVolumeClaim/],
+      ['analytics snapshots on the read-only root', 'production', (o) => { find(o, 'Deployment', ANA).spec.template.spec.containers[0].env.find((e) => e.name === 'SNAPSHOT_DIR').value = '/var/snapshots'; }, /SNAPSHOT_DIR \/var\/snapshots is on the read-only root filesystem/],
+      ['analytics frame store read-write', 'production', (o) => { find(o, 'Deployment', ANA).spec.template.spec.containers[0].volumeMounts.find((m) => m.mountPath === '/var/lib/edgefaas/frames').readOnly = false; }, /FRAME_STORE \/var\/lib\/edgefaas\/frames is mounted read-write: the analytics stage only reads frames/],
+      ['analytics rules ConfigMap edited away from the shipped file', 'production', (o) => { find(o, 'ConfigMap', 'edgefaas-situations').data['coco.conf'] += '\n[situation:extra]\n'; }, /ConfigMap edgefaas-situations key coco\.conf differs from pipelines\/situations\/coco\.conf/],
+      ['analytics rules not mounted', 'production', (o) => { const c = find(o, 'Deployment', ANA).spec.template.spec.containers[0]; c.volumeMounts = c.volumeMounts.filter((m) => m.name !== 'situations'); }, /SITUATION_RULES \/etc\/edgefaas\/situations\/coco\.conf is not in a mounted ConfigMap/],
+      ['analytics rules key missing', 'production', (o) => { const d = find(o, 'ConfigMap', 'edgefaas-situations').data; d['fire.conf'] = d['coco.conf']; delete d['coco.conf']; }, /ConfigMap edgefaas-situations has no key 'coco\.conf'/],
+      ['analytics with --stall-timeout', 'production', (o) => { find(o, 'Deployment', ANA).spec.template.spec.containers[0].args.splice(0, 0, '--stall-timeout', '30'); }, /--stall-timeout 30 on analytics: an empty detection queue/],
+      ['analytics cannot reach the broker', 'production', (o) => { const n = find(o, 'NetworkPolicy', 'broker-ingress'); n.spec.ingress[0].from = n.spec.ingress[0].from.filter((f) => f.podSelector.matchLabels['app.kubernetes.io/component'] !== 'analytics'); }, /Deployment\/edgefaas-analytics: no NetworkPolicy lets it reach the broker on 5672/],
+      ['Prometheus cannot scrape analytics', 'production', (o) => { delete find(o, 'NetworkPolicy', 'analytics').spec.ingress; }, /Deployment\/edgefaas-analytics: announces \/metrics on 9466 but no NetworkPolicy lets Prometheus/],
+      ['analytics probe on the wrong path', 'production', (o) => { find(o, 'Deployment', ANA).spec.template.spec.containers[0].livenessProbe.httpGet.path = '/readyz'; }, /container analytics: livenessProbe must GET \/healthz on the --http-port 9466/],
+      ['analytics grace period shorter than the drain', 'production', (o) => { find(o, 'Deployment', ANA).spec.template.spec.terminationGracePeriodSeconds = 30; }, /container analytics: terminationGracePeriodSeconds 30 < --drain-timeout 30 \+ 10 s margin/],
+      ['analytics ServiceAccount with token', 'production', (o) => { find(o, 'ServiceAccount', 'edgefaas-analytics').automountServiceAccountToken = true; }, /ServiceAccount edgefaas-analytics mounts its token/],
     ];
     for (const [name, ov, edit, re] of ccases) {
       test(`consistency rejects: ${name} (${ov})`, () => assertErrorMatching(broken(ov, edit), re, name));
@@ -449,7 +499,8 @@ const suites = {
           const t = o.kind === 'ScaledJob' ? o.spec.jobTargetRef.template : o.spec?.template;
           for (const c of t?.spec?.containers ?? []) {
             const comp = t.metadata?.labels?.['app.kubernetes.io/component'];
-            if (comp !== 'edge' && comp !== 'inference') continue;
+            if (!['edge', 'inference', 'analytics'].includes(comp)) continue;
+            // analytics runs the inference image (its plugin set includes edgefaasanalytics).
             const text = cf(comp === 'edge' ? 'Containerfile.edge' : 'Containerfile.gpu');
             const paths = [...(c.args ?? []), ...(c.env ?? []).map((e) => e.value ?? '')].filter((v) => v.startsWith('/usr/share/edgefaas/'));
             for (const p of paths) {
