@@ -11,6 +11,7 @@ CUDA version compiles. Edge image (16.2): an H.264/H.265 decoder, no OpenCV/dark
 CPU inference image (16.5): OpenCV DNN + Debian's libdarknet, no CUDA. All three:
 the base image as a build ARG defaulting to debian:12-slim (13).
 """
+import glob
 import os
 import re
 import sys
@@ -108,6 +109,18 @@ for name in ("Containerfile.edge", "Containerfile.inference", "Containerfile.gpu
     external = [f for f in froms if f not in stage_names]
     check(f"{name}: every external FROM is ${{BASE_IMAGE}}",
           external and all(f == "${BASE_IMAGE}" for f in external), f"FROM {external}")
+    # A COPY from the build context (the repository root) whose source was
+    # moved or deleted fails only at build time, minutes in: catch it here.
+    missing = []
+    for kw, arg in ins:
+        if kw != "COPY" or arg.startswith("--from"):
+            continue
+        words = [w for w in arg.split() if not w.startswith("--")]
+        for src in words[:-1]:
+            if not glob.glob(os.path.join(root, src)):
+                missing.append(src)
+    check(f"{name}: every COPY source exists in the repository", not missing,
+          f"missing: {missing}")
 
 # ---- edge: H.264/H.265 decoding, still small ------------------------------------
 text = read("Containerfile.edge")
