@@ -9,9 +9,11 @@ import json
 import sys
 
 passed = failed = skipped = 0
+failures = []  # named before the summary line: CI shows only the tail of the log
 for arg in sys.argv[1:]:
     if arg.startswith("build-failed:"):
         failed += 1
+        failures.append(f"{arg}: the build or set-up of this step failed")
         continue
     if ":" in arg and not arg.endswith(".json"):
         name, result = arg.split(":", 1)
@@ -19,6 +21,7 @@ for arg in sys.argv[1:]:
             passed += 1
         else:
             failed += 1
+            failures.append(f"{name}: {result}")
         continue
     try:
         with open(arg) as log:
@@ -26,17 +29,24 @@ for arg in sys.argv[1:]:
                 line = line.strip()
                 if not line:
                     continue
-                result = json.loads(line).get("result")
+                entry = json.loads(line)
+                result = entry.get("result")
+                where = f"{arg}: {entry.get('name')} ({result}, {entry.get('duration', 0):.0f} s)"
                 if result in ("OK", "EXPECTEDFAIL"):
                     passed += 1
                 elif result == "SKIP":
                     skipped += 1
+                    failures.append("skipped " + where)
                 else:
                     failed += 1
+                    failures.append("FAILED " + where)
     except OSError as e:
         print(f"cannot read {arg}: {e}", file=sys.stderr)
         failed += 1
+        failures.append(f"{arg}: log missing")
 
+for failure in failures:
+    print(failure)
 line = f"{passed} passed, {failed} failed"
 if skipped:
     line += f", {skipped} skipped"

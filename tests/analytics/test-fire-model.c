@@ -40,9 +40,11 @@ test_fire_smoke_model (void)
       "yolobackend", "yolo-gen-weights", NULL);
   const gchar *argv[] = { gen, cfg, weights, NULL };
   gint status = 1;
-  g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL, 0, NULL, NULL, NULL, NULL,
-          &status, NULL));
+  g_autofree gchar *gen_out = NULL;     /* kept off the TAP stream */
+  g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL, 0, NULL, NULL, &gen_out,
+          NULL, &status, NULL));
   g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_test_message ("%s", g_strstrip (gen_out));
   g_autofree gchar *shipped = g_build_filename (ef_test_source_root (), "pipelines",
       "situations", "fire.conf", NULL);
   /* fire.conf (labels fire;smoke for 2 s) as shipped, but random weights score
