@@ -153,38 +153,70 @@ darknet_has_cuda (void)
 typedef int (*CudaGetDeviceCountFunc) (int *count);
 typedef const char *(*CudaGetErrorStringFunc) (int error);
 
+/* How many CUDA devices the fork's CUDA runtime sees; 0 with the reason in
+ * @why (static string) when none. */
+static gint
+darknet_cuda_devices (const gchar ** why)
+{
+  CudaGetDeviceCountFunc count_devices =
+      darknet_library_symbol ("cudaGetDeviceCount");
+  CudaGetErrorStringFunc error_string =
+      darknet_library_symbol ("cudaGetErrorString");
+  int n = 0, rc;
+
+  if (!count_devices) {
+    *why = "cudaGetDeviceCount not found";
+    return 0;
+  }
+  rc = count_devices (&n);
+  if (rc != 0) {
+    *why = error_string ? error_string (rc) : "cudaGetDeviceCount failed";
+    return 0;
+  }
+  *why = "no device";
+  return n;
+}
+
 /* device=cpu -> -1; device=cuda -> 0 when the fork has CUDA and the runtime
  * sees a device. Asked before darknet touches CUDA: darknet's own CUDA error
  * handling exit()s the process. */
 static gboolean
 darknet_pick_device (const gchar * device, gint * gpu, GError ** error)
 {
-  CudaGetDeviceCountFunc count_devices;
-  CudaGetErrorStringFunc error_string;
-  int n = 0, rc;
+  const gboolean cuda_lib = darknet_has_cuda ();
+  const gchar *why = NULL;
+  gint n;
 
   *gpu = -1;
-  if (!device || g_ascii_strcasecmp (device, "cpu") == 0)
-    return TRUE;
-  if (g_ascii_strcasecmp (device, "cuda") != 0) {
+  if (device && g_ascii_strcasecmp (device, "cpu") != 0
+      && g_ascii_strcasecmp (device, "cuda") != 0) {
     g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED,
         "the darknet backend knows device=cpu and device=cuda, not %s", device);
     return FALSE;
   }
-  if (!darknet_has_cuda ()) {
+  if (!device || g_ascii_strcasecmp (device, "cpu") == 0) {
+    /* the fork's CUDA build allocates GPU memory for some layers (dropout)
+     * whatever gpu_index says, and exit()s when it cannot */
+    if (cuda_lib && darknet_cuda_devices (&why) < 1) {
+      g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED,
+          "device=cpu: this libdarknet is the fork's CUDA build, which needs "
+          "a CUDA device even on the CPU (%s); use its CPU build (GPU=0) or "
+          "backend=opencv here", why);
+      return FALSE;
+    }
+    return TRUE;
+  }
+  if (!cuda_lib) {
     g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED,
         "device=cuda: this libdarknet (%s) is a CPU build (GPU=0); the CUDA "
         "build of the fork is needed (docs/gpu.md)", YOLO_DARKNET_API_NAME);
     return FALSE;
   }
-  count_devices = darknet_library_symbol ("cudaGetDeviceCount");
-  error_string = darknet_library_symbol ("cudaGetErrorString");
-  rc = count_devices ? count_devices (&n) : -1;
-  if (rc != 0 || n < 1) {
+  n = darknet_cuda_devices (&why);
+  if (n < 1) {
     g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED,
-        "device=cuda: the CUDA build of libdarknet sees no CUDA device "
-        "(cudaGetDeviceCount: %s, %d devices)", rc == -1 ? "not found" :
-        error_string ? error_string (rc) : "error", n);
+        "device=cuda: the CUDA build of libdarknet sees no CUDA device (%s)",
+        why);
     return FALSE;
   }
   *gpu = 0;
