@@ -14,11 +14,14 @@
  *    darknet runs, weights size) before we get here;
  *  - darknet is handed our rewrite of the cfg (batch=1, subdivisions=1, the
  *    requested input size) from a private temporary file;
- *  - loading happens under one process-wide lock with stderr captured; the
- *    captured text goes to the debug log (it is chatter, not an error), and is
- *    scanned for darknet's own "I substituted something" notes as a last guard.
+ *  - loading happens under one process-wide lock with stderr (and stdout,
+ *    where the fork prints) captured; the captured text goes to the debug log
+ *    (it is chatter, not an error), and is scanned for darknet's own "I
+ *    substituted something" notes as a last guard (the fork prints the same).
  * Networks are independent after loading (no darknet globals are touched by
  * forward passes on CPU), so several backends may live and run side by side.
+ * The fork's CUDA build is the exception: its network_predict() chooses CPU or
+ * GPU by the global gpu_index, so its passes run under the lock.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -48,7 +51,7 @@ struct _YoloBackend
   gfloat *batch_input;          /* batch * image floats, for partial batches */
 };
 
-/* Serialises everything that touches darknet's globals or fd 2. */
+/* Serialises everything that touches darknet's globals or fds 1 and 2. */
 static GMutex darknet_lock;
 
 /* Redirect fds 1 and 2 into a temporary file while darknet loads (the fork
