@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = process.env.EDGEFAAS_SOURCE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tools = path.join(root, 'k8s/tools');
-const OVERLAYS = ['dev', 'production', 'scaledjob', 'keda-2.3', 'monitoring'];
+const OVERLAYS = ['dev', 'production', 'scaledjob', 'keda-2.3', 'monitoring', 'regions'];
 const kedaOf = (ov) => (ov === 'keda-2.3' ? '2.3' : 'current');
 const gpuOf = (ov) => ov !== 'dev';
 
