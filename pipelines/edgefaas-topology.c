@@ -17,12 +17,15 @@
  * each with <queue>.dlx / <queue>.dead for poison messages, which amqpsrc dead-letters
  * explicitly (a copy with x-edgefaas-reason headers published to <queue>.dlx). A region
  * queue's own dead-lettering is the spill instead: x-message-ttl = the bound and
- * x-dead-letter-exchange = "edgefaas.spill", a headers exchange that routes messages whose
- * x-first-death-reason is "expired" (a frame that waited longer than the bound: the region
- * had no capacity) to the central region's queue, where they are inferred as normal
- * frames. Anything else reaching it (a poison message rejected without headers, amqpsrc's
- * fallback when <queue>.dlx is missing: reason "rejected") goes through its
- * alternate-exchange to the queue "edgefaas.spill.dead", never to the central consumer.
+ * x-dead-letter-exchange = "edgefaas.spill", a fanout exchange bound to the central
+ * region's queue: a frame that waited longer than the bound (the region had no capacity)
+ * is dead-lettered there by the broker (x-first-death-reason "expired") and inferred as a
+ * normal frame. The broker cannot route dead letters by reason (a headers exchange ignores
+ * x- headers), so the rare others also arrive there: a message rejected without headers
+ * (amqpsrc's fallback when <queue>.dlx is missing) or over a quorum queue's delivery limit
+ * ("rejected", "delivery_limit"); the central consumer tries them once more and, if they
+ * are poison there too, dead-letters them with reasons to <central>.dead, where x-death
+ * still names the region's queue and the first reason.
  * The central queue is declared exactly as the elements declare a queue, so its consumer
  * may use declare=true; region queues carry extra arguments, so their elements must run
  * with declare=false (EDGEFAAS_DECLARE=false): this program (and the Kubernetes
@@ -38,8 +41,6 @@
 #include "edgefaas-amqp.h"
 
 #define SPILL_EXCHANGE "edgefaas.spill"
-#define SPILL_UNMATCHED_EXCHANGE "edgefaas.spill.unmatched"
-#define SPILL_DEAD_QUEUE "edgefaas.spill.dead"
 
 static gchar *opt_url, *opt_exchange, *opt_regions, *opt_central;
 static gint opt_spill_after = -1;
@@ -106,48 +107,21 @@ entry_int (const gchar * key, gint64 value)
   return e;
 }
 
-/* The spill path: headers exchange SPILL_EXCHANGE -> central queue for expired frames,
- * everything else -> its alternate exchange -> SPILL_DEAD_QUEUE. */
+/* The spill path: fanout exchange SPILL_EXCHANGE -> the central queue. */
 static gboolean
-declare_spill (EdgefaasAmqpConn * conn, const gchar * central_queue, const gchar * queue_type,
-    GError ** error)
+declare_spill (EdgefaasAmqpConn * conn, const gchar * central_queue, GError ** error)
 {
   amqp_connection_state_t st = edgefaas_amqp_conn_get_state (conn);
   amqp_channel_t ch = edgefaas_amqp_conn_get_channel (conn);
-  amqp_table_entry_t e[2];
-  amqp_table_t t = { 0, e };
 
-  amqp_exchange_declare (st, ch, amqp_cstring_bytes (SPILL_UNMATCHED_EXCHANGE),
-      amqp_cstring_bytes ("fanout"), 0, 1, 0, 0, amqp_empty_table);
-  if (!rpc_ok (conn, "exchange.declare '" SPILL_UNMATCHED_EXCHANGE "'", error))
-    return FALSE;
-  t.num_entries = 0;
-  if (g_strcmp0 (queue_type, "quorum") == 0)
-    e[t.num_entries++] = entry_str ("x-queue-type", "quorum");
-  amqp_queue_declare (st, ch, amqp_cstring_bytes (SPILL_DEAD_QUEUE), 0, 1, 0, 0, t);
-  if (!rpc_ok (conn, "queue.declare '" SPILL_DEAD_QUEUE "'", error))
-    return FALSE;
-  amqp_queue_bind (st, ch, amqp_cstring_bytes (SPILL_DEAD_QUEUE),
-      amqp_cstring_bytes (SPILL_UNMATCHED_EXCHANGE), amqp_cstring_bytes (""), amqp_empty_table);
-  if (!rpc_ok (conn, "queue.bind '" SPILL_DEAD_QUEUE "'", error))
-    return FALSE;
-
-  e[0] = entry_str ("alternate-exchange", SPILL_UNMATCHED_EXCHANGE);
-  t.num_entries = 1;
   amqp_exchange_declare (st, ch, amqp_cstring_bytes (SPILL_EXCHANGE),
-      amqp_cstring_bytes ("headers"), 0, 1, 0, 0, t);
-  if (!rpc_ok (conn, "exchange.declare '" SPILL_EXCHANGE "' (headers)", error))
+      amqp_cstring_bytes ("fanout"), 0, 1, 0, 0, amqp_empty_table);
+  if (!rpc_ok (conn, "exchange.declare '" SPILL_EXCHANGE "' (fanout)", error))
     return FALSE;
-
-  /* RabbitMQ sets x-first-death-reason on the first dead-lettering: "expired" for a
-   * frame whose x-message-ttl ran out, "rejected" for a basic.reject. */
-  e[0] = entry_str ("x-match", "all");
-  e[1] = entry_str ("x-first-death-reason", "expired");
-  t.num_entries = 2;
   amqp_queue_bind (st, ch, amqp_cstring_bytes (central_queue),
-      amqp_cstring_bytes (SPILL_EXCHANGE), amqp_cstring_bytes (""), t);
-  g_autofree gchar *what = g_strdup_printf ("queue.bind '%s' to '" SPILL_EXCHANGE
-      "' (x-first-death-reason=expired)", central_queue);
+      amqp_cstring_bytes (SPILL_EXCHANGE), amqp_cstring_bytes (""), amqp_empty_table);
+  g_autofree gchar *what = g_strdup_printf ("queue.bind '%s' to '" SPILL_EXCHANGE "'",
+      central_queue);
   return rpc_ok (conn, what, error);
 }
 
@@ -227,7 +201,7 @@ declare_regions (EdgefaasAmqpConn * conn, const gchar * exchange, gchar ** regio
     goto fail;
   g_print ("declared region %s (central): queue %s, binding key %s\n", central, central_queue,
       central_key);
-  if (!declare_spill (conn, central_queue, queue_type, &error))
+  if (!declare_spill (conn, central_queue, &error))
     goto fail;
   for (gchar ** r = regions; *r; r++) {
     if (g_str_equal (*r, central))

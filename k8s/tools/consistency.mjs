@@ -430,15 +430,10 @@ function checkRegions(objs, topo, cfg, scalers, errs) {
   if (regions.size && topo) {
     const t = topo.source;
     const sx = topo.exchanges.find((e) => e.name === SPILL_EXCHANGE);
-    if (!sx || sx.type !== 'headers') errs.push(`${t}: spill exchange ${SPILL_EXCHANGE} (headers) missing`);
+    if (!sx || sx.type !== 'fanout') errs.push(`${t}: spill exchange ${SPILL_EXCHANGE} (fanout) missing`);
     const sb = topo.bindings.filter((x) => x.source === SPILL_EXCHANGE);
-    const toCentral = sb.find((x) => x.destination === central?.name);
-    if (!toCentral) errs.push(`${t}: ${SPILL_EXCHANGE} is not bound to the central queue '${cfg.EDGEFAAS_FRAME_QUEUE}': frames of a region without capacity wait for ever`);
-    else if (toCentral.args?.['x-first-death-reason'] !== 'expired' || toCentral.args?.['x-match'] !== 'all')
-      errs.push(`${t}: ${SPILL_EXCHANGE} -> '${central.name}' must match x-first-death-reason expired (x-match all): otherwise rejected poison messages reach the central consumer`);
-    for (const x of sb) if (x !== toCentral) errs.push(`${t}: ${SPILL_EXCHANGE} is also bound to '${x.destination}'`);
-    const ae = sx?.args?.['alternate-exchange'];
-    if (!ae || !topo.bindings.some((x) => x.source === ae)) errs.push(`${t}: ${SPILL_EXCHANGE} has no alternate-exchange bound to a queue: non-expired dead letters (rejected, delivery_limit) would be dropped`);
+    if (!sb.some((x) => x.destination === central?.name)) errs.push(`${t}: ${SPILL_EXCHANGE} is not bound to the central queue '${cfg.EDGEFAAS_FRAME_QUEUE}': frames of a region without capacity would be dropped after the bound`);
+    for (const x of sb) if (x.destination !== central?.name) errs.push(`${t}: ${SPILL_EXCHANGE} is also bound to '${x.destination}' (spilled frames inferred twice or never)`);
   }
 }
 
