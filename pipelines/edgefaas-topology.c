@@ -278,6 +278,10 @@ main (int argc, char **argv)
       return 2;
     }
   }
+  if (!regions && opt_central) {
+    g_printerr ("edgefaas-topology: --central without --regions (EDGEFAAS_REGIONS)\n");
+    return 2;
+  }
   GPtrArray *bindings = g_ptr_array_new_with_free_func (g_free);
   if (argc > 1) {
     for (int i = 1; i < argc; i++) {
@@ -309,15 +313,10 @@ main (int argc, char **argv)
     return 1;
   }
   int rc = 0;
-  if (regions)
+  if (regions) {
     g_ptr_array_set_size (bindings, 0);
-  else if (central) {
-    g_printerr ("edgefaas-topology: --central without --regions\n");
-    rc = 2;
-    g_ptr_array_set_size (bindings, 0);
-  }
-  if (regions)
     rc = declare_regions (conn, exchange, regions, central, spill_after, params.queue_type);
+  }
   for (guint i = 0; i < bindings->len; i++) {
     gchar **kv = g_strsplit (g_ptr_array_index (bindings, i), "=", 2);
     if (!edgefaas_amqp_declare_topology (conn, exchange, "topic", kv[0], kv[1], params.queue_type, &error)) {

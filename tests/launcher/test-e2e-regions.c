@@ -265,6 +265,29 @@ test_unknown_region_is_unroutable (void)
   g_assert_cmpuint (queue_total ("frames-central"), ==, 0);
 }
 
+/* Bad region settings are refused before anything is declared. */
+static void
+test_topology_refuses_bad_regions (void)
+{
+  g_autofree gchar *topo = prog ("edgefaas-topology");
+  const struct { const gchar *regions, *central, *spill, *want; } cases[] = {
+    {"a,b", "c", "1000", "must name one of the regions"},
+    {"a,B_1", "a", "1000", "is not a DNS label"},
+    {"a,central", "central", "0", "--spill-after must be > 0"},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    const gchar *argv[] = { topo, "--regions", cases[i].regions, "--central", cases[i].central,
+      "--spill-after", cases[i].spill, NULL
+    };
+    EfProc *p = ef_proc_start (argv, (const gchar * const *) base_env->pdata);
+    g_assert_true (ef_proc_wait_exit (p, 30));
+    g_assert_cmpint (ef_proc_exit_status (p), ==, 2);
+    g_autofree gchar *err = ef_proc_stderr (p);
+    g_assert_nonnull (strstr (err, cases[i].want));
+    ef_proc_free (p);
+  }
+}
+
 static void
 declare_regions (const gchar * regions, const gchar * spill_ms)
 {
@@ -316,6 +339,8 @@ main (int argc, char **argv)
       test_motion_scales_only_its_region);
   g_test_add_func ("/e2e-regions/region-without-capacity-spills-to-central",
       test_region_without_capacity_spills_to_central);
+  g_test_add_func ("/e2e-regions/topology-refuses-bad-regions",
+      test_topology_refuses_bad_regions);
   g_test_add_func ("/e2e-regions/unknown-region-is-unroutable",
       test_unknown_region_is_unroutable);
   int rc = g_test_run ();
