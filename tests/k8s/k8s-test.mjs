@@ -94,6 +94,35 @@ const suites = {
         assert(kinds.has(ov === 'dev' ? 'StatefulSet' : 'RabbitmqCluster'), 'no broker');
       });
     }
+    test('regions: nameSuffix renames references (not KEDA\'s), labels reach selectors, patch targets match former names (kustomize semantics)', () => {
+      const objs = rendered.get('regions');
+      const get = (kind, name) => objs.find((o) => o.kind === kind && o.metadata.name === name);
+      for (const r of ['north', 'south']) {
+        const d = get('Deployment', `edgefaas-inference-${r}`);
+        assert(d, `no Deployment edgefaas-inference-${r}`);
+        const ps = d.spec.template.spec;
+        assert(ps.serviceAccountName === `edgefaas-inference-${r}` && get('ServiceAccount', ps.serviceAccountName), `serviceAccountName ${ps.serviceAccountName} not renamed with its ServiceAccount`);
+        assert(ps.containers[0].envFrom[0].configMapRef.name === 'edgefaas-amqp', 'a reference to an object outside the region was renamed');
+        assert(ps.volumes.find((v) => v.name === 'models').persistentVolumeClaim.claimName === 'edgefaas-models', 'the model claim reference was renamed');
+        assert(d.spec.selector.matchLabels['edgefaas.io/region'] === r && d.spec.template.metadata.labels['edgefaas.io/region'] === r, 'region label not in selector and template');
+        const so = get('ScaledObject', `edgefaas-inference-${r}`);
+        assert(so?.spec.scaleTargetRef.name === d.metadata.name && so.spec.triggers[0].metadata.queueName === `frames-${r}`, 'ScaledObject not patched to its region');
+        // The overlay patches target "frames-binding" (the central one); the region's
+        // Binding was called region-frames-binding before its suffix, so it is untouched.
+        assert(get('Binding', `region-frames-binding-${r}`)?.spec.routingKey === `frames.${r}.#`, `region ${r}'s binding key changed`);
+      }
+      assert(get('Binding', 'frames-binding').spec.routingKey === 'frames.central.#', 'central binding not frames.central.#');
+      const dir = fs.mkdtempSync('/tmp/ef-k8s-');
+      try {
+        // A target naming an object by its name before a nameSuffix still matches it (as kubectl).
+        fs.mkdirSync(path.join(dir, 'sub'));
+        fs.writeFileSync(path.join(dir, 'sub/kustomization.yaml'), 'resources: [cm.yaml]\nnameSuffix: -x\n');
+        fs.writeFileSync(path.join(dir, 'sub/cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: a}\n');
+        fs.writeFileSync(path.join(dir, 'kustomization.yaml'), 'resources: [sub]\npatches:\n  - target: {kind: ConfigMap, name: c}\n    patch: |-\n      - {op: replace, path: /data/k, value: b}\n');
+        const [cm] = render(dir);
+        assert(cm.metadata.name === 'c-x' && cm.data.k === 'b', `former-name target: ${JSON.stringify(cm)}`);
+      } finally { fs.rmSync(dir, { recursive: true }); }
+    });
     test('analytics stage (issue 10): one Deployment wherever there is a frame store, with its broker queue; none in dev', () => {
       for (const ov of OVERLAYS) {
         const objs = rendered.get(ov);
