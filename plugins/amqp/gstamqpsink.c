@@ -76,11 +76,13 @@
 #include <amqp_framing.h>
 
 #include "edgefaas-amqp.h"
+#include "amqpclient.h"
 #include "edgefaas-event.h"
 #include "edgefaas-meta.h"
 #include "edgefaas-frameref.h"
 #include "framestore-retention.h"
 #include "image-size.h"
+#include "spool.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_amqp_sink_debug);
 #define GST_CAT_DEFAULT gst_amqp_sink_debug
@@ -365,7 +367,7 @@ struct _GstAmqpSink
   gint64 last_nack_warn_us;
   guint64 nacks_at_last_warn;
   gint64 last_prune_us;
-  gboolean ever_connected;
+  AmqpClient *client;          /* start() .. stop(): connect, backoff, policy */
 };
 
 #define GST_TYPE_AMQP_SINK (gst_amqp_sink_get_type ())
@@ -523,137 +525,53 @@ make_message_id (const gchar * camera, const gchar * run_id, guint64 sequence,
 
 /* ------------------------------------------------------------- spool ---- */
 
-/* Record: "EFS1", then six little host-order u32 lengths (routing key,
- * content type, event header, alert, message id, body), a u32 flags word
- * (bit 0 = persistent), then the bytes in that order. */
-#define SPOOL_MAGIC "EFS1"
-#define SPOOL_HDR (4 + 7 * 4)
+/* The record format and its I/O are spool.c's; these adapt a Msg (which
+ * also carries the token, tag and frame path a record never holds). */
+
+/* Borrows @m's fields: never clear the result. */
+static SpoolRecord
+record_view (const Msg * m)
+{
+  SpoolRecord r = { m->routing_key, m->content_type, m->event_header, m->alert,
+    m->message_id, m->body, m->persistent
+  };
+  return r;
+}
 
 static gsize
-spool_record_size (const Msg * m)
+spool_record_size_of (const Msg * m)
 {
-  return SPOOL_HDR + strlen (m->routing_key) + strlen (m->content_type)
-      + (m->event_header ? strlen (m->event_header) : 0)
-      + (m->alert ? strlen (m->alert) : 0)
-      + (m->message_id ? strlen (m->message_id) : 0) + g_bytes_get_size (m->body);
-}
-
-static gboolean
-write_all (gint fd, const void *data, gsize len)
-{
-  const guint8 *p = data;
-  while (len > 0) {
-    gssize n = write (fd, p, len);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return FALSE;
-    }
-    p += n;
-    len -= n;
-  }
-  return TRUE;
-}
-
-static gboolean
-read_all_at (gint fd, void *data, gsize len, guint64 off)
-{
-  guint8 *p = data;
-  while (len > 0) {
-    gssize n = pread (fd, p, len, (off_t) off);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return FALSE;
-    }
-    if (n == 0)
-      return FALSE;
-    p += n;
-    len -= n;
-    off += n;
-  }
-  return TRUE;
+  SpoolRecord r = record_view (m);
+  return spool_record_size (&r);
 }
 
 /* Append @m's record to @fd; returns bytes written or 0 on error. */
 static gsize
 spool_write_record (gint fd, const Msg * m)
 {
-  const gchar *strs[5] = { m->routing_key, m->content_type, m->event_header, m->alert,
-    m->message_id
-  };
-  guint32 hdr[7];
-  gsize total = spool_record_size (m);
-  GByteArray *rec = g_byte_array_sized_new (total);
-  gsize sz;
-  const guint8 *body = g_bytes_get_data (m->body, &sz);
-  gboolean ok;
-
-  for (gint i = 0; i < 5; i++)
-    hdr[i] = strs[i] ? strlen (strs[i]) : 0;
-  hdr[5] = sz;
-  hdr[6] = m->persistent ? 1 : 0;
-  g_byte_array_append (rec, (const guint8 *) SPOOL_MAGIC, 4);
-  g_byte_array_append (rec, (const guint8 *) hdr, sizeof (hdr));
-  for (gint i = 0; i < 5; i++)
-    if (hdr[i])
-      g_byte_array_append (rec, (const guint8 *) strs[i], hdr[i]);
-  g_byte_array_append (rec, body, sz);
-  ok = write_all (fd, rec->data, rec->len);
-  g_byte_array_unref (rec);
-  return ok ? total : 0;
+  SpoolRecord r = record_view (m);
+  return spool_record_write (fd, &r);
 }
 
 /* Read the record at @off; sets *size to its length. NULL if malformed. */
 static Msg *
 spool_read_record (gint fd, guint64 off, guint64 limit, gsize * size)
 {
-  guint8 head[SPOOL_HDR];
-  guint32 hdr[7];
-  gchar *strs[5] = { NULL, };
-  guint64 need = 0;
+  SpoolRecord r;
   Msg *m;
 
-  if (off + SPOOL_HDR > limit || !read_all_at (fd, head, SPOOL_HDR, off))
+  if (!spool_record_read (fd, off, limit, &r, size))
     return NULL;
-  if (memcmp (head, SPOOL_MAGIC, 4) != 0)
-    return NULL;
-  memcpy (hdr, head + 4, sizeof (hdr));
-  for (gint i = 0; i < 6; i++)
-    need += hdr[i];
-  if (off + SPOOL_HDR + need > limit || hdr[0] == 0 || hdr[1] == 0)
-    return NULL;
-  off += SPOOL_HDR;
-  for (gint i = 0; i < 5; i++) {
-    if (hdr[i] == 0)
-      continue;
-    strs[i] = g_malloc0 (hdr[i] + 1);
-    if (!read_all_at (fd, strs[i], hdr[i], off))
-      goto bad;
-    off += hdr[i];
-  }
-  {
-    guint8 *body = g_malloc (hdr[5] ? hdr[5] : 1);
-    if (hdr[5] && !read_all_at (fd, body, hdr[5], off)) {
-      g_free (body);
-      goto bad;
-    }
-    m = g_new0 (Msg, 1);
-    m->body = g_bytes_new_take (body, hdr[5]);
-  }
-  m->routing_key = strs[0];
-  m->content_type = strs[1];
-  m->event_header = strs[2];
-  m->alert = strs[3];
-  m->message_id = strs[4];
-  m->persistent = hdr[6] & 1;
-  *size = SPOOL_HDR + need;
+  m = g_new0 (Msg, 1);
+  /* Take the fields over. */
+  m->routing_key = r.routing_key;
+  m->content_type = r.content_type;
+  m->event_header = r.event_header;
+  m->alert = r.alert;
+  m->message_id = r.message_id;
+  m->body = r.body;
+  m->persistent = r.persistent;
   return m;
-
-bad:
-  for (gint i = 0; i < 5; i++)
-    g_free (strs[i]);
-  return NULL;
 }
 
 /* qlock held. */
@@ -724,7 +642,7 @@ spool_take_memq_locked (GstAmqpSink * self)
 {
   Msg *m;
   while ((m = g_queue_peek_head (&self->memq))) {
-    if (spool_pending_bytes (self) + spool_record_size (m) > self->run.spool_max_bytes)
+    if (spool_pending_bytes (self) + spool_record_size_of (m) > self->run.spool_max_bytes)
       return FALSE;
     memq_pop_locked (self);
     if (!spool_append_locked (self, m)) {
@@ -879,30 +797,34 @@ disconnect (GstAmqpSink * self, const gchar * reason)
   g_mutex_unlock (&self->qlock);
 }
 
+/* Runs inside amqp_client_connect(): a stop() can still interrupt it. */
+static gboolean
+setup_channel (EdgefaasAmqpConn * conn, gpointer user_data, GError ** error)
+{
+  GstAmqpSink *self = user_data;
+  amqp_connection_state_t st = edgefaas_amqp_conn_get_state (conn);
+
+  if (self->run.declare && !edgefaas_amqp_declare_topology (conn, self->run.exchange,
+          exchange_type_name (self->run.exchange_type), self->run.queue, self->bind_key,
+          self->params.queue_type, error))
+    return FALSE;
+  if (self->run.confirms) {
+    amqp_confirm_select (st, edgefaas_amqp_conn_get_channel (conn));
+    if (!edgefaas_amqp_check_reply (amqp_get_rpc_reply (st), "confirm.select", error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 try_connect (GstAmqpSink * self, GError ** error)
 {
-  EdgefaasAmqpConn *conn = edgefaas_amqp_conn_open (&self->params, error);
+  EdgefaasAmqpConn *conn = amqp_client_connect (self->client, setup_channel, self, error);
   amqp_connection_state_t st;
 
   if (conn == NULL)
     return FALSE;
   st = edgefaas_amqp_conn_get_state (conn);
-  if (self->run.declare) {
-    if (!edgefaas_amqp_declare_topology (conn, self->run.exchange,
-            exchange_type_name (self->run.exchange_type), self->run.queue, self->bind_key,
-            self->params.queue_type, error)) {
-      edgefaas_amqp_conn_close (conn);
-      return FALSE;
-    }
-  }
-  if (self->run.confirms) {
-    amqp_confirm_select (st, edgefaas_amqp_conn_get_channel (conn));
-    if (!edgefaas_amqp_check_reply (amqp_get_rpc_reply (st), "confirm.select", error)) {
-      edgefaas_amqp_conn_close (conn);
-      return FALSE;
-    }
-  }
   self->conn = conn;
   self->next_tag = 0;
   self->retry_not_before = 0;   /* a new connection: republish at once */
@@ -1246,9 +1168,6 @@ static gpointer
 publisher_thread (gpointer data)
 {
   GstAmqpSink *self = data;
-  guint backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
-  gboolean outage_warned = FALSE;
-
   for (;;) {
     gboolean stopping;
 
@@ -1263,42 +1182,27 @@ publisher_thread (gpointer data)
     if (self->conn == NULL) {
       GError *err = NULL;
 
+      guint delay_ms;
+      gboolean warn;
+
       if (try_connect (self, &err)) {
-        GST_INFO_OBJECT (self, "connected to %s", self->redacted_url);
-        if (self->ever_connected) {
+        if (amqp_client_connected (self->client)) {
           g_mutex_lock (&self->qlock);
           self->st_reconnects++;
           g_mutex_unlock (&self->qlock);
           GST_ELEMENT_INFO (self, RESOURCE, WRITE, ("Reconnected to the AMQP broker"),
               ("%s", self->redacted_url));
         }
-        self->ever_connected = TRUE;
-        outage_warned = FALSE;
-        backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
         continue;
       }
 
-      /* Broker unreachable. Errors that retrying cannot fix are fatal before
-       * the first successful connection; afterwards everything is retried. */
-      if (!self->ever_connected && err->domain == EDGEFAAS_AMQP_ERROR
-          && (err->code == EDGEFAAS_AMQP_ERROR_AUTH || err->code == EDGEFAAS_AMQP_ERROR_TLS
-              || err->code == EDGEFAAS_AMQP_ERROR_URL
-              || err->code == EDGEFAAS_AMQP_ERROR_CREDENTIALS
-              || (err->code == EDGEFAAS_AMQP_ERROR_PROTOCOL && self->run.declare))) {
+      /* Broker unreachable, or stop() interrupted the connect (the loop
+       * then ends on stopping). The one rule of amqpclient.h decides what
+       * retrying cannot fix. */
+      if (amqp_client_error_is_fatal (self->client, err)) {
         /* Post the error first, then wake EOS/render waiters, so the error is
          * on the bus before anything they post. */
-        if (err->code == EDGEFAAS_AMQP_ERROR_AUTH)
-          GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-              ("The AMQP broker refused the login"), ("%s: %s", self->redacted_url,
-                  err->message));
-        else if (err->code == EDGEFAAS_AMQP_ERROR_TLS)
-          GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-              ("TLS connection to the AMQP broker failed (certificate or CA?)"), ("%s: %s",
-                  self->redacted_url, err->message));
-        else
-          GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-              ("Could not set up the AMQP connection"), ("%s: %s", self->redacted_url,
-                  err->message));
+        amqp_client_post_error (self->client, err, NULL);
         g_error_free (err);
         g_mutex_lock (&self->qlock);
         self->fatal = TRUE;
@@ -1311,22 +1215,23 @@ publisher_thread (gpointer data)
       if (spool_enabled (self) && !spool_take_memq_locked (self))
         GST_DEBUG_OBJECT (self, "spool full, messages stay in memory");
       g_mutex_unlock (&self->qlock);
-      if (!outage_warned) {
-        POST_WARNING (self, ("The AMQP broker is unreachable, retrying"), ("%s: %s",
-                self->redacted_url, err->message));
-        outage_warned = TRUE;
-      } else {
-        GST_INFO_OBJECT (self, "reconnect failed: %s", err->message);
+      if (amqp_client_woken (self->client)) {
+        g_error_free (err);
+        continue;               /* stopping */
       }
+      delay_ms = amqp_client_connect_failed (self->client, err, &warn);
+      if (warn)
+        POST_WARNING (self, ("The AMQP broker is unreachable (attempt %u); retrying",
+                amqp_client_failed_attempts (self->client)), ("%s: %s", self->redacted_url,
+                err->message));
       g_error_free (err);
 
       g_mutex_lock (&self->qlock);
       if (!self->stopping) {
-        gint64 until = g_get_monotonic_time () + backoff_ms * G_TIME_SPAN_MILLISECOND;
+        gint64 until = g_get_monotonic_time () + delay_ms * G_TIME_SPAN_MILLISECOND;
         while (!self->stopping && g_cond_wait_until (&self->qcond, &self->qlock, until));
       }
       g_mutex_unlock (&self->qlock);
-      backoff_ms = edgefaas_amqp_backoff_next (backoff_ms);
       continue;
     }
 
@@ -1469,7 +1374,7 @@ enqueue (GstAmqpSink * self, Msg * m)
     if (spool_enabled (self) && (self->spool_count > 0 || !mem_room || !self->connected)) {
       /* Order: memory queue first, then this one, all behind the spool. */
       if (spool_take_memq_locked (self)
-          && spool_pending_bytes (self) + spool_record_size (m) <= self->run.spool_max_bytes
+          && spool_pending_bytes (self) + spool_record_size_of (m) <= self->run.spool_max_bytes
           && spool_append_locked (self, m)) {
         m = NULL;
         break;
@@ -2062,6 +1967,7 @@ clear_run_state (GstAmqpSink * self)
   g_clear_pointer (&self->run_id, g_free);
   g_hash_table_remove_all (self->pending_frames);
   edgefaas_amqp_params_clear (&self->params);
+  g_clear_pointer (&self->client, amqp_client_free);
 }
 
 static gboolean
@@ -2080,6 +1986,7 @@ gst_amqp_sink_start (GstBaseSink * sink)
     goto fail;
   }
   self->redacted_url = edgefaas_amqp_params_redacted_url (&self->params);
+  self->client = amqp_client_new (GST_ELEMENT (self), &self->params, GST_RESOURCE_ERROR_WRITE);
   if (self->run.declare && (self->run.queue == NULL || *self->run.queue == '\0')
       && (self->run.exchange == NULL || *self->run.exchange == '\0')) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("declare=true needs an exchange or a queue"),
@@ -2123,7 +2030,6 @@ gst_amqp_sink_start (GstBaseSink * sink)
   self->st_invalid = 0;
   self->last_prune_us = 0;
   self->blocked = FALSE;
-  self->ever_connected = FALSE;
   self->nack_backoff_ms = 0;
   self->retry_not_before = 0;
   self->last_nack_warn_us = 0;
@@ -2225,6 +2131,9 @@ gst_amqp_sink_stop (GstBaseSink * sink)
 
   if (self->thread) {
     gint64 until;
+    /* A connect in progress (a broker that accepts TCP and never answers)
+     * ends at once. */
+    amqp_client_wakeup (self->client);
     g_mutex_lock (&self->qlock);
     self->stopping = TRUE;
     g_cond_broadcast (&self->qcond);
