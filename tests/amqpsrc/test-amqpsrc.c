@@ -1438,9 +1438,13 @@ spawn_consumer (const gchar * queue, const gchar * outdir, const gchar * extra)
   return pid;
 }
 
-/* Sequence numbers found in the first 8 bytes of each output file. */
+/* Sequence numbers found in the first 8 bytes of each output file. With
+ * @killed (the consumer was SIGKILLed), a file shorter than that is the frame
+ * multifilesink had opened but not written when the kill came: that frame was
+ * never acknowledged (acks follow the sink), so it is not counted here and must
+ * come out of the next consumer. */
 static guint
-collect_outputs (const gchar * dir, GHashTable * counts)
+collect_outputs (const gchar * dir, GHashTable * counts, gboolean killed)
 {
   GDir *d = g_dir_open (dir, 0, NULL);
   const gchar *name;
@@ -1452,6 +1456,12 @@ collect_outputs (const gchar * dir, GHashTable * counts)
     gsize len = 0;
     guint64 seq = 0;
     g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+    if (killed && len < sizeof (seq)) {
+      g_test_message ("%s: %" G_GSIZE_FORMAT " bytes, torn by the kill", name, len);
+      g_free (data);
+      g_free (path);
+      continue;
+    }
     g_assert_cmpuint (len, >=, sizeof (seq));
     memcpy (&seq, data, sizeof (seq));
     g_hash_table_insert (counts, GUINT_TO_POINTER ((guint) seq),
@@ -1518,8 +1528,8 @@ test_sigkill_consumer (void)
   g_assert_cmpint (WEXITSTATUS (status), ==, 0);
   g_spawn_close_pid (pid);
 
-  first = collect_outputs (dir1, counts);
-  second = collect_outputs (dir2, counts);
+  first = collect_outputs (dir1, counts, TRUE);
+  second = collect_outputs (dir2, counts, FALSE);
   g_assert_cmpuint (first, >, 0);
   g_assert_cmpuint (first, <, n);
   g_assert_cmpuint (second, >, 0);
