@@ -182,16 +182,17 @@ test_http_ready_only_after_playing (void)
 {
   guint port = ef_test_free_port ();
   g_autofree gchar *ports = g_strdup_printf ("%u", port);
-  /* identity sleeps 3 s on the first buffer: preroll, hence PLAYING, waits for it
-   * (like a model that takes time to load in start()). */
+  /* identity sleeps 6 s on the first buffer: preroll, hence PLAYING, waits for it
+   * (like a model that takes time to load in start()). 6 s, not less: under ASan
+   * on a loaded CI machine the launcher itself took over 2 s to serve /healthz. */
   g_autofree gchar *f = write_pipeline ("ready.pipeline",
       "videotestsrc num-buffers=600 ! video/x-raw,width=32,height=24,framerate=30/1\n"
-      "  ! identity sleep-time=3000000 ! fakesink sync=true\n");
+      "  ! identity sleep-time=6000000 ! fakesink sync=true\n");
   const gchar *extra[] = { "--http-port", ports, NULL };
   EfProc *p = launch (f, extra, NULL);
   guint hz = 0, rz = 0;
   gchar *body = NULL;
-  for (int i = 0; i < 100 && hz != 200; i++) {
+  for (int i = 0; i < 1000 && hz != 200; i++) {      /* up to 20 s */
     hz = ef_http_get (port, "/healthz", NULL);
     if (hz != 200)
       g_usleep (20000);
