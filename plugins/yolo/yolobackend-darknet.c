@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <dlfcn.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
@@ -33,7 +34,43 @@ struct _YoloBackend
   network *net;
   gint width, height;
   gint classes;
+  gint threads;             /* 0 = OpenMP's default */
 };
+
+/* libdarknet parallelises with OpenMP (it links libgomp). omp_set_num_threads()
+ * sets the calling thread's team size, so it is applied before every forward
+ * pass in the thread that runs it. Looked up at run time (this module and its
+ * libraries are loaded RTLD_LOCAL, so through libgomp's own handle): no OpenMP
+ * build flags. */
+static void (*omp_set) (int);
+static int (*omp_get) (void);
+
+static void
+omp_lookup (void)
+{
+  static gsize once;
+  if (g_once_init_enter (&once)) {
+    void *h = dlopen ("libgomp.so.1", RTLD_LAZY | RTLD_NOLOAD);
+    omp_set = (void (*)(int)) dlsym (h ? h : RTLD_DEFAULT, "omp_set_num_threads");
+    omp_get = (int (*)(void)) dlsym (h ? h : RTLD_DEFAULT, "omp_get_max_threads");
+    g_once_init_leave (&once, 1);
+  }
+}
+
+static void
+omp_threads_apply (gint n)
+{
+  omp_lookup ();
+  if (omp_set && n > 0)
+    omp_set (n);
+}
+
+static gint
+darknet_num_threads (YoloBackend * self)
+{
+  omp_threads_apply (self->threads);
+  return omp_get ? omp_get () : 0;
+}
 
 /* Serialises everything that touches darknet's globals or fd 2. */
 static GMutex darknet_lock;
@@ -194,6 +231,7 @@ darknet_open (const YoloBackendOptions * options, GError ** error)
   self->width = options->width;
   self->height = options->height;
   self->classes = yolo_cfg_classes (options->cfg);
+  self->threads = options->threads;
   g_debug ("darknet backend (%s): loaded %s (%dx%d) in %.1f ms",
       YOLO_DARKNET_API_NAME, options->cfg_path, self->width, self->height,
       (g_get_monotonic_time () - t0) / 1000.0);
@@ -206,6 +244,7 @@ darknet_infer (YoloBackend * self, const gfloat * input, guint n_images,
 {
   const gsize image_floats = (gsize) 3 * self->width * self->height;
 
+  omp_threads_apply (self->threads);
   /* darknet's CPU forward pass gains nothing from batching: one image at a
    * time through the batch-1 network. */
   for (guint b = 0; b < n_images; b++) {
@@ -275,4 +314,5 @@ const YoloBackendVTable yolo_backend_darknet_vtable = {
   .infer = darknet_infer,
   .close = darknet_close,
   .output_shapes = darknet_output_shapes,
+  .num_threads = darknet_num_threads,
 };
