@@ -225,6 +225,14 @@ start_replica (GError ** error)
   gchar *idstr = g_strdup_printf ("%u", r->id);
   gchar **env = g_get_environ ();
   env = g_environ_setenv (env, "EDGEFAAS_REPLICA", idstr, TRUE);
+  /* Replicas on one host share its cores: each gets cores / maxReplicaCount inference
+   * threads (yolov4infer threads=${YOLO_THREADS}) unless YOLO_THREADS is set. */
+  if (!g_environ_getenv (env, "YOLO_THREADS")) {
+    gchar *n = g_strdup_printf ("%u", MAX (1, g_get_num_processors ()
+            / MAX (1, S.config.max_replica_count)));
+    env = g_environ_setenv (env, "YOLO_THREADS", n, TRUE);
+    g_free (n);
+  }
   gint out_fd = -1;
   gboolean ok = g_spawn_async_with_pipes (NULL, S.command, env,
       G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &r->pid, NULL, &out_fd,
