@@ -26,7 +26,8 @@ def pct(xs, p):
 
 tot = [r["total_s"] for r in runs if r["total_s"] is not None]
 p50, p95 = pct(tot, 50), pct(tot, 95)
-out = [f"Cold start from zero replicas, event → first detection, over **{len(runs)} activations** "
+out = ["## cold-start: event → first detection from zero replicas (`benchmarks/cold-start.sh`)", "",
+       f"Cold start from zero replicas, event → first detection, over **{len(runs)} activations** "
        f"(Yolo-Fastest 1.1, OpenCV backend, CPU). Target (issue 11): p50 ≤ 1.0 s, p95 ≤ 1.5 s: "
        f"p50 **{p50:.2f} s** ({'met' if p50 <= 1.0 else 'NOT met'}), p95 **{p95:.2f} s** "
        f"({'met' if p95 <= 1.5 else 'NOT met'}).", "",
