@@ -134,7 +134,7 @@ note_replica_line (Replica * r, const gchar * text, gsize len)
       r->ready = TRUE;
       emit_replica ("replica-ready", r, "load_ms",
           (g_get_monotonic_time () - r->started_us) / 1000);
-    } else if (g_str_equal (type, "detections") || g_str_equal (type, "inference")) {
+    } else if (g_str_equal (type, "detections")) {
       S.replicas_busy = TRUE;
     }
   }
