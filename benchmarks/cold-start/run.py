@@ -9,7 +9,8 @@ each activation the real edge pipeline (pipelines/edge.pipeline) plays a short c
 replica infers the event's frames, and after cooldownPeriod the scaler returns to zero
 before the next activation. Parts of each cold start, from the JSON logs and the
 detection events' trace (captured / published / inferred):
-  motion confirm  capture of the first published frame -> edge's motion-start line
+  motion confirm  motion onset -> the frame that confirmed it (motion-start's timestamp
+                  - running-time, stream time)
   publish         capture -> trace.published of that frame
   activation      published -> the scaler's "activate" decision
   process start   activate -> the replica's "start" line (process up, GStreamer ready)
@@ -94,11 +95,14 @@ def main():
             events = mg.drain("detections")
             if not events:
                 raise Fail(f"activation {i}: no detection event")
-            tr = sorted((ts({"ts": ev["trace"]["captured"]}), ts({"ts": ev["trace"]["published"]}),
+            # the detection event's trace: captured (frame), inferred; the frame's own
+            # published stamp is in source.trace (the detection's trace.published is its own)
+            tr = sorted((ts({"ts": ev["trace"]["captured"]}),
+                         ts({"ts": ev["source"]["trace"]["published"]}),
                          ts({"ts": ev["trace"]["inferred"]}), len(ev.get("detections", [])))
                         for ev in events)
             cap0, pub0, _, _ = tr[0]
-            motion = [ts(o) for o in edge.find("motion-start")]
+            motion = edge.find("motion-start")
             acts = [ts(o) for o in scaler.find("scale", lambda o: o.get("action") == "activate")
                     if ts(o) >= pub0 - 1]
             rstart = [o for o in scaler.find("replica-start") if ts(o) >= pub0 - 1]
@@ -108,7 +112,9 @@ def main():
             first_inf = min(x[2] for x in tr)
             dets = [x[2] for x in tr if x[3] > 0]
             r = {
-                "motion_confirm_s": (motion[0] - cap0) if motion else None,
+                # stream time from the motion onset to the frame that confirmed it
+                "motion_confirm_s": ((motion[0]["timestamp"] - motion[0]["running-time"]) / 1e9
+                                     if motion else None),
                 "publish_s": pub0 - cap0,
                 "activation_s": acts[0] - pub0,
                 "process_start_s": ts(lstart[0]) - acts[0],
