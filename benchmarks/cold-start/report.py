@@ -12,7 +12,8 @@ parts = [("motion_confirm_s", "motion confirm"), ("publish_s", "publish"),
          ("process_start_s", "process start (activate → replica's start line)"),
          ("model_load_s", "model load (start → PLAYING)"),
          ("first_inference_s", "first inference (PLAYING → first frame inferred)"),
-         ("total_s", "**total: capture → first detection**")]
+         ("total_s", "capture of the first published frame → first detection"),
+         ("event_total_s", "**event → first detection** (motion confirm + the row above)")]
 
 
 def pct(xs, p):
@@ -24,7 +25,10 @@ def pct(xs, p):
     return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
-tot = [r["total_s"] for r in runs if r["total_s"] is not None]
+for r in runs:
+    r["event_total_s"] = (r["total_s"] + r["motion_confirm_s"]
+                          if r["total_s"] is not None and r["motion_confirm_s"] is not None else None)
+tot = [r["event_total_s"] for r in runs if r["event_total_s"] is not None]
 p50, p95 = pct(tot, 50), pct(tot, 95)
 out = ["## cold-start: event → first detection from zero replicas (`benchmarks/cold-start.sh`)", "",
        f"Cold start from zero replicas, event → first detection, over **{len(runs)} activations** "
