@@ -428,12 +428,17 @@ poll_cb (gpointer data)
   guint ready = 0, unacked = 0, amqp_ready = 0;
   gdouble rate = 0;
   GError *err = NULL, *amqp_err = NULL;
-  gboolean ok = read_queue (&ready, &unacked, &rate, &err);
   gboolean amqp_ok = FALSE;
+  /* the activation trigger first: its answer is current, the HTTP one may take longer */
 #ifdef EF_SCALE_HAVE_AMQP
   if (S.config.has_amqp_trigger)
     amqp_ok = read_ready_amqp (&amqp_ready, &amqp_err);
 #endif
+  /* From zero, a ready count above activationValue decides alone: do not wait for the
+   * management API's (older) numbers before starting the replica. */
+  gboolean activate_now = amqp_ok && running_count () == 0
+      && amqp_ready > S.config.amqp_activation_value;
+  gboolean ok = activate_now ? FALSE : read_queue (&ready, &unacked, &rate, &err);
   /* protocol http: ready + unacked, like KEDA reading the management API;
    * amqp/auto (passive declare) or excludeUnacknowledged: ready only. */
   gboolean count_unacked = g_str_equal (S.config.protocol, "http") && !S.config.exclude_unacked;
@@ -450,7 +455,7 @@ poll_cb (gpointer data)
   EfScaleDecision d = ef_scale_decide_inputs (&S.config, &S.state, current, &in,
       g_get_monotonic_time ());
 
-  gboolean errors = !ok || (S.config.has_amqp_trigger && !amqp_ok);
+  gboolean errors = (!ok && !activate_now) || (S.config.has_amqp_trigger && !amqp_ok);
   if (!S.quiet_polls || d.action != EF_SCALE_ACTION_NONE || errors
       || metric != S.last_logged_messages) {
     JsonBuilder *b = ef_json_log_begin ("poll");
@@ -472,7 +477,7 @@ poll_cb (gpointer data)
       json_builder_add_int_value (b, amqp_ready);
     }
     add_error (b, "amqp_error", amqp_err);
-    if (!ok && amqp_ok) {
+    if (!ok && amqp_ok && !activate_now) {
       json_builder_set_member_name (b, "fallback");
       json_builder_add_string_value (b, "management API unavailable: activation by the "
           "amqp ready count, keep-alive by the replicas' reports of work");
