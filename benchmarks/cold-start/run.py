@@ -22,6 +22,7 @@ Writes results.json into --out.
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -80,8 +81,13 @@ def main():
     try:
         if not scaler.wait_line("scaler-start", 30):
             raise Fail(f"scaler did not start:\n{scaler.stderr_tail()}")
+        rng = random.Random(11)
         for i in range(a.activations):
             n_exit = len(scaler.find("replica-exit"))
+            # The loop would otherwise start each clip at the same phase of the scaler's
+            # 1 s polling (right after the poll that scaled in): a random phase makes the
+            # activation wait what a camera at a random moment sees.
+            time.sleep(rng.uniform(0, 1))
             e = dict(env, CAMERA_URI="file://" + clip, CAMERA_ID=f"cold-{i}", EDGEFAAS_SYNC="true")
             edge = Proc(f"edge-{i}", [launch, os.path.join(a.root, "pipelines", "edge.pipeline")],
                         e, a.out)
