@@ -307,7 +307,8 @@ reconcile (guint desired)
 /* ---------- metric ---------- */
 
 static gboolean
-read_queue (guint * ready, guint * unacked, gdouble * rate, GError ** error)
+read_queue (guint * ready, guint * unacked, gdouble * rate, gboolean * rate_ok,
+    GError ** error)
 {
   gchar *vhost = g_uri_escape_string (S.config.vhost_name, NULL, FALSE);
   gchar *queue = g_uri_escape_string (S.config.queue_name, NULL, FALSE);
@@ -331,6 +332,7 @@ read_queue (guint * ready, guint * unacked, gdouble * rate, GError ** error)
       /* The queue does not exist yet: nothing to do (edge pipelines declare it). */
       *ready = *unacked = 0;
       *rate = 0;
+      *rate_ok = TRUE;
       ok = TRUE;
     } else if (status == 404) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "queue %s (vhost %s) no longer "
@@ -354,7 +356,9 @@ read_queue (guint * ready, guint * unacked, gdouble * rate, GError ** error)
             ? json_object_get_object_member (o, "message_stats") : NULL;
         JsonObject *pd = ms && json_object_has_member (ms, "publish_details")
             ? json_object_get_object_member (ms, "publish_details") : NULL;
-        *rate = pd ? json_object_get_double_member_with_default (pd, "rate", 0) : 0;
+        /* absent with management.rates_mode = none, or before the first publish: not 0 */
+        *rate_ok = pd && json_object_has_member (pd, "rate");
+        *rate = *rate_ok ? json_object_get_double_member (pd, "rate") : 0;
         S.queue_seen = TRUE;
         ok = TRUE;
       }
@@ -427,6 +431,7 @@ poll_cb (gpointer data)
     return G_SOURCE_REMOVE;
   guint ready = 0, unacked = 0, amqp_ready = 0;
   gdouble rate = 0;
+  gboolean rate_ok = FALSE;
   GError *err = NULL, *amqp_err = NULL;
   gboolean amqp_ok = FALSE;
   /* the activation trigger first: its answer is current, the HTTP one may take longer */
@@ -438,7 +443,7 @@ poll_cb (gpointer data)
    * management API's (older) numbers before starting the replica. */
   gboolean activate_now = amqp_ok && running_count () == 0
       && amqp_ready > S.config.amqp_activation_value;
-  gboolean ok = activate_now ? FALSE : read_queue (&ready, &unacked, &rate, &err);
+  gboolean ok = activate_now ? FALSE : read_queue (&ready, &unacked, &rate, &rate_ok, &err);
   /* protocol http: ready + unacked, like KEDA reading the management API;
    * amqp/auto (passive declare) or excludeUnacknowledged: ready only. */
   gboolean count_unacked = g_str_equal (S.config.protocol, "http") && !S.config.exclude_unacked;
@@ -447,7 +452,7 @@ poll_cb (gpointer data)
   EfScaleInputs in = {
     .messages_ok = ok, .messages = metric,
     .ready_ok = amqp_ok, .ready = amqp_ready,
-    .rate_ok = ok, .rate = rate,
+    .rate_ok = ok && rate_ok, .rate = rate,
     .replicas_busy = S.replicas_busy,
     .loading = loading_count (),
   };
@@ -468,8 +473,10 @@ poll_cb (gpointer data)
       json_builder_add_int_value (b, ready);
       json_builder_set_member_name (b, "unacked");
       json_builder_add_int_value (b, unacked);
-      json_builder_set_member_name (b, "publish_rate");
-      json_builder_add_double_value (b, rate);
+      if (rate_ok) {
+        json_builder_set_member_name (b, "publish_rate");
+        json_builder_add_double_value (b, rate);
+      }
     }
     add_error (b, "error", err);
     if (amqp_ok) {

@@ -586,12 +586,13 @@ ef_scale_decide_inputs (const EfScaleConfig * c, EfScaleState * s, guint current
     g_snprintf (d.reason, sizeof d.reason, "metric unavailable: keep %u replica(s)", current);
     return d;
   }
-  /* KEDA ORs the triggers' activity. Without the keep-alive metric (no management API),
-   * the replicas' own reports of work stand in for the unacked messages. */
+  /* KEDA ORs the triggers' activity. Without the keep-alive metric (no management API)
+   * or without the publish rate (a broker with management.rates_mode = none), the
+   * replicas' own reports of work stand in for what those would show. */
   d.active = (in->messages_ok && in->messages > c->activation_value)
       || (use_ready && in->ready > c->amqp_activation_value)
       || (use_rate && in->rate > c->rate_activation_value)
-      || (!in->messages_ok && in->replicas_busy);
+      || ((!in->messages_ok || (c->has_rate_trigger && !in->rate_ok)) && in->replicas_busy);
   if (d.active)
     s->last_active_us = now_us;
 

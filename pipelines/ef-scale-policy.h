@@ -140,7 +140,9 @@ typedef struct {
   gdouble ready;
   gboolean rate_ok;           /* the MessageRate trigger: publish rate, messages/s */
   gdouble rate;
-  gboolean replicas_busy;     /* a replica reported work since the last poll */
+  gboolean replicas_busy;     /* a replica reported work since the last poll: counts as
+                               * activity when messages or (with a MessageRate trigger)
+                               * the rate could not be read */
   guint loading;              /* replicas started but not ready yet */
 } EfScaleInputs;
 

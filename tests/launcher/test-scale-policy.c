@@ -278,6 +278,16 @@ test_keep_alive_fallback (void)
   g_assert_cmpint (d.action, ==, EF_SCALE_ACTION_NONE);
   d = ef_scale_decide_inputs (&c, &s, 1, &idle, S (25.5));
   g_assert_cmpint (d.action, ==, EF_SCALE_ACTION_DEACTIVATE);
+  /* the management API answers but without a publish rate (rates_mode = none): with a
+   * MessageRate trigger the replicas' reports keep it alive too; without one they don't */
+  c.has_rate_trigger = TRUE;
+  EfScaleInputs no_rate = { .messages_ok = TRUE, .messages = 0, .rate_ok = FALSE,
+    .replicas_busy = TRUE };
+  d = ef_scale_decide_inputs (&c, &s, 1, &no_rate, S (40));
+  g_assert_true (d.active);
+  c.has_rate_trigger = FALSE;
+  d = ef_scale_decide_inputs (&c, &s, 1, &no_rate, S (41));
+  g_assert_false (d.active);
   /* nothing readable at all: no change, whatever the replicas say */
   EfScaleInputs none = { 0 };
   d = ef_scale_decide_inputs (&c, &s, 2, &none, S (100));
