@@ -224,6 +224,14 @@ print("\n".join(rows_sum))
 print()
 print("![CPU and RSS over time](event-vs-always-on.png)")
 print()
+print("Timeline of the 30 % run (`benchmarks/event-vs-always-on/timeline.py`, from the edge's "
+      "and the scaler's JSON logs): motion intervals, the queue depth each poll read (ready count "
+      "over AMQP, ready + unacked from the management API), replicas running and loading, objects "
+      "detected per second. A replica starts within a poll of the first queued frame; the "
+      "management API's count (dashed) would have come up to 5 s later.")
+print()
+print("![Scaling timeline](scaling-timeline.png)")
+print()
 print("Per part. *wall*: the process's lifetime (inference: sum of replica lifetimes; broker: "
       "the mode's run). *CPU %*: of one core over that wall time. *peak*: highest VmHWM of one "
       "process. *mean RSS*: time average over the mode's whole run (0 while no process exists); "
