@@ -719,6 +719,13 @@ login_with_capabilities (amqp_connection_state_t state, const EdgefaasAmqpParams
 EdgefaasAmqpConn *
 edgefaas_amqp_conn_open (const EdgefaasAmqpParams * params, GError ** error)
 {
+  return edgefaas_amqp_conn_open_with_hooks (params, NULL, error);
+}
+
+EdgefaasAmqpConn *
+edgefaas_amqp_conn_open_with_hooks (const EdgefaasAmqpParams * params,
+    const EdgefaasAmqpConnectHooks * hooks, GError ** error)
+{
   static GOnce ssl_once = G_ONCE_INIT;
   EdgefaasAmqpConn *conn;
   amqp_socket_t *sock = NULL;
@@ -803,7 +810,20 @@ edgefaas_amqp_conn_open (const EdgefaasAmqpParams * params, GError ** error)
     amqp_set_rpc_timeout (conn->state, &rpc);
   }
 
-  status = amqp_socket_open_noblock (sock, params->host, (int) params->port, &tv);
+  if (hooks && hooks->connect_tcp && !params->tls) {
+    gint fd = hooks->connect_tcp (params->host, params->port, timeout_ms,
+        hooks->user_data, error);
+    if (fd < 0)
+      goto fail;
+    amqp_tcp_socket_set_sockfd (sock, fd);      /* the connection owns it now */
+    status = AMQP_STATUS_OK;
+  } else {
+    if (hooks && hooks->watch_socket)
+      hooks->watch_socket (sock, hooks->user_data);
+    status = amqp_socket_open_noblock (sock, params->host, (int) params->port, &tv);
+  }
+  if (hooks && hooks->watch_socket)
+    hooks->watch_socket (sock, hooks->user_data);
   if (status != AMQP_STATUS_OK) {
     gint code = EDGEFAAS_AMQP_ERROR_CONNECT;
     if (params->tls && (status == AMQP_STATUS_SSL_ERROR
@@ -848,6 +868,8 @@ edgefaas_amqp_conn_open (const EdgefaasAmqpParams * params, GError ** error)
   return conn;
 
 fail:
+  if (hooks && hooks->watch_socket)
+    hooks->watch_socket (NULL, hooks->user_data);
   if (conn->open) {
     amqp_connection_close (conn->state, AMQP_REPLY_SUCCESS);
   }

@@ -111,6 +111,21 @@ EDGEFAAS_API EdgefaasAmqpConn *edgefaas_amqp_conn_open (const EdgefaasAmqpParams
     GError ** error);
 EDGEFAAS_API amqp_connection_state_t edgefaas_amqp_conn_get_state (EdgefaasAmqpConn * conn);
 EDGEFAAS_API amqp_channel_t edgefaas_amqp_conn_get_channel (EdgefaasAmqpConn * conn);
+/* Hooks that make a connect interruptible (plugins/amqp/amqpclient.c uses
+ * them; NULL members = library defaults). connect_tcp opens the TCP
+ * connection for amqp:// itself (a non-blocking fd, already connected, or -1
+ * with @error set) so it can poll it together with a wake fd; watch_socket is
+ * told the library socket as soon as it exists (before the TLS handshake and
+ * login) and NULL before it is destroyed on failure, so another thread can
+ * shutdown() its fd to end a handshake that blocks. */
+typedef struct {
+  gint (*connect_tcp) (const gchar * host, guint port, guint timeout_ms,
+      gpointer user_data, GError ** error);
+  void (*watch_socket) (amqp_socket_t * sock, gpointer user_data);
+  gpointer user_data;
+} EdgefaasAmqpConnectHooks;
+EDGEFAAS_API EdgefaasAmqpConn *edgefaas_amqp_conn_open_with_hooks (const EdgefaasAmqpParams * params,
+    const EdgefaasAmqpConnectHooks * hooks, GError ** error);
 /* Close channel and connection politely (bounded), then free. NULL-safe. */
 EDGEFAAS_API void edgefaas_amqp_conn_close (EdgefaasAmqpConn * conn);
 

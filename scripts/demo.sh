@@ -4,7 +4,9 @@
 # Environment: MODELS_DIR (default ../shared/models), BUILD_DIR (build), DEMO_SCHEDULE
 # (clip segments, default below), DEMO_COOLDOWN (10 s: the ScaledObject's 120 s is long
 # for a demo), DEMO_KEEP=1 keeps the work directory, DEMO_SNAPSHOTS (alert snapshots,
-# /tmp/edgefaas-demo-alerts, kept).
+# /tmp/edgefaas-demo-alerts, kept), DEMO_REGIONS (1: afterwards run the two-region part,
+# 0: skip it), DEMO_SPILL_MS (4000: how long region a's frames wait before they spill
+# to the central region).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -127,6 +129,66 @@ sleep 3   # detectionorder's stale timeout: the last frames of each camera
 kill -TERM "$analytics"; wait "$analytics" || true
 sleep 0.5; kill "$viewer" 2>/dev/null || true; wait "$viewer" 2>/dev/null || true
 
+# ---- regions: two regions and a central one (docs/architecture.md, Regions) ----
+# Their own exchange, so the main part's queue "frames" (bound to frames.#) does not
+# also collect the regions' frames. One scaler per region queue, from the same
+# ScaledObject file (--queue frames-<region>); region queues are declared by
+# edgefaas-topology only (EDGEFAAS_DECLARE=false: they carry the spill arguments).
+region_part() {
+  local rx=edgefaas-regions spill=${DEMO_SPILL_MS:-4000}
+  "$bin/edgefaas-makeclip" --out "$work/region.mkv" --truth "$work/region.json" \
+    --schedule quiet:2,dog:4,quiet:2 >/dev/null
+  say "== regions: a, b and central on exchange $rx; a's frames spill to central after ${spill} ms"
+  EDGEFAAS_EXCHANGE=$rx "$bin/edgefaas-topology" --regions a,b,central --central central \
+    --spill-after "$spill"
+  region_scaler() {   # region, log, then "declare" for the central one (plain arguments)
+    local decl=false; [ "${3:-}" = declare ] && decl=true
+    EDGEFAAS_EXCHANGE=$rx REGION=$1 EDGEFAAS_FRAME_QUEUE=frames-$1 EDGEFAAS_DECLARE=$decl \
+      EDGEFAAS_FRAME_BINDING="frames.$1.#" \
+      "$bin/edgefaas-scale" "${soarg[@]}" --queue "frames-$1" --max-replica-count 1 \
+      --polling-interval 1 --cooldown-period 4 --scale-down-window 2 --quiet-polls -- \
+      "$bin/edgefaas-launch" --drain-timeout 30 "$root/pipelines/inference.pipeline" > "$2" &
+  }
+  region_edge() {     # camera, region
+    EDGEFAAS_EXCHANGE=$rx REGION=$2 CAMERA_ID=$1 CAMERA_URI=file://$work/region.mkv \
+      EDGEFAAS_FRAME_QUEUE=frames-$2 EDGEFAAS_DECLARE=false \
+      "$bin/edgefaas-launch" "$root/pipelines/edge.pipeline" > "$work/edge-$1.jsonl"
+    num "$(grep '"type":"exit"' "$work/edge-$1.jsonl" | tail -1)" sink_buffers
+  }
+  count() { grep -c "\"type\":\"$2\"" "$1" || true; }
+  wait_done() {       # until the scaler of log $1 started a replica and all have exited
+    for _ in $(seq 1 90); do
+      sleep 1
+      [ "$(count "$1" replica-start)" -gt 0 ] &&
+        [ "$(count "$1" replica-start)" -eq "$(count "$1" replica-exit)" ] && break
+    done
+  }
+  consumed() { grep '"type":"exit"' "$1" | grep '"replica"' |
+    sed -n 's/.*"frames_consumed":\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}'; }
+
+  say "== regions 1/2: motion on camera cam-a of region a; one scaler for a, one for b"
+  local la=$work/scale-a.jsonl lb=$work/scale-b.jsonl lc=$work/scale-central.jsonl
+  region_scaler a "$la"; local sa=$!
+  region_scaler b "$lb"; local sb=$!
+  sleep 1
+  local sent1; sent1=$(region_edge cam-a a)
+  wait_done "$la"
+  kill -TERM "$sa" "$sb" 2>/dev/null || true; wait "$sa" "$sb" 2>/dev/null || true
+  echo "region a: $sent1 frames sent, $(count "$la" replica-start) replica(s) started, $(consumed "$la") frames inferred"
+  echo "region b: $(count "$lb" replica-start) replica(s) started (no motion there: stays at zero)"
+
+  say "== regions 2/2: region a without capacity (no scaler); central infers its frames after ${spill} ms"
+  region_scaler central "$lc" declare; local sc=$!
+  sleep 1
+  local sent2; sent2=$(region_edge cam-a a)
+  wait_done "$lc"
+  kill -TERM "$sc" 2>/dev/null || true; wait "$sc" 2>/dev/null || true
+  local n; n=$(consumed "$lc")
+  echo "region a: $sent2 frames sent; the central region inferred $n (spilled: x-first-death-reason expired)"
+  if [ "$n" = "$sent2" ]; then echo "nothing lost, nothing inferred twice"
+  else echo "MISMATCH: region a sent $sent2 frames, the central region inferred $n"; fi
+}
+
 # ---- summary ----
 edge_exit=$(grep '"type":"exit"' "$log" | grep -v '"replica"' | tail -1)
 num() { echo "$1" | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p"; }
@@ -156,6 +218,9 @@ if [ -n "$lat" ]; then
   echo "end-to-end latency:        p50 $(r1 "$p50") ms, p99 $(r1 "$p99") ms (capture -> detection, $n frames with detections)"
 fi
 echo "truth (clip):              $(grep -o '"label" : "[^"]*"' "$work/truth.json" | cut -d'"' -f4 | tr '\n' ' ')"
+if [ "${DEMO_REGIONS:-1}" != 0 ]; then
+  region_part
+fi
 if [ "${DEMO_KEEP:-0}" = 1 ]; then
   echo "event log:                 $log"
 else

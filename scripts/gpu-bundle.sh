@@ -2,6 +2,7 @@
 # Make the folder that scripts/gpu-verify.sh runs from on an NVIDIA machine
 # without network (docs/gpu.md):
 #   scripts/gpu-bundle.sh OUT_DIR [--build BUILD_DIR] [--debs CACHE_DIR] [--engine LIB_DIR]
+#       [--darknet-fork PREFIX [--cuda-lib DIR]]
 #
 # OUT_DIR gets:
 #   plugins/      our GStreamer plugin and libgstedgefaas, as built in BUILD_DIR
@@ -18,19 +19,29 @@
 #   engine/       (only with --engine) a CUDA build of the inference engine:
 #                 the shared libraries in LIB_DIR, put first on the library
 #                 path (docs/gpu.md says how to build it)
+#   darknet/      (only with --darknet-fork) AlexeyAB's darknet, which runs
+#                 YOLOv4: PREFIX/lib/libdarknet.so (its CUDA build for the GPU
+#                 machine; its CPU build also works, for device=cpu) and the
+#                 CUDA runtime libraries it needs (libcudart, libcublas,
+#                 libcurand, ... from --cuda-lib DIR, default the lib64 beside
+#                 nvcc; never the driver's libcuda.so.1). Our module
+#                 libedgefaas-yolo-darknet-fork.so goes to plugins/: BUILD_DIR
+#                 must have been configured with -Ddarknet-fork (docs/gpu.md)
 #   gpu-verify.sh, MANIFEST (packages and versions, source commit)
 # --debs keeps the downloaded .deb files (default:
 # ~/.cache/edgefaas/gpu-debs) so a second bundle needs no download.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-out=${1:?usage: gpu-bundle.sh OUT_DIR [--build BUILD_DIR] [--debs CACHE_DIR] [--engine LIB_DIR]}
+out=${1:?usage: gpu-bundle.sh OUT_DIR [--build BUILD_DIR] [--debs CACHE_DIR] [--engine LIB_DIR] [--darknet-fork PREFIX [--cuda-lib DIR]]}
 shift
-build=$root/build debs= engine=
+build=$root/build debs= engine= fork= cuda_lib=
 while [ $# -gt 0 ]; do
   case $1 in
     --build) build=$2; shift 2 ;;
     --debs) debs=$2; shift 2 ;;
     --engine) engine=$2; shift 2 ;;
+    --darknet-fork) fork=$2; shift 2 ;;
+    --cuda-lib) cuda_lib=$2; shift 2 ;;
     *) echo "gpu-bundle.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -49,6 +60,15 @@ fast=$shared/models/yolo-fastest-1.1-coco
 ls /usr/share/darknet/data/*.jpg >/dev/null 2>&1 || { echo "gpu-bundle.sh: /usr/share/darknet/data missing (apt-get install darknet)" >&2; exit 1; }
 command -v apt-get >/dev/null && command -v dpkg >/dev/null || { echo "gpu-bundle.sh: needs apt-get and dpkg (Debian)" >&2; exit 1; }
 command -v patchelf >/dev/null || { echo "gpu-bundle.sh: patchelf missing: scripts/install-deps.sh" >&2; exit 1; }
+fork_module=$build/plugins/yolo/libedgefaas-yolo-darknet-fork.so
+if [ -n "$fork" ]; then
+  [ -f "$fork/lib/libdarknet.so" ] || { echo "gpu-bundle.sh: --darknet-fork $fork has no lib/libdarknet.so" >&2; exit 1; }
+  [ -f "$fork_module" ] || { echo "gpu-bundle.sh: $fork_module not built (meson configure $build -Ddarknet-fork=PREFIX)" >&2; exit 1; }
+  if [ -z "$cuda_lib" ]; then
+    nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+    cuda_lib=$(dirname "$(dirname "$(readlink -f "$nvcc")")")/lib64
+  fi
+fi
 if [ -n "$engine" ]; then
   ls "$engine"/*.so* >/dev/null 2>&1 || { echo "gpu-bundle.sh: --engine $engine has no shared libraries" >&2; exit 1; }
 fi
@@ -64,12 +84,32 @@ cp "$root/scripts/gpu-verify.sh" "$out/"
 cp "$fast/yolo-fastest-1.1.cfg" "$fast/yolo-fastest-1.1.weights" "$fast/coco.names" "$shared/models/cfg/yolov4.cfg" "$out/models/"
 cp /usr/share/darknet/data/*.jpg "$out/images/"
 [ -n "$engine" ] && { mkdir -p "$out/engine"; cp -a "$engine"/*.so* "$out/engine/"; }
+fork_line=
+if [ -n "$fork" ]; then
+  # the fork's libdarknet, the CUDA runtime libraries it needs (a CUDA build),
+  # and our module for it; the driver's libcuda.so.1 stays the GPU machine's
+  mkdir -p "$out/darknet"
+  cp -L "$fork/lib/libdarknet.so" "$out/darknet/"
+  cp "$fork_module" "$out/plugins/"
+  patchelf --remove-rpath "$out/plugins/libedgefaas-yolo-darknet-fork.so"
+  LD_LIBRARY_PATH=$cuda_lib ldd "$out/darknet/libdarknet.so" > "$out/.fork-ldd"
+  missing=$(awk '$3 == "not" && $1 != "libcuda.so.1" {print $1}' "$out/.fork-ldd")
+  [ -z "$missing" ] || { echo "gpu-bundle.sh: libdarknet.so needs $missing, not in --cuda-lib $cuda_lib" >&2; exit 1; }
+  for l in $(awk '$2 == "=>" && $3 ~ /^\// && $1 ~ /^lib(cu|nv)/ && $1 != "libcuda.so.1" {print $3}' "$out/.fork-ldd"); do
+    cp -L "$l" "$out/darknet/"
+  done
+  rm -f "$out/.fork-ldd"
+  cuda=no
+  if nm -D "$out/darknet/libdarknet.so" | grep ' T cuda_make_array$' > /dev/null; then cuda=yes; fi
+  runtime=$(cd "$out/darknet" && ls | { grep -v '^libdarknet' || true; } | tr '\n' ',' | sed 's/,$//')
+  fork_line="darknet-fork commit=$(cat "$fork/COMMIT" 2>/dev/null || echo unknown) cuda=$cuda libdarknet_sha256=$(sha256sum "$out/darknet/libdarknet.so" | cut -c1-16) cuda_runtime=${runtime:-none}"
+fi
 
 # --- the runtime: packages owning every library the binaries load -----------
 gstdir=$(pkg-config --variable=pluginsdir gstreamer-1.0)
 elements=("$gstdir/libgstcoreelements.so" "$gstdir/libgstapp.so" "$gstdir/libgstvideoconvertscale.so" "$gstdir/libgstjpeg.so")
-libs=$( { for f in "$out/plugins/"*.so* "$out/bin/"* "${elements[@]}"; do
-            LD_LIBRARY_PATH=$out/plugins ldd "$f" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'
+libs=$( { for f in "$out/plugins/"*.so* "$out/bin/"* "${elements[@]}" $(ls "$out/darknet/"*.so* 2>/dev/null); do
+            LD_LIBRARY_PATH=$out/plugins:$out/darknet ldd "$f" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'
           done; printf '%s\n' "${elements[@]}"; } | sort -u)
 # owners in one dpkg -S call: the real path of each library, with and
 # without /usr (merged /usr: the package database may list either)
@@ -91,6 +131,7 @@ rm -f "$out/.owners"
 pkgs=$(printf '%s\n' $pkgs libgstreamer1.0-0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good libc6 | sed 's/:amd64$//' | sort -u)
 : > "$out/MANIFEST"
 echo "edgefaas $(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown) built in $build" >> "$out/MANIFEST"
+[ -z "$fork_line" ] || echo "$fork_line" >> "$out/MANIFEST"
 for p in $pkgs; do
   v=$(dpkg-query -W -f='${Version}' "$p")
   f=$(ls "$debs/${p}_"*.deb 2>/dev/null | head -n1 || true)

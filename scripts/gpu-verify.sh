@@ -16,6 +16,12 @@
 #      inference process, power idle vs busy, model load / first frame of a
 #      cold process. Without a GPU it says so plainly, and shows that
 #      device=cuda fails with a LIBRARY error.
+#   With the darknet fork in the bundle (gpu-bundle.sh --darknet-fork), also
+#   backend=darknet through libedgefaas-yolo-darknet-fork.so: its CPU build
+#   gives the same detections as the CPU reference; its CUDA build, on a GPU,
+#   the same detections and per-frame times of Yolo-Fastest and YOLOv4 at
+#   batch 1 and 4 ("darknet-fork/..." RESULT lines); without a GPU,
+#   backend=darknet device=cuda fails with a LIBRARY error too.
 # Exit status: 0 = everything that could run passed; 1 = a failure;
 # 2 = --require-gpu and no GPU.
 set -eu
@@ -40,11 +46,15 @@ t_start=$(date +%s)
 # library path: the CUDA engine (if bundled), our plugin, then every folder
 # of the unpacked packages that holds shared libraries (gstreamer plugin
 # folder excluded), then the machine's NVIDIA driver
-libpath=$B/engine:$B/plugins
+libpath=$B/engine:$B/darknet:$B/plugins
 for d in $(cd "$P" && find . -name '*.so*' -type f -printf '%h\n' 2>/dev/null | sort -u); do
   case $d in *gstreamer-1.0*) continue ;; esac
   libpath=$libpath:$P/${d#./}
 done
+
+fork=$(awk '$1 == "darknet-fork" {print}' "$B/MANIFEST")
+fork_cuda=no
+case $fork in *cuda=yes*) fork_cuda=yes ;; esac
 
 gpu=0 gpu_why=
 if [ "$cpu_only" = 1 ]; then
@@ -63,6 +73,7 @@ run () {
   env GST_PLUGIN_SYSTEM_PATH_1_0="$P/usr/lib/x86_64-linux-gnu/gstreamer-1.0" \
     GST_PLUGIN_PATH_1_0="$B/plugins" GST_REGISTRY_1_0="$T/registry.bin" GST_REGISTRY_FORK=no \
     GST_PLUGIN_SCANNER=/nonexistent \
+    EDGEFAAS_YOLO_DARKNET_MODULE="$B/plugins/libedgefaas-yolo-darknet-fork.so" \
     "$loader" --library-path "$libpath" "$@"
 }
 M=$B/models
@@ -98,7 +109,7 @@ one=$B/images/dog.jpg
 # model label batch device frames: per-frame ms and the cold-start figures
 timing () {
   name=$1 dev=$2 batch=$3 frames=$4; shift 4
-  if probe "$@" --images "$one" --device "$dev" --backend opencv --batch "$batch" --frames "$frames" \
+  if probe "$@" --images "$one" --device "$dev" --backend "${BACKEND:-opencv}" --batch "$batch" --frames "$frames" \
       > "$T/t.tsv" 2> "$T/err"; then
     pf=$(field PER_FRAME_MS "$T/t.tsv")
     echo "   $name batch $batch: $pf ms/frame (cold process: first output after $(field COLD_MS "$T/t.tsv") ms; model load $(field LOAD_MS "$T/t.tsv") ms, first forward pass $(field FIRST_INFER_MS "$T/t.tsv") ms)"
@@ -114,6 +125,23 @@ timing yolo-fastest cpu 4 12 $fast
 timing yolov4-608 cpu 1 3 $v4
 timing yolov4-608 cpu 4 8 $v4
 
+if [ -n "$fork" ]; then
+  echo "== 2b. darknet fork: $(echo "$fork" | cut -d' ' -f2-3), backend=darknet device=cpu"
+  if [ $fork_cuda = yes ] && [ $gpu = 0 ]; then
+    echo "   NOT RUN: the fork's CUDA build needs a CUDA device even for device=cpu; $gpu_why."
+  elif probe $fast --images "$imgs" --device cpu --backend darknet --compare "$T/cpu-ref.tsv" > "$T/fork-cpu.tsv" 2> "$T/err"; then
+    echo "   detections equal to the CPU reference (IoU >= 0.9): $(field MATCHED "$T/fork-cpu.tsv")"
+    echo "RESULT cpu-darknet-fork detections_equal matched=$(field MATCHED "$T/fork-cpu.tsv")"
+    dn=$(awk '$1 == "LIB" && /libdarknet/ {print $2; exit}' "$T/fork-cpu.tsv")
+    case $dn in
+      "$B"/*) echo "   libdarknet from the bundle: $dn" ;;
+      *) echo "   FAIL: libdarknet not from the bundle: ${dn:-not mapped}"; fail=1 ;;
+    esac
+  else
+    echo "   FAIL: $(field MATCHED "$T/fork-cpu.tsv") $(grep -e '^MISMATCH' -e '^ERROR' "$T/fork-cpu.tsv" | head -n3)"; fail=1
+  fi
+fi
+
 echo "== 3. GPU (device=cuda)"
 if [ $gpu = 0 ]; then
   echo "   NOT RUN: this part needs an NVIDIA GPU with its driver; $gpu_why."
@@ -124,6 +152,15 @@ if [ $gpu = 0 ]; then
     echo "   LIBRARY error, as it must: $(grep '^ERROR' "$T/cuda.tsv" | head -n1 | cut -f2 | cut -c1-160)"
   else
     echo "   FAIL: device=cuda did not fail with a LIBRARY error: $(head -n2 "$T/cuda.tsv")"; fail=1
+  fi
+  if [ -n "$fork" ]; then
+    if probe $fast --images "$one" --device cuda --backend darknet > "$T/fork-cuda.tsv" 2>&1; then
+      echo "   FAIL: backend=darknet device=cuda worked without a GPU?"; fail=1
+    elif grep -q '^ERROR.*gst-library-error-quark' "$T/fork-cuda.tsv"; then
+      echo "   darknet fork: LIBRARY error, as it must: $(grep '^ERROR' "$T/fork-cuda.tsv" | head -n1 | cut -f2 | cut -c1-200)"
+    else
+      echo "   FAIL: backend=darknet device=cuda did not fail with a LIBRARY error: $(head -n2 "$T/fork-cuda.tsv")"; fail=1
+    fi
   fi
   echo "RESULT gpu not-run reason=\"$gpu_why\""
   echo "== done in $(( $(date +%s) - t_start )) s: CPU part $([ $fail = 0 ] && echo passed || echo FAILED); GPU part not run (needs a GPU)"
@@ -199,5 +236,21 @@ wait $job 2>/dev/null || true
 grep -q '^ERROR' "$T/busy.tsv" && { echo "   FAIL busy run: $(grep '^ERROR' "$T/busy.tsv" | head -n1)"; fail=1; }
 echo "   power busy (YOLOv4 batch 4 running): $busy W, idle $idle W"
 echo "RESULT cuda power_idle_w=$idle power_busy_w=$busy"
+
+if [ $fork_cuda = yes ]; then
+  echo "== 4. darknet fork on the GPU (backend=darknet device=cuda)"
+  if probe $fast --images "$imgs" --device cuda --backend darknet --compare "$T/cpu-ref.tsv" > "$T/fork-gpu.tsv" 2> "$T/err"; then
+    echo "   detections equal to the CPU's (IoU >= 0.9): $(field MATCHED "$T/fork-gpu.tsv")"
+    echo "RESULT cuda darknet-fork detections_equal matched=$(field MATCHED "$T/fork-gpu.tsv")"
+  else
+    echo "   FAIL detections: $(field MATCHED "$T/fork-gpu.tsv") $(grep -e '^MISMATCH' -e '^ERROR' "$T/fork-gpu.tsv" | head -n5)"; fail=1
+  fi
+  BACKEND=darknet timing darknet-fork/yolo-fastest cuda 1 50 $fast
+  BACKEND=darknet timing darknet-fork/yolo-fastest cuda 4 100 $fast
+  BACKEND=darknet timing darknet-fork/yolov4-608 cuda 1 20 $v4
+  BACKEND=darknet timing darknet-fork/yolov4-608 cuda 4 40 $v4
+elif [ -n "$fork" ]; then
+  echo "== 4. darknet fork on the GPU: NOT RUN: the bundled libdarknet is the fork's CPU build (bundle its CUDA build)"
+fi
 echo "== done in $(( $(date +%s) - t_start )) s: $([ $fail = 0 ] && echo "all passed" || echo FAILED)"
 [ $fail = 0 ]

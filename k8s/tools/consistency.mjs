@@ -177,8 +177,8 @@ function checkCameras(objs, pods, errs) {
   const edgePods = pods.filter((p) => p.labels['app.kubernetes.io/component'] === 'edge');
   if (!cm) { if (edgePods.length) errs.push(`ConfigMap ${CAMERA_CM} missing`); return; }
   const data = cm.data ?? {};
-  const cameras = [...new Set(Object.keys(data).map((k) => /^(.+)\.(id|uri|site)$/.exec(k)?.[1]).filter(Boolean))];
-  for (const k of Object.keys(data)) if (!/^(.+)\.(id|uri|site)$/.test(k)) errs.push(`${CAMERA_CM}: key '${k}' is not <camera>.id|uri|site`);
+  const cameras = [...new Set(Object.keys(data).map((k) => /^(.+)\.(id|uri|site|region)$/.exec(k)?.[1]).filter(Boolean))];
+  for (const k of Object.keys(data)) if (!/^(.+)\.(id|uri|site|region)$/.test(k)) errs.push(`${CAMERA_CM}: key '${k}' is not <camera>.id|uri|site|region`);
   const ids = new Map();
   for (const cam of cameras) {
     for (const part of ['id', 'site']) if (!data[`${cam}.${part}`]) errs.push(`${CAMERA_CM}: camera ${cam} has no ${cam}.${part}`);
@@ -354,9 +354,86 @@ function checkAnalytics(objs, analytics, scalers, topo, cfg, ctx, errs) {
   // A queue bound to the exchange that nothing consumes fills up for ever (e.g.
   // the analytics queue declared in an overlay without the analytics stage).
   if (topo) {
-    const known = new Set([cfg.EDGEFAAS_FRAME_QUEUE, cfg.EDGEFAAS_DETECTION_QUEUE, cfg.EDGEFAAS_ALERT_QUEUE, ...byQueue.keys()]);
+    const known = new Set([cfg.EDGEFAAS_FRAME_QUEUE, cfg.EDGEFAAS_DETECTION_QUEUE, cfg.EDGEFAAS_ALERT_QUEUE, ...byQueue.keys(),
+      ...[...regionsOf(objs).values()].map((r) => r.queue)]);
     for (const b of topo.bindings) if (b.source === cfg.EDGEFAAS_EXCHANGE && !known.has(b.destination))
       errs.push(`${topo.source}: queue '${b.destination}' (bound with '${b.key}') has no consumer in the overlay: it fills up for ever`);
+  }
+}
+
+// ---- regions ---------------------------------------------------------------
+// A region is an inference Deployment labelled edgefaas.io/region (k8s/regions/<r>);
+// the base's unlabelled edgefaas-inference is the central region. Returns
+// Map(region -> {deployment, queue, where, container}).
+const CENTRAL_REGION = 'central';
+const REGION_LABEL = 'edgefaas.io/region';
+const NODE_REGION_LABEL = 'topology.kubernetes.io/region';
+const SPILL_EXCHANGE = 'edgefaas.spill';
+export function regionsOf(objs) {
+  const out = new Map();
+  for (const o of objs) {
+    const r = o.kind === 'Deployment' && o.spec?.template?.metadata?.labels?.[REGION_LABEL];
+    if (!r || o.spec.template.metadata.labels['app.kubernetes.io/component'] !== 'inference') continue;
+    const c = o.spec.template.spec.containers.find((x) => (x.args ?? []).some((a) => a.endsWith('inference.pipeline')));
+    out.set(r, { deployment: o, container: c, where: `Deployment/${o.metadata.name}`, queue: c?.__env?.get('EDGEFAAS_FRAME_QUEUE')?.value });
+  }
+  return out;
+}
+
+function checkRegions(objs, topo, cfg, scalers, errs) {
+  const regions = regionsOf(objs);
+  const cams = find(objs, 'ConfigMap', CAMERA_CM)?.data ?? {};
+  const known = [CENTRAL_REGION, ...regions.keys()];
+  // Every camera belongs to a known region; its edge pipeline gets it as REGION.
+  for (const [k, v] of Object.entries(cams)) {
+    const cam = /^(.+)\.id$/.exec(k)?.[1];
+    if (!cam) continue;
+    const r = cams[`${cam}.region`];
+    if (!r) errs.push(`${CAMERA_CM}: camera ${cam} has no ${cam}.region`);
+    else if (!known.includes(r)) errs.push(`${CAMERA_CM}: camera ${cam} belongs to region '${r}', which is not a region of the overlay (${known.join(', ')}): its frames would be unroutable`);
+  }
+  for (const { spec, where } of podSpecs(objs).filter((p) => p.labels['app.kubernetes.io/component'] === 'edge')) {
+    for (const c of spec.containers.filter((x) => (x.args ?? []).some((a) => a.endsWith('edge.pipeline')))) {
+      const e = (c.env ?? []).find((x) => x.name === 'REGION');
+      const key = e?.valueFrom?.configMapKeyRef;
+      if (!e || key?.name !== CAMERA_CM || !/\.region$/.test(key.key ?? '')) errs.push(`${where} container ${c.name}: REGION does not come from ${CAMERA_CM} <camera>.region`);
+      else if (cams[key.key] && cams[key.key] !== CENTRAL_REGION && c.__env?.get('EDGEFAAS_DECLARE')?.value !== 'false')
+        errs.push(`${where} container ${c.name}: camera of region '${cams[key.key]}' declares its queue (EDGEFAAS_DECLARE is not "false"): the region queue's spill arguments differ from what amqpsink declares (PRECONDITION_FAILED)`);
+    }
+  }
+  const central = topo?.queues.find((q) => q.name === cfg.EDGEFAAS_FRAME_QUEUE);
+  for (const [r, reg] of regions) {
+    const w = reg.where;
+    if (r === CENTRAL_REGION) errs.push(`${w}: region '${CENTRAL_REGION}' is the base's own inference, not a k8s/regions/ directory`);
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(r)) errs.push(`${w}: region '${r}' is not a DNS label (it is a routing-key word and part of names)`);
+    const ns = reg.deployment.spec.template.spec.nodeSelector ?? {};
+    if (ns[NODE_REGION_LABEL] !== r) errs.push(`${w}: region '${r}' is not pinned to its nodes (nodeSelector ${NODE_REGION_LABEL}: ${r}, got ${ns[NODE_REGION_LABEL] ?? 'none'})`);
+    if (reg.deployment.spec.selector?.matchLabels?.[REGION_LABEL] !== r) errs.push(`${w}: selector does not include ${REGION_LABEL}: ${r} (it would adopt other regions' pods)`);
+    const q = reg.queue;
+    if (q !== `frames-${r}`) { errs.push(`${w}: EDGEFAAS_FRAME_QUEUE is '${q}', region '${r}' consumes frames-${r}`); continue; }
+    if (reg.container?.__env?.get('EDGEFAAS_DECLARE')?.value !== 'false') errs.push(`${w}: EDGEFAAS_DECLARE is not "false": amqpsrc would declare ${q} without its spill arguments (PRECONDITION_FAILED)`);
+    const so = scalers.filter((s) => s.kind === 'ScaledObject' && s.spec.scaleTargetRef?.name === reg.deployment.metadata.name);
+    if (so.length !== 1) errs.push(`${w}: region '${r}' has ${so.length} ScaledObjects (needs one, on ${q})`);
+    for (const s of so) for (const t of s.spec.triggers ?? []) if (t.metadata?.queueName !== q) errs.push(`ScaledObject/${s.metadata.name}: trigger on queue '${t.metadata?.queueName}', region '${r}' consumes ${q}`);
+    if (!topo) continue;
+    const tq = topo.queues.find((x) => x.name === q);
+    if (!tq) { errs.push(`${topo.source}: region queue '${q}' missing`); continue; }
+    if (tq.args['x-dead-letter-exchange'] !== SPILL_EXCHANGE) errs.push(`${topo.source}: region queue '${q}' dead-letters to '${tq.args['x-dead-letter-exchange']}', not the spill exchange ${SPILL_EXCHANGE}`);
+    if (!(Number(tq.args['x-message-ttl']) > 0)) errs.push(`${topo.source}: region queue '${q}' has no x-message-ttl (the spill bound)`);
+    if (tq.type === 'quorum' && (tq.args['x-dead-letter-strategy'] !== 'at-least-once' || tq.args['x-overflow'] !== 'reject-publish'))
+      errs.push(`${topo.source}: region queue '${q}' (quorum) needs x-dead-letter-strategy at-least-once and x-overflow reject-publish, or the spill is at-most-once`);
+    const b = topo.bindings.find((x) => x.source === cfg.EDGEFAAS_EXCHANGE && x.destination === q);
+    if (b?.key !== `frames.${r}.#`) errs.push(`${topo.source}: region queue '${q}' is bound with '${b?.key}', not frames.${r}.#`);
+    if (!topo.exchanges.some((e) => e.name === `${q}.dlx` && e.type === 'fanout') || !topo.bindings.some((x) => x.source === `${q}.dlx` && x.destination === `${q}.dead`))
+      errs.push(`${topo.source}: region queue '${q}': poison topology ${q}.dlx -> ${q}.dead missing (amqpsrc dead-letters there)`);
+  }
+  if (regions.size && topo) {
+    const t = topo.source;
+    const sx = topo.exchanges.find((e) => e.name === SPILL_EXCHANGE);
+    if (!sx || sx.type !== 'fanout') errs.push(`${t}: spill exchange ${SPILL_EXCHANGE} (fanout) missing`);
+    const sb = topo.bindings.filter((x) => x.source === SPILL_EXCHANGE);
+    if (!sb.some((x) => x.destination === central?.name)) errs.push(`${t}: ${SPILL_EXCHANGE} is not bound to the central queue '${cfg.EDGEFAAS_FRAME_QUEUE}': frames of a region without capacity would be dropped after the bound`);
+    for (const x of sb) if (x.destination !== central?.name) errs.push(`${t}: ${SPILL_EXCHANGE} is also bound to '${x.destination}' (spilled frames inferred twice or never)`);
   }
 }
 
@@ -543,6 +620,7 @@ export function checkOverlay(objs, ctx) {
       if ((comp === 'inference' || comp === 'analytics') && stall > 0) errs.push(`${cw}: --stall-timeout ${stall} on ${comp}: an empty ${comp === 'inference' ? 'frame' : 'detection'} queue would fail the liveness probe`);
       if (pname === ANALYTICS_PIPELINE) analytics.push({ owner, spec, c, cw, env, volumes, labels });
       c.__drain = drain; // for the scaler check below
+      c.__env = env; // for the region checks
       if (!LAUNCHER_COMPONENTS.includes(labels['app.kubernetes.io/component'])) errs.push(`${cw}: pod is not labelled component ${LAUNCHER_COMPONENTS.join(', ')} (NetworkPolicies)`);
     }
   }
@@ -602,7 +680,8 @@ export function checkOverlay(objs, ctx) {
       if (md.mode !== 'QueueLength' && md.mode !== 'MessageRate') errs.push(`${w}: trigger mode must be QueueLength or MessageRate, got ${md.mode}`);
       if (md.mode === 'MessageRate' && md.protocol !== 'http') errs.push(`${w}: a MessageRate trigger needs protocol http (the publish rate comes from the management API)`);
       if (md.protocol === 'amqp' && md.mode !== 'QueueLength') errs.push(`${w}: an amqp trigger can only measure QueueLength`);
-      if (md.queueName !== cfg.EDGEFAAS_FRAME_QUEUE) errs.push(`${w}: trigger queueName '${md.queueName}' != EDGEFAAS_FRAME_QUEUE '${cfg.EDGEFAAS_FRAME_QUEUE}'`);
+      const targetQueue = tspec.containers.map((c) => c.__env?.get('EDGEFAAS_FRAME_QUEUE')?.value).find(Boolean) ?? cfg.EDGEFAAS_FRAME_QUEUE;
+      if (md.queueName !== targetQueue) errs.push(`${w}: trigger queueName '${md.queueName}' != EDGEFAAS_FRAME_QUEUE '${targetQueue}' of its target`);
       if (url && md.vhostName !== undefined && md.vhostName !== url.vhost) errs.push(`${w}: trigger vhostName '${md.vhostName}' != the pipelines' vhost '${url.vhost}'`);
       if (md.mode === 'QueueLength' && !(Number(md.value) >= prefetch)) errs.push(`${w}: trigger value ${md.value} < EDGEFAAS_PREFETCH ${prefetch} (unacked messages alone would scale to max)`);
       if (md.host) {
@@ -637,9 +716,9 @@ export function checkOverlay(objs, ctx) {
     const j = JSON.parse(defs.data['10-topology.json']);
     topo = {
       source: 'rabbitmq-definitions',
-      exchanges: j.exchanges.map((e) => ({ name: e.name, vhost: e.vhost, type: e.type, durable: e.durable })),
+      exchanges: j.exchanges.map((e) => ({ name: e.name, vhost: e.vhost, type: e.type, durable: e.durable, args: e.arguments ?? {} })),
       queues: j.queues.map((q) => ({ name: q.name, vhost: q.vhost, durable: q.durable, type: q.arguments?.['x-queue-type'] ?? 'classic', args: q.arguments ?? {} })),
-      bindings: j.bindings.map((b) => ({ source: b.source, destination: b.destination, key: b.routing_key, vhost: b.vhost })),
+      bindings: j.bindings.map((b) => ({ source: b.source, destination: b.destination, key: b.routing_key, vhost: b.vhost, args: b.arguments ?? {} })),
       policies: j.policies.map((p) => ({ pattern: p.pattern, definition: p.definition, vhost: p.vhost })),
     };
   } else if (crQueues.length) {
@@ -651,9 +730,9 @@ export function checkOverlay(objs, ctx) {
     if (url && !clusters.includes(url.host)) errs.push(`EDGEFAAS_AMQP_URL host '${url.host}' is not the RabbitmqCluster's Service (${clusters.join(', ')})`);
     topo = {
       source: 'topology CRs',
-      exchanges: cr('Exchange').map((e) => ({ name: e.name, vhost: e.vhost, type: e.type, durable: e.durable })),
+      exchanges: cr('Exchange').map((e) => ({ name: e.name, vhost: e.vhost, type: e.type, durable: e.durable, args: e.arguments ?? {} })),
       queues: cr('Queue').map((q) => ({ name: q.name, vhost: q.vhost, durable: q.durable, type: q.type ?? 'classic', args: q.arguments ?? {} })),
-      bindings: cr('Binding').map((b) => ({ source: b.source, destination: b.destination, key: b.routingKey, vhost: b.vhost })),
+      bindings: cr('Binding').map((b) => ({ source: b.source, destination: b.destination, key: b.routingKey, vhost: b.vhost, args: b.arguments ?? {} })),
       policies: cr('Policy').map((p) => ({ pattern: p.pattern, definition: p.definition, vhost: p.vhost })),
     };
     for (const u of cr('User')) if (u.importCredentialsSecret) for (const k of ['username', 'password']) secretKey(u.importCredentialsSecret.name, k, 'User');
@@ -697,7 +776,10 @@ export function checkOverlay(objs, ctx) {
         if (a) {
           const want = analyticsBindingOf(a.env);
           if (bind.key !== want) errs.push(`${t}: binding of '${q}' has key '${bind.key}', but ${a.cw} binds it with ANALYTICS_BINDING '${want}' (the topology and the pipeline must declare the same binding)`);
-        } else if (bind.key !== `${prefix}.#`) errs.push(`${t}: binding of '${q}' has key '${bind.key}', routing keys are ${prefix}.<...>`);
+        } else if (bind.key !== `${prefix}.#` && !(prefix === 'frames' && regionsOf(objs).size && bind.key === `frames.${CENTRAL_REGION}.#`))
+          errs.push(`${t}: binding of '${q}' has key '${bind.key}', routing keys are ${prefix}.<...>${regionsOf(objs).size ? ` (with regions: frames.${CENTRAL_REGION}.#)` : ''}`);
+        else if (prefix === 'frames' && regionsOf(objs).size && bind.key === 'frames.#')
+          errs.push(`${t}: the central frame queue '${q}' is bound with 'frames.#' besides the regions' queues: every region's frames would be inferred twice (bind it with frames.${CENTRAL_REGION}.#)`);
       }
       const pol = topo.policies.find((p) => new RegExp(p.pattern).test(q));
       if (!pol) errs.push(`${t}: no policy applies to queue '${q}' (DLX by policy)`);
@@ -706,6 +788,7 @@ export function checkOverlay(objs, ctx) {
   }
 
   checkAnalytics(objs, analytics, scalers, topo, cfg, ctx, errs);
+  checkRegions(objs, topo, cfg, scalers, errs);
 
   // ---- NetworkPolicies ----------------------------------------------------
   const nps = objs.filter((o) => o.kind === 'NetworkPolicy');

@@ -8,7 +8,15 @@
 //   patches (path: or patch:, optional target {group,version,kind,name,namespace}),
 //     each either a strategic-merge patch (a YAML object) or a JSON 6902 patch
 //     (a YAML list of {op,path,value}: add, remove, replace, test),
-//   images (name, newName, newTag, digest).
+//   images (name, newName, newTag, digest),
+//   nameSuffix (after the patches, as kustomize orders its transformers; references
+//     to a renamed ServiceAccount, ConfigMap, Secret or PersistentVolumeClaim from pod
+//     templates and from HorizontalPodAutoscaler.scaleTargetRef are renamed too, as
+//     kustomize's nameReference does; custom resources such as KEDA's scaleTargetRef
+//     are not, so a kustomization renaming them patches those names itself),
+//   labels (pairs, includeSelectors, includeTemplates; includeSelectors also sets
+//     the selectors and pod template labels of Deployment/StatefulSet/DaemonSet/
+//     ReplicaSet and Service.spec.selector; other kinds with selectors are refused).
 // Strategic merge: maps merge recursively, null deletes a key, `$patch: delete`
 // removes a whole object or a list item, lists of named things merge by their
 // Kubernetes patch merge key (containers/initContainers/volumes/env by name,
@@ -21,7 +29,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 
-const KNOWN_FIELDS = new Set(['apiVersion', 'kind', 'resources', 'namespace', 'patches', 'images']);
+const KNOWN_FIELDS = new Set(['apiVersion', 'kind', 'resources', 'namespace', 'patches', 'images', 'nameSuffix', 'labels']);
 
 // Kinds that are not namespaced (the namespace transformer leaves them alone).
 const CLUSTER_SCOPED = new Set([
@@ -152,13 +160,19 @@ export function applyJson6902(doc, ops, where) {
   return out;
 }
 
+// Names an object had before a nameSuffix: kustomize matches patch targets against
+// the current name and the earlier ones.
+const formerNames = new WeakMap();
+const namesOf = (o) => [o.metadata?.name ?? '', ...(formerNames.get(o) ?? [])];
+const carryNames = (from, to) => { if (formerNames.has(from)) formerNames.set(to, formerNames.get(from)); return to; };
+
 function matchesTarget(o, t) {
   if (!t) return true;
   const gv = groupVersion(o.apiVersion);
   if (t.group !== undefined && t.group !== gv.group) return false;
   if (t.version !== undefined && t.version !== gv.version) return false;
   if (t.kind !== undefined && t.kind !== o.kind) return false;
-  if (t.name !== undefined && !new RegExp(`^(?:${t.name})$`).test(o.metadata?.name ?? '')) return false;
+  if (t.name !== undefined && !namesOf(o).some((n) => new RegExp(`^(?:${t.name})$`).test(n))) return false;
   if (t.namespace !== undefined && t.namespace !== (o.metadata?.namespace ?? '')) return false;
   for (const k of Object.keys(t)) {
     if (!['group', 'version', 'kind', 'name', 'namespace'].includes(k))
@@ -195,6 +209,74 @@ function applyImages(objs, images) {
     }
   };
   objs.forEach(walk);
+}
+
+const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
+
+function podSpecOf(o) {
+  if (WORKLOADS.has(o.kind)) return o.spec?.template?.spec;
+  if (o.kind === 'CronJob') return o.spec?.jobTemplate?.spec?.template?.spec;
+  if (o.kind === 'Pod') return o.spec;
+  return undefined;
+}
+
+// nameSuffix: rename every object, then the references to renamed objects.
+function applyNameSuffix(objs, suffix) {
+  const renamed = new Map();   // "Kind|old" -> new
+  for (const o of objs) {
+    const nn = `${o.metadata.name}${suffix}`;
+    formerNames.set(o, namesOf(o));
+    renamed.set(`${o.kind}|${o.metadata.name}`, nn);
+    o.metadata.name = nn;
+  }
+  const ref = (kind, name) => renamed.get(`${kind}|${name}`) ?? name;
+  for (const o of objs) {
+    const ps = podSpecOf(o);
+    if (ps) {
+      if (ps.serviceAccountName) ps.serviceAccountName = ref('ServiceAccount', ps.serviceAccountName);
+      for (const s of ps.imagePullSecrets ?? []) s.name = ref('Secret', s.name);
+      for (const c of [...(ps.initContainers ?? []), ...(ps.containers ?? [])]) {
+        for (const ef of c.envFrom ?? []) {
+          if (ef.configMapRef) ef.configMapRef.name = ref('ConfigMap', ef.configMapRef.name);
+          if (ef.secretRef) ef.secretRef.name = ref('Secret', ef.secretRef.name);
+        }
+        for (const e of c.env ?? []) {
+          const cm = e.valueFrom?.configMapKeyRef, sk = e.valueFrom?.secretKeyRef;
+          if (cm) cm.name = ref('ConfigMap', cm.name);
+          if (sk) sk.name = ref('Secret', sk.name);
+        }
+      }
+      for (const v of ps.volumes ?? []) {
+        if (v.configMap) v.configMap.name = ref('ConfigMap', v.configMap.name);
+        if (v.secret) v.secret.secretName = ref('Secret', v.secret.secretName);
+        if (v.persistentVolumeClaim) v.persistentVolumeClaim.claimName = ref('PersistentVolumeClaim', v.persistentVolumeClaim.claimName);
+      }
+    }
+    if (o.kind === 'HorizontalPodAutoscaler' && o.spec?.scaleTargetRef)
+      o.spec.scaleTargetRef.name = ref(o.spec.scaleTargetRef.kind, o.spec.scaleTargetRef.name);
+  }
+}
+
+function applyLabels(objs, specs, where) {
+  for (const [i, l] of specs.entries()) {
+    for (const k of Object.keys(l)) {
+      if (!['pairs', 'includeSelectors', 'includeTemplates'].includes(k))
+        throw new KustomizeError(`${where}: labels[${i}].${k} is not supported by this renderer`);
+    }
+    const pairs = l.pairs ?? {};
+    const put = (parent, key) => { parent[key] = { ...(parent[key] ?? {}), ...pairs }; };
+    for (const o of objs) {
+      put(o.metadata, 'labels');
+      const sel = l.includeSelectors === true;
+      if (WORKLOADS.has(o.kind) && o.spec) {
+        if (sel) { o.spec.selector ??= {}; put(o.spec.selector, 'matchLabels'); }
+        if ((sel || l.includeTemplates === true) && o.spec.template) { o.spec.template.metadata ??= {}; put(o.spec.template.metadata, 'labels'); }
+      }
+      if (sel && o.kind === 'Service' && o.spec) put(o.spec, 'selector');
+      if (sel && ['NetworkPolicy', 'PodDisruptionBudget', 'CronJob'].includes(o.kind))
+        throw new KustomizeError(`${where}: labels with includeSelectors on a ${o.kind} is not supported by this renderer`);
+    }
+  }
 }
 
 export function render(dir) {
@@ -237,7 +319,7 @@ export function render(dir) {
       if (!p.target) throw new KustomizeError(`${where}: a JSON 6902 patch needs a target`);
       const hits = objs.filter((o) => matchesTarget(o, p.target));
       if (!hits.length) throw new KustomizeError(`${where}: target matches no resource`);
-      objs = objs.map((o) => (hits.includes(o) ? applyJson6902(o, docs[0], where) : o));
+      objs = objs.map((o) => (hits.includes(o) ? carryNames(o, applyJson6902(o, docs[0], where)) : o));
       continue;
     }
     for (const sp of docs) {
@@ -253,10 +335,12 @@ export function render(dir) {
         const merged = strategicMerge(o, body, '', isBuiltin(o));
         merged.metadata.name = o.metadata.name;
         if (o.metadata.namespace !== undefined) merged.metadata.namespace = o.metadata.namespace;
-        return merged;
+        return carryNames(o, merged);
       });
     }
   }
+  if (k.nameSuffix) applyNameSuffix(objs, k.nameSuffix);
+  if (k.labels) applyLabels(objs, k.labels, kfile);
   if (k.images) applyImages(objs, k.images);
   return objs;
 }

@@ -76,11 +76,13 @@
 #include <amqp_framing.h>
 
 #include "edgefaas-amqp.h"
+#include "amqpclient.h"
 #include "edgefaas-event.h"
 #include "edgefaas-meta.h"
 #include "edgefaas-frameref.h"
 #include "framestore-retention.h"
 #include "image-size.h"
+#include "spool.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_amqp_sink_debug);
 #define GST_CAT_DEFAULT gst_amqp_sink_debug
@@ -288,23 +290,21 @@ typedef enum
   INPUT_JSON,
 } InputKind;
 
-/* Lock order: GST_OBJECT_LOCK is never held together with qlock. qlock is
- * never held across a network call; it may be held across a local disk write
- * of the spool. */
-struct _GstAmqpSink
+/* What one run (start() .. stop()) owns: made in start(), freed in stop().
+ * Lock order: GST_OBJECT_LOCK is never held together with qlock. qlock is
+ * never held across a network call; it may be held across a local disk
+ * write of the spool. */
+typedef struct
 {
-  GstBaseSink parent;
-
-  Settings settings;
-
-  /* Copy of the settings for the running element (start → stop); read by the
-   * streaming and the publishing threads, never modified while running. */
+  /* Copy of the settings for the running element; read by the streaming and
+   * the publishing threads, never modified while running. */
   Settings run;
   EdgefaasAmqpParams params;
   gchar *redacted_url;
   gchar *bind_key;
+  AmqpClient *client;           /* connect, backoff, policy (amqpclient.h) */
 
-  /* Streaming thread only (between start and stop). */
+  /* Streaming thread only. */
   InputKind input;
   gchar *media_type;
   GstVideoInfo vinfo;
@@ -314,9 +314,7 @@ struct _GstAmqpSink
    * message-ids and frame-store names carry it to stay unique. */
   gchar *run_id;
 
-  /* Shared state, protected by qlock. */
-  GMutex qlock;
-  GCond qcond;                  /* anything changed: new message, confirm, stop, flushing */
+  /* Under the element's qlock. */
   GQueue memq;                  /* of Msg*, newest at tail; all newer than the spool */
   guint64 memq_bytes;           /* sum of msg_mem_size() over memq */
   /* Frame-store files whose event is not confirmed yet (path -> count):
@@ -324,20 +322,9 @@ struct _GstAmqpSink
    * stored or a spool record from an earlier run is found, removed when
    * the broker confirms the event. */
   GHashTable *pending_frames;
-  gboolean flushing;
-  gboolean stopping;
-  gboolean connected;
-  /* The broker sent connection.blocked (resource alarm) and no unblocked yet:
-   * nothing is published meanwhile. Written by the publishing thread. */
-  gboolean blocked;
-  gboolean fatal;
-  gint sockfd;                  /* of the current connection, -1 when none */
-  /* Messages the publishing thread took from memq/spool and has not finished
-   * (being published, in flight, waiting for a retry): EOS waits for 0. */
-  guint n_owned;
-  /* spool: one append-only file; records between read_off and write_off are
-   * pending, in order. spool_tokens holds the ack token (or NULL) of each
-   * pending record, aligned. */
+  /* spool: one append-only file (record format: spool.h); records between
+   * read_off and write_off are pending, in order. spool_tokens holds the
+   * ack token (or NULL) of each pending record, aligned. */
   gchar *spool_path;
   gint spool_fd;
   guint64 spool_read_off, spool_write_off;
@@ -348,9 +335,6 @@ struct _GstAmqpSink
   gint spool_errno;
   gboolean spool_err_warned;
   guint drops_since_warn;
-  /* counters */
-  guint64 st_published, st_confirmed, st_nacked, st_spooled, st_replayed, st_dropped,
-      st_reconnects, st_republished, st_unroutable, st_blocked, st_frames_deleted, st_invalid;
 
   /* Publishing thread only. */
   GThread *thread;
@@ -365,7 +349,33 @@ struct _GstAmqpSink
   gint64 last_nack_warn_us;
   guint64 nacks_at_last_warn;
   gint64 last_prune_us;
-  gboolean ever_connected;
+} State;
+
+struct _GstAmqpSink
+{
+  GstBaseSink parent;
+
+  Settings settings;            /* under GST_OBJECT_LOCK */
+  State *state;                 /* start() .. stop() */
+
+  /* Shared between the streaming and publishing threads, under qlock; they
+   * outlive a run (stats after stop). */
+  GMutex qlock;
+  GCond qcond;                  /* anything changed: new message, confirm, stop, flushing */
+  gboolean flushing;
+  gboolean stopping;
+  gboolean connected;
+  /* The broker sent connection.blocked (resource alarm) and no unblocked yet:
+   * nothing is published meanwhile. Written by the publishing thread. */
+  gboolean blocked;
+  gboolean fatal;
+  gint sockfd;                  /* of the current connection, -1 when none */
+  /* Messages the publishing thread took from memq/spool and has not finished
+   * (being published, in flight, waiting for a retry): EOS waits for 0. */
+  guint n_owned;
+  /* counters */
+  guint64 st_published, st_confirmed, st_nacked, st_spooled, st_replayed, st_dropped,
+      st_reconnects, st_republished, st_unroutable, st_blocked, st_frames_deleted, st_invalid;
 };
 
 #define GST_TYPE_AMQP_SINK (gst_amqp_sink_get_type ())
@@ -482,19 +492,19 @@ frame_path_of_body (const Msg * m)
 static void
 pending_frame_add_locked (GstAmqpSink * self, const gchar * path)
 {
-  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->pending_frames, path));
-  g_hash_table_insert (self->pending_frames, g_strdup (path), GUINT_TO_POINTER (n + 1));
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->state->pending_frames, path));
+  g_hash_table_insert (self->state->pending_frames, g_strdup (path), GUINT_TO_POINTER (n + 1));
 }
 
 /* qlock held. */
 static void
 pending_frame_done_locked (GstAmqpSink * self, const gchar * path)
 {
-  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->pending_frames, path));
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->state->pending_frames, path));
   if (n <= 1)
-    g_hash_table_remove (self->pending_frames, path);
+    g_hash_table_remove (self->state->pending_frames, path);
   else
-    g_hash_table_insert (self->pending_frames, g_strdup (path), GUINT_TO_POINTER (n - 1));
+    g_hash_table_insert (self->state->pending_frames, g_strdup (path), GUINT_TO_POINTER (n - 1));
 }
 
 /* Substitute {camera} and {label}. */
@@ -523,157 +533,73 @@ make_message_id (const gchar * camera, const gchar * run_id, guint64 sequence,
 
 /* ------------------------------------------------------------- spool ---- */
 
-/* Record: "EFS1", then six little host-order u32 lengths (routing key,
- * content type, event header, alert, message id, body), a u32 flags word
- * (bit 0 = persistent), then the bytes in that order. */
-#define SPOOL_MAGIC "EFS1"
-#define SPOOL_HDR (4 + 7 * 4)
+/* The record format and its I/O are spool.c's; these adapt a Msg (which
+ * also carries the token, tag and frame path a record never holds). */
+
+/* Borrows @m's fields: never clear the result. */
+static SpoolRecord
+record_view (const Msg * m)
+{
+  SpoolRecord r = { m->routing_key, m->content_type, m->event_header, m->alert,
+    m->message_id, m->body, m->persistent
+  };
+  return r;
+}
 
 static gsize
-spool_record_size (const Msg * m)
+spool_record_size_of (const Msg * m)
 {
-  return SPOOL_HDR + strlen (m->routing_key) + strlen (m->content_type)
-      + (m->event_header ? strlen (m->event_header) : 0)
-      + (m->alert ? strlen (m->alert) : 0)
-      + (m->message_id ? strlen (m->message_id) : 0) + g_bytes_get_size (m->body);
-}
-
-static gboolean
-write_all (gint fd, const void *data, gsize len)
-{
-  const guint8 *p = data;
-  while (len > 0) {
-    gssize n = write (fd, p, len);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return FALSE;
-    }
-    p += n;
-    len -= n;
-  }
-  return TRUE;
-}
-
-static gboolean
-read_all_at (gint fd, void *data, gsize len, guint64 off)
-{
-  guint8 *p = data;
-  while (len > 0) {
-    gssize n = pread (fd, p, len, (off_t) off);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return FALSE;
-    }
-    if (n == 0)
-      return FALSE;
-    p += n;
-    len -= n;
-    off += n;
-  }
-  return TRUE;
+  SpoolRecord r = record_view (m);
+  return spool_record_size (&r);
 }
 
 /* Append @m's record to @fd; returns bytes written or 0 on error. */
 static gsize
 spool_write_record (gint fd, const Msg * m)
 {
-  const gchar *strs[5] = { m->routing_key, m->content_type, m->event_header, m->alert,
-    m->message_id
-  };
-  guint32 hdr[7];
-  gsize total = spool_record_size (m);
-  GByteArray *rec = g_byte_array_sized_new (total);
-  gsize sz;
-  const guint8 *body = g_bytes_get_data (m->body, &sz);
-  gboolean ok;
-
-  for (gint i = 0; i < 5; i++)
-    hdr[i] = strs[i] ? strlen (strs[i]) : 0;
-  hdr[5] = sz;
-  hdr[6] = m->persistent ? 1 : 0;
-  g_byte_array_append (rec, (const guint8 *) SPOOL_MAGIC, 4);
-  g_byte_array_append (rec, (const guint8 *) hdr, sizeof (hdr));
-  for (gint i = 0; i < 5; i++)
-    if (hdr[i])
-      g_byte_array_append (rec, (const guint8 *) strs[i], hdr[i]);
-  g_byte_array_append (rec, body, sz);
-  ok = write_all (fd, rec->data, rec->len);
-  g_byte_array_unref (rec);
-  return ok ? total : 0;
+  SpoolRecord r = record_view (m);
+  return spool_record_write (fd, &r);
 }
 
 /* Read the record at @off; sets *size to its length. NULL if malformed. */
 static Msg *
 spool_read_record (gint fd, guint64 off, guint64 limit, gsize * size)
 {
-  guint8 head[SPOOL_HDR];
-  guint32 hdr[7];
-  gchar *strs[5] = { NULL, };
-  guint64 need = 0;
+  SpoolRecord r;
   Msg *m;
 
-  if (off + SPOOL_HDR > limit || !read_all_at (fd, head, SPOOL_HDR, off))
+  if (!spool_record_read (fd, off, limit, &r, size))
     return NULL;
-  if (memcmp (head, SPOOL_MAGIC, 4) != 0)
-    return NULL;
-  memcpy (hdr, head + 4, sizeof (hdr));
-  for (gint i = 0; i < 6; i++)
-    need += hdr[i];
-  if (off + SPOOL_HDR + need > limit || hdr[0] == 0 || hdr[1] == 0)
-    return NULL;
-  off += SPOOL_HDR;
-  for (gint i = 0; i < 5; i++) {
-    if (hdr[i] == 0)
-      continue;
-    strs[i] = g_malloc0 (hdr[i] + 1);
-    if (!read_all_at (fd, strs[i], hdr[i], off))
-      goto bad;
-    off += hdr[i];
-  }
-  {
-    guint8 *body = g_malloc (hdr[5] ? hdr[5] : 1);
-    if (hdr[5] && !read_all_at (fd, body, hdr[5], off)) {
-      g_free (body);
-      goto bad;
-    }
-    m = g_new0 (Msg, 1);
-    m->body = g_bytes_new_take (body, hdr[5]);
-  }
-  m->routing_key = strs[0];
-  m->content_type = strs[1];
-  m->event_header = strs[2];
-  m->alert = strs[3];
-  m->message_id = strs[4];
-  m->persistent = hdr[6] & 1;
-  *size = SPOOL_HDR + need;
+  m = g_new0 (Msg, 1);
+  /* Take the fields over. */
+  m->routing_key = r.routing_key;
+  m->content_type = r.content_type;
+  m->event_header = r.event_header;
+  m->alert = r.alert;
+  m->message_id = r.message_id;
+  m->body = r.body;
+  m->persistent = r.persistent;
   return m;
-
-bad:
-  for (gint i = 0; i < 5; i++)
-    g_free (strs[i]);
-  return NULL;
 }
 
 /* qlock held. */
 static gboolean
 spool_append_locked (GstAmqpSink * self, Msg * m)
 {
-  gsize n = spool_write_record (self->spool_fd, m);
+  gsize n = spool_write_record (self->state->spool_fd, m);
   if (n == 0) {
-    self->spool_errno = errno ? errno : EIO;
-    GST_WARNING_OBJECT (self, "spool write failed: %s", g_strerror (self->spool_errno));
+    self->state->spool_errno = errno ? errno : EIO;
+    GST_WARNING_OBJECT (self, "spool write failed: %s", g_strerror (self->state->spool_errno));
     /* keep the file consistent: cut a partial record */
-    if (ftruncate (self->spool_fd, (off_t) self->spool_write_off) != 0)
+    if (ftruncate (self->state->spool_fd, (off_t) self->state->spool_write_off) != 0)
       GST_WARNING_OBJECT (self, "spool truncate failed: %s", g_strerror (errno));
     return FALSE;
   }
-  self->spool_write_off += n;
-  self->spool_count++;
-  self->spool_errno = 0;
-  self->spool_err_warned = FALSE;
-  g_queue_push_tail (&self->spool_tokens, m->token);
+  self->state->spool_write_off += n;
+  self->state->spool_count++;
+  self->state->spool_errno = 0;
+  self->state->spool_err_warned = FALSE;
+  g_queue_push_tail (&self->state->spool_tokens, m->token);
   m->token = NULL;
   self->st_spooled++;
   msg_free (m);
@@ -683,7 +609,7 @@ spool_append_locked (GstAmqpSink * self, Msg * m)
 static gboolean
 spool_enabled (GstAmqpSink * self)
 {
-  return self->spool_fd >= 0;
+  return self->state->spool_fd >= 0;
 }
 
 /* The memory queue, bounded by max-queue messages and max-queue-bytes (one
@@ -691,31 +617,31 @@ spool_enabled (GstAmqpSink * self)
 static gboolean
 memq_has_room_locked (GstAmqpSink * self, const Msg * m)
 {
-  return g_queue_get_length (&self->memq) < self->run.max_queue &&
-      (g_queue_is_empty (&self->memq) ||
-      self->memq_bytes + msg_mem_size (m) <= self->run.max_queue_bytes);
+  return g_queue_get_length (&self->state->memq) < self->state->run.max_queue &&
+      (g_queue_is_empty (&self->state->memq) ||
+      self->state->memq_bytes + msg_mem_size (m) <= self->state->run.max_queue_bytes);
 }
 
 static void
 memq_push_locked (GstAmqpSink * self, Msg * m)
 {
-  self->memq_bytes += msg_mem_size (m);
-  g_queue_push_tail (&self->memq, m);
+  self->state->memq_bytes += msg_mem_size (m);
+  g_queue_push_tail (&self->state->memq, m);
 }
 
 static Msg *
 memq_pop_locked (GstAmqpSink * self)
 {
-  Msg *m = g_queue_pop_head (&self->memq);
+  Msg *m = g_queue_pop_head (&self->state->memq);
   if (m)
-    self->memq_bytes -= msg_mem_size (m);
+    self->state->memq_bytes -= msg_mem_size (m);
   return m;
 }
 
 static guint64
 spool_pending_bytes (GstAmqpSink * self)
 {
-  return self->spool_write_off - self->spool_read_off;
+  return self->state->spool_write_off - self->state->spool_read_off;
 }
 
 /* Move the whole memory queue to the spool tail (order kept). qlock held. */
@@ -723,14 +649,14 @@ static gboolean
 spool_take_memq_locked (GstAmqpSink * self)
 {
   Msg *m;
-  while ((m = g_queue_peek_head (&self->memq))) {
-    if (spool_pending_bytes (self) + spool_record_size (m) > self->run.spool_max_bytes)
+  while ((m = g_queue_peek_head (&self->state->memq))) {
+    if (spool_pending_bytes (self) + spool_record_size_of (m) > self->state->run.spool_max_bytes)
       return FALSE;
     memq_pop_locked (self);
     if (!spool_append_locked (self, m)) {
       /* not written: back to the head, where it was */
-      self->memq_bytes += msg_mem_size (m);
-      g_queue_push_head (&self->memq, m);
+      self->state->memq_bytes += msg_mem_size (m);
+      g_queue_push_head (&self->state->memq, m);
       return FALSE;
     }
   }
@@ -742,8 +668,8 @@ spool_take_memq_locked (GstAmqpSink * self)
 static void
 spool_reject_tokens (GstAmqpSink * self, const gchar * reason)
 {
-  while (!g_queue_is_empty (&self->spool_tokens)) {
-    EdgefaasAckToken *t = g_queue_pop_head (&self->spool_tokens);
+  while (!g_queue_is_empty (&self->state->spool_tokens)) {
+    EdgefaasAckToken *t = g_queue_pop_head (&self->state->spool_tokens);
     if (t) {
       edgefaas_ack_token_reject (t, TRUE, reason);
       edgefaas_ack_token_unref (t);
@@ -758,30 +684,30 @@ spool_pop_locked (GstAmqpSink * self)
   gsize size = 0;
   Msg *m;
 
-  if (self->spool_count == 0)
+  if (self->state->spool_count == 0)
     return NULL;
-  m = spool_read_record (self->spool_fd, self->spool_read_off, self->spool_write_off, &size);
+  m = spool_read_record (self->state->spool_fd, self->state->spool_read_off, self->state->spool_write_off, &size);
   if (m == NULL) {
     /* Corrupt from here on: count what is lost and start over. */
     GST_ERROR_OBJECT (self, "spool corrupt at offset %" G_GUINT64_FORMAT
-        ", discarding %u records", self->spool_read_off, self->spool_count);
-    self->st_dropped += self->spool_count;
+        ", discarding %u records", self->state->spool_read_off, self->state->spool_count);
+    self->st_dropped += self->state->spool_count;
     spool_reject_tokens (self, "amqpsink spool corrupt");
-    self->spool_count = 0;
-    self->spool_read_off = self->spool_write_off = 0;
-    if (ftruncate (self->spool_fd, 0) != 0)
+    self->state->spool_count = 0;
+    self->state->spool_read_off = self->state->spool_write_off = 0;
+    if (ftruncate (self->state->spool_fd, 0) != 0)
       GST_WARNING_OBJECT (self, "spool truncate failed: %s", g_strerror (errno));
     return NULL;
   }
-  m->token = g_queue_pop_head (&self->spool_tokens);
-  if (self->run.frame_store)
+  m->token = g_queue_pop_head (&self->state->spool_tokens);
+  if (self->state->run.frame_store)
     m->frame_path = frame_path_of_body (m);
-  self->spool_read_off += size;
-  self->spool_count--;
+  self->state->spool_read_off += size;
+  self->state->spool_count--;
   self->st_replayed++;
-  if (self->spool_count == 0) {
-    self->spool_read_off = self->spool_write_off = 0;
-    if (ftruncate (self->spool_fd, 0) != 0)
+  if (self->state->spool_count == 0) {
+    self->state->spool_read_off = self->state->spool_write_off = 0;
+    if (ftruncate (self->state->spool_fd, 0) != 0)
       GST_WARNING_OBJECT (self, "spool truncate failed: %s", g_strerror (errno));
   }
   return m;
@@ -798,37 +724,37 @@ spool_open (GstAmqpSink * self, GError ** error)
   struct stat st;
 
   g_free (name);
-  if (g_mkdir_with_parents (self->run.spool_dir, 0700) != 0) {
+  if (g_mkdir_with_parents (self->state->run.spool_dir, 0700) != 0) {
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
-        "cannot create spool-dir '%s': %s", self->run.spool_dir, g_strerror (errno));
+        "cannot create spool-dir '%s': %s", self->state->run.spool_dir, g_strerror (errno));
     g_free (file);
     return FALSE;
   }
-  self->spool_path = g_build_filename (self->run.spool_dir, file, NULL);
+  self->state->spool_path = g_build_filename (self->state->run.spool_dir, file, NULL);
   g_free (file);
-  self->spool_fd = open (self->spool_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (self->spool_fd < 0) {
+  self->state->spool_fd = open (self->state->spool_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (self->state->spool_fd < 0) {
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
-        "cannot open spool file '%s': %s", self->spool_path, g_strerror (errno));
+        "cannot open spool file '%s': %s", self->state->spool_path, g_strerror (errno));
     return FALSE;
   }
-  if (fstat (self->spool_fd, &st) != 0)
+  if (fstat (self->state->spool_fd, &st) != 0)
     st.st_size = 0;
   size = st.st_size;
-  self->spool_count = 0;
+  self->state->spool_count = 0;
   while (off < size) {
     gsize rs = 0;
-    Msg *m = spool_read_record (self->spool_fd, off, size, &rs);
+    Msg *m = spool_read_record (self->state->spool_fd, off, size, &rs);
     if (m == NULL) {
       GST_WARNING_OBJECT (self, "spool: cutting torn record at %" G_GUINT64_FORMAT, off);
-      if (ftruncate (self->spool_fd, (off_t) off) != 0) {
+      if (ftruncate (self->state->spool_fd, (off_t) off) != 0) {
         g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
-            "cannot repair spool file '%s': %s", self->spool_path, g_strerror (errno));
+            "cannot repair spool file '%s': %s", self->state->spool_path, g_strerror (errno));
         return FALSE;
       }
       break;
     }
-    if (self->run.frame_store) {
+    if (self->state->run.frame_store) {
       gchar *path = frame_path_of_body (m);
       if (path)
         pending_frame_add_locked (self, path);
@@ -836,13 +762,13 @@ spool_open (GstAmqpSink * self, GError ** error)
     }
     msg_free (m);
     off += rs;
-    self->spool_count++;
-    g_queue_push_tail (&self->spool_tokens, NULL);
+    self->state->spool_count++;
+    g_queue_push_tail (&self->state->spool_tokens, NULL);
   }
-  self->spool_read_off = 0;
-  self->spool_write_off = off;
-  if (self->spool_count)
-    GST_INFO_OBJECT (self, "spool holds %u messages from an earlier run", self->spool_count);
+  self->state->spool_read_off = 0;
+  self->state->spool_write_off = off;
+  if (self->state->spool_count)
+    GST_INFO_OBJECT (self, "spool holds %u messages from an earlier run", self->state->spool_count);
   return TRUE;
 }
 
@@ -858,7 +784,7 @@ disconnect (GstAmqpSink * self, const gchar * reason)
   guint n_back;
   Msg *m;
 
-  if (self->conn == NULL)
+  if (self->state->conn == NULL)
     return;
   GST_INFO_OBJECT (self, "disconnecting: %s", reason);
   g_mutex_lock (&self->qlock);
@@ -866,46 +792,50 @@ disconnect (GstAmqpSink * self, const gchar * reason)
   self->connected = FALSE;
   self->blocked = FALSE;        /* a new connection starts unblocked */
   g_mutex_unlock (&self->qlock);
-  edgefaas_amqp_conn_close (self->conn);
-  self->conn = NULL;
+  edgefaas_amqp_conn_close (self->state->conn);
+  self->state->conn = NULL;
 
   /* Unconfirmed messages are older than anything in retry: put them first. */
-  n_back = g_queue_get_length (&self->inflight);
-  while ((m = g_queue_pop_tail (&self->inflight)))
-    g_queue_push_head (&self->retry, m);
+  n_back = g_queue_get_length (&self->state->inflight);
+  while ((m = g_queue_pop_tail (&self->state->inflight)))
+    g_queue_push_head (&self->state->retry, m);
   g_mutex_lock (&self->qlock);
   self->st_republished += n_back;
   g_cond_broadcast (&self->qcond);
   g_mutex_unlock (&self->qlock);
 }
 
+/* Runs inside amqp_client_connect(): a stop() can still interrupt it. */
+static gboolean
+setup_channel (EdgefaasAmqpConn * conn, gpointer user_data, GError ** error)
+{
+  GstAmqpSink *self = user_data;
+  amqp_connection_state_t st = edgefaas_amqp_conn_get_state (conn);
+
+  if (self->state->run.declare && !edgefaas_amqp_declare_topology (conn, self->state->run.exchange,
+          exchange_type_name (self->state->run.exchange_type), self->state->run.queue, self->state->bind_key,
+          self->state->params.queue_type, error))
+    return FALSE;
+  if (self->state->run.confirms) {
+    amqp_confirm_select (st, edgefaas_amqp_conn_get_channel (conn));
+    if (!edgefaas_amqp_check_reply (amqp_get_rpc_reply (st), "confirm.select", error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 try_connect (GstAmqpSink * self, GError ** error)
 {
-  EdgefaasAmqpConn *conn = edgefaas_amqp_conn_open (&self->params, error);
+  EdgefaasAmqpConn *conn = amqp_client_connect (self->state->client, setup_channel, self, error);
   amqp_connection_state_t st;
 
   if (conn == NULL)
     return FALSE;
   st = edgefaas_amqp_conn_get_state (conn);
-  if (self->run.declare) {
-    if (!edgefaas_amqp_declare_topology (conn, self->run.exchange,
-            exchange_type_name (self->run.exchange_type), self->run.queue, self->bind_key,
-            self->params.queue_type, error)) {
-      edgefaas_amqp_conn_close (conn);
-      return FALSE;
-    }
-  }
-  if (self->run.confirms) {
-    amqp_confirm_select (st, edgefaas_amqp_conn_get_channel (conn));
-    if (!edgefaas_amqp_check_reply (amqp_get_rpc_reply (st), "confirm.select", error)) {
-      edgefaas_amqp_conn_close (conn);
-      return FALSE;
-    }
-  }
-  self->conn = conn;
-  self->next_tag = 0;
-  self->retry_not_before = 0;   /* a new connection: republish at once */
+  self->state->conn = conn;
+  self->state->next_tag = 0;
+  self->state->retry_not_before = 0;   /* a new connection: republish at once */
   g_mutex_lock (&self->qlock);
   self->sockfd = amqp_get_sockfd (st);
   self->connected = TRUE;
@@ -938,22 +868,22 @@ maybe_prune_frame_store (GstAmqpSink * self)
   GError *err = NULL;
   gint64 wall;
 
-  if (self->run.frame_store == NULL || (self->run.frame_store_max_age == 0 &&
-          self->run.frame_store_max_bytes == 0))
+  if (self->state->run.frame_store == NULL || (self->state->run.frame_store_max_age == 0 &&
+          self->state->run.frame_store_max_bytes == 0))
     return;
-  if (self->last_prune_us != 0 && now - self->last_prune_us < PRUNE_INTERVAL_US)
+  if (self->state->last_prune_us != 0 && now - self->state->last_prune_us < PRUNE_INTERVAL_US)
     return;
-  self->last_prune_us = now;
+  self->state->last_prune_us = now;
   protect = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_mutex_lock (&self->qlock);
-  g_hash_table_iter_init (&it, self->pending_frames);
+  g_hash_table_iter_init (&it, self->state->pending_frames);
   while (g_hash_table_iter_next (&it, &key, NULL))
     g_hash_table_add (protect, g_strdup (key));
   g_mutex_unlock (&self->qlock);
   wall = g_get_real_time ();
-  if (framestore_prune (self->run.frame_store, wall,
-          (gint64) self->run.frame_store_max_age * G_USEC_PER_SEC,
-          self->run.frame_store_max_bytes, protect, wall - PRUNE_KEEP_RECENT_US, &r, &err)) {
+  if (framestore_prune (self->state->run.frame_store, wall,
+          (gint64) self->state->run.frame_store_max_age * G_USEC_PER_SEC,
+          self->state->run.frame_store_max_bytes, protect, wall - PRUNE_KEEP_RECENT_US, &r, &err)) {
     GST_DEBUG_OBJECT (self, "frame-store retention: %u deleted (%" G_GUINT64_FORMAT
         " bytes), %u kept (%" G_GUINT64_FORMAT " bytes, %u unconfirmed or recent)",
         r.deleted, r.freed_bytes, r.kept, r.kept_bytes, r.protected_files);
@@ -973,7 +903,7 @@ static void
 handle_nacked (GstAmqpSink * self, Msg * m, GQueue * nacked)
 {
   GST_INFO_OBJECT (self, "broker nacked message %s", m->message_id);
-  if (self->run.on_nack == GST_AMQP_SINK_ON_NACK_RETRY)
+  if (self->state->run.on_nack == GST_AMQP_SINK_ON_NACK_RETRY)
     g_queue_push_tail (nacked, m);
   else
     msg_fail (m, "broker nacked the publish (on-nack=drop)");
@@ -986,17 +916,17 @@ warn_nacked (GstAmqpSink * self, guint64 total)
 {
   gint64 now = g_get_monotonic_time ();
 
-  if (self->last_nack_warn_us != 0 && now - self->last_nack_warn_us < NACK_WARN_INTERVAL_US)
+  if (self->state->last_nack_warn_us != 0 && now - self->state->last_nack_warn_us < NACK_WARN_INTERVAL_US)
     return;
   POST_WARNING (self, ("The broker refused %" G_GUINT64_FORMAT " message(s) since the last "
-          "warning (%" G_GUINT64_FORMAT " in all); %s", total - self->nacks_at_last_warn,
-          total, self->run.on_nack == GST_AMQP_SINK_ON_NACK_RETRY ?
+          "warning (%" G_GUINT64_FORMAT " in all); %s", total - self->state->nacks_at_last_warn,
+          total, self->state->run.on_nack == GST_AMQP_SINK_ON_NACK_RETRY ?
           "publishing them again with backoff" : "dropped (on-nack=drop)"),
       ("basic.nack (queue full with x-overflow=reject-publish, or a broker-side failure); "
           "next warning in %u s at the earliest",
           (guint) (NACK_WARN_INTERVAL_US / G_USEC_PER_SEC)));
-  self->last_nack_warn_us = now;
-  self->nacks_at_last_warn = total;
+  self->state->last_nack_warn_us = now;
+  self->state->nacks_at_last_warn = total;
 }
 
 /* Handle a basic.ack / basic.nack. */
@@ -1008,10 +938,10 @@ handle_confirm (GstAmqpSink * self, guint64 tag, gboolean multiple, gboolean ack
   guint64 total_nacked;
   Msg *m;
 
-  while ((m = g_queue_peek_head (&self->inflight))) {
+  while ((m = g_queue_peek_head (&self->state->inflight))) {
     if (m->tag > tag || (!multiple && m->tag != tag))
       break;
-    g_queue_pop_head (&self->inflight);
+    g_queue_pop_head (&self->state->inflight);
     n++;
     if (ack)
       complete_ok (self, m);
@@ -1020,10 +950,10 @@ handle_confirm (GstAmqpSink * self, guint64 tag, gboolean multiple, gboolean ack
   }
   if (!multiple && n == 0) {
     /* Not the head: find it in the window (confirms may come out of order). */
-    for (GList * l = self->inflight.head; l; l = l->next) {
+    for (GList * l = self->state->inflight.head; l; l = l->next) {
       m = l->data;
       if (m->tag == tag) {
-        g_queue_delete_link (&self->inflight, l);
+        g_queue_delete_link (&self->state->inflight, l);
         n = 1;
         if (ack)
           complete_ok (self, m);
@@ -1036,28 +966,28 @@ handle_confirm (GstAmqpSink * self, guint64 tag, gboolean multiple, gboolean ack
   if (n == 0)
     return;
   if (ack) {
-    self->nack_backoff_ms = 0;
+    self->state->nack_backoff_ms = 0;
   } else if (!g_queue_is_empty (&nacked)) {
     gint64 now = g_get_monotonic_time ();
     /* The nacks of one burst of publishes come one by one: double the wait
      * once per burst, i.e. only for a nack after the last wait ended. */
-    if (self->nack_backoff_ms == 0)
-      self->nack_backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
-    else if (now >= self->retry_not_before)
-      self->nack_backoff_ms = edgefaas_amqp_backoff_next (self->nack_backoff_ms);
-    self->retry_not_before = now + (gint64) self->nack_backoff_ms * G_TIME_SPAN_MILLISECOND;
+    if (self->state->nack_backoff_ms == 0)
+      self->state->nack_backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
+    else if (now >= self->state->retry_not_before)
+      self->state->nack_backoff_ms = edgefaas_amqp_backoff_next (self->state->nack_backoff_ms);
+    self->state->retry_not_before = now + (gint64) self->state->nack_backoff_ms * G_TIME_SPAN_MILLISECOND;
     while ((m = g_queue_pop_head (&nacked)))
-      g_queue_push_tail (&self->retry, m);
+      g_queue_push_tail (&self->state->retry, m);
   }
   /* Retried messages stay owned (EOS keeps waiting for them). */
-  done = ack || self->run.on_nack == GST_AMQP_SINK_ON_NACK_DROP ? n : 0;
+  done = ack || self->state->run.on_nack == GST_AMQP_SINK_ON_NACK_DROP ? n : 0;
   g_mutex_lock (&self->qlock);
   self->n_owned -= done;
   if (ack) {
     self->st_confirmed += n;
   } else {
     self->st_nacked += n;
-    if (self->run.on_nack == GST_AMQP_SINK_ON_NACK_DROP)
+    if (self->state->run.on_nack == GST_AMQP_SINK_ON_NACK_DROP)
       self->st_dropped += n;
   }
   total_nacked = self->st_nacked;
@@ -1072,8 +1002,8 @@ handle_confirm (GstAmqpSink * self, guint64 tag, gboolean multiple, gboolean ack
 static gboolean
 nack_backoff_active (GstAmqpSink * self)
 {
-  return !g_queue_is_empty (&self->retry) && self->retry_not_before != 0 &&
-      g_get_monotonic_time () < self->retry_not_before;
+  return !g_queue_is_empty (&self->state->retry) && self->state->retry_not_before != 0 &&
+      g_get_monotonic_time () < self->state->retry_not_before;
 }
 
 /* Read frames for up to @timeout_ms (0 = only what is there). FALSE if the
@@ -1081,7 +1011,7 @@ nack_backoff_active (GstAmqpSink * self)
 static gboolean
 read_frames (GstAmqpSink * self, guint timeout_ms)
 {
-  amqp_connection_state_t st = edgefaas_amqp_conn_get_state (self->conn);
+  amqp_connection_state_t st = edgefaas_amqp_conn_get_state (self->state->conn);
   struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 
   for (;;) {
@@ -1176,7 +1106,7 @@ read_frames (GstAmqpSink * self, guint timeout_ms)
 static gint
 publish_one (GstAmqpSink * self, Msg * m)
 {
-  amqp_connection_state_t st = edgefaas_amqp_conn_get_state (self->conn);
+  amqp_connection_state_t st = edgefaas_amqp_conn_get_state (self->state->conn);
   amqp_basic_properties_t props = { 0 };
   amqp_table_entry_t entries[2];
   gsize size;
@@ -1210,8 +1140,8 @@ publish_one (GstAmqpSink * self, Msg * m)
 
   body.bytes = (void *) g_bytes_get_data (m->body, &size);
   body.len = size;
-  return amqp_basic_publish (st, edgefaas_amqp_conn_get_channel (self->conn),
-      amqp_cstring_bytes (self->run.exchange ? self->run.exchange : ""),
+  return amqp_basic_publish (st, edgefaas_amqp_conn_get_channel (self->state->conn),
+      amqp_cstring_bytes (self->state->run.exchange ? self->state->run.exchange : ""),
       amqp_cstring_bytes (m->routing_key), 1 /* mandatory: report unroutable */ , 0,
       &props, body);
 }
@@ -1220,11 +1150,11 @@ publish_one (GstAmqpSink * self, Msg * m)
 static Msg *
 next_message (GstAmqpSink * self)
 {
-  Msg *m = g_queue_pop_head (&self->retry);
+  Msg *m = g_queue_pop_head (&self->state->retry);
   if (m)
     return m;                   /* already counted in n_owned */
   g_mutex_lock (&self->qlock);
-  if (self->spool_count > 0)
+  if (self->state->spool_count > 0)
     m = spool_pop_locked (self);
   if (m == NULL)
     m = memq_pop_locked (self);
@@ -1239,16 +1169,13 @@ next_message (GstAmqpSink * self)
 static gboolean
 have_work_locked (GstAmqpSink * self)
 {
-  return self->spool_count > 0 || !g_queue_is_empty (&self->memq);
+  return self->state->spool_count > 0 || !g_queue_is_empty (&self->state->memq);
 }
 
 static gpointer
 publisher_thread (gpointer data)
 {
   GstAmqpSink *self = data;
-  guint backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
-  gboolean outage_warned = FALSE;
-
   for (;;) {
     gboolean stopping;
 
@@ -1260,45 +1187,30 @@ publisher_thread (gpointer data)
 
     maybe_prune_frame_store (self);
 
-    if (self->conn == NULL) {
+    if (self->state->conn == NULL) {
       GError *err = NULL;
 
+      guint delay_ms;
+      gboolean warn;
+
       if (try_connect (self, &err)) {
-        GST_INFO_OBJECT (self, "connected to %s", self->redacted_url);
-        if (self->ever_connected) {
+        if (amqp_client_connected (self->state->client)) {
           g_mutex_lock (&self->qlock);
           self->st_reconnects++;
           g_mutex_unlock (&self->qlock);
           GST_ELEMENT_INFO (self, RESOURCE, WRITE, ("Reconnected to the AMQP broker"),
-              ("%s", self->redacted_url));
+              ("%s", self->state->redacted_url));
         }
-        self->ever_connected = TRUE;
-        outage_warned = FALSE;
-        backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
         continue;
       }
 
-      /* Broker unreachable. Errors that retrying cannot fix are fatal before
-       * the first successful connection; afterwards everything is retried. */
-      if (!self->ever_connected && err->domain == EDGEFAAS_AMQP_ERROR
-          && (err->code == EDGEFAAS_AMQP_ERROR_AUTH || err->code == EDGEFAAS_AMQP_ERROR_TLS
-              || err->code == EDGEFAAS_AMQP_ERROR_URL
-              || err->code == EDGEFAAS_AMQP_ERROR_CREDENTIALS
-              || (err->code == EDGEFAAS_AMQP_ERROR_PROTOCOL && self->run.declare))) {
+      /* Broker unreachable, or stop() interrupted the connect (the loop
+       * then ends on stopping). The one rule of amqpclient.h decides what
+       * retrying cannot fix. */
+      if (amqp_client_error_is_fatal (self->state->client, err)) {
         /* Post the error first, then wake EOS/render waiters, so the error is
          * on the bus before anything they post. */
-        if (err->code == EDGEFAAS_AMQP_ERROR_AUTH)
-          GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-              ("The AMQP broker refused the login"), ("%s: %s", self->redacted_url,
-                  err->message));
-        else if (err->code == EDGEFAAS_AMQP_ERROR_TLS)
-          GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-              ("TLS connection to the AMQP broker failed (certificate or CA?)"), ("%s: %s",
-                  self->redacted_url, err->message));
-        else
-          GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-              ("Could not set up the AMQP connection"), ("%s: %s", self->redacted_url,
-                  err->message));
+        amqp_client_post_error (self->state->client, err, NULL);
         g_error_free (err);
         g_mutex_lock (&self->qlock);
         self->fatal = TRUE;
@@ -1311,22 +1223,23 @@ publisher_thread (gpointer data)
       if (spool_enabled (self) && !spool_take_memq_locked (self))
         GST_DEBUG_OBJECT (self, "spool full, messages stay in memory");
       g_mutex_unlock (&self->qlock);
-      if (!outage_warned) {
-        POST_WARNING (self, ("The AMQP broker is unreachable, retrying"), ("%s: %s",
-                self->redacted_url, err->message));
-        outage_warned = TRUE;
-      } else {
-        GST_INFO_OBJECT (self, "reconnect failed: %s", err->message);
+      if (amqp_client_woken (self->state->client)) {
+        g_error_free (err);
+        continue;               /* stopping */
       }
+      delay_ms = amqp_client_connect_failed (self->state->client, err, &warn);
+      if (warn)
+        POST_WARNING (self, ("The AMQP broker is unreachable (attempt %u); retrying",
+                amqp_client_failed_attempts (self->state->client)), ("%s: %s", self->state->redacted_url,
+                err->message));
       g_error_free (err);
 
       g_mutex_lock (&self->qlock);
       if (!self->stopping) {
-        gint64 until = g_get_monotonic_time () + backoff_ms * G_TIME_SPAN_MILLISECOND;
+        gint64 until = g_get_monotonic_time () + delay_ms * G_TIME_SPAN_MILLISECOND;
         while (!self->stopping && g_cond_wait_until (&self->qcond, &self->qlock, until));
       }
       g_mutex_unlock (&self->qlock);
-      backoff_ms = edgefaas_amqp_backoff_next (backoff_ms);
       continue;
     }
 
@@ -1335,7 +1248,7 @@ publisher_thread (gpointer data)
       guint published = 0;
       gboolean lost = FALSE;
 
-      while (g_queue_get_length (&self->inflight) < self->run.confirm_window
+      while (g_queue_get_length (&self->state->inflight) < self->state->run.confirm_window
           && !self->blocked && !nack_backoff_active (self)) {
         Msg *m = next_message (self);
         gint rc;
@@ -1345,7 +1258,7 @@ publisher_thread (gpointer data)
         rc = publish_one (self, m);
         if (rc != AMQP_STATUS_OK) {
           gchar *why = g_strdup_printf ("publish failed: %s", amqp_error_string2 (rc));
-          g_queue_push_head (&self->retry, m);
+          g_queue_push_head (&self->state->retry, m);
           disconnect (self, why);
           POST_WARNING (self, ("Lost the connection to the AMQP broker, reconnecting"),
               ("%s", why));
@@ -1354,9 +1267,9 @@ publisher_thread (gpointer data)
           break;
         }
         published++;
-        if (self->run.confirms) {
-          m->tag = ++self->next_tag;
-          g_queue_push_tail (&self->inflight, m);
+        if (self->state->run.confirms) {
+          m->tag = ++self->state->next_tag;
+          g_queue_push_tail (&self->state->inflight, m);
         } else {
           complete_ok (self, m);
         }
@@ -1371,9 +1284,9 @@ publisher_thread (gpointer data)
       if (published) {
         g_mutex_lock (&self->qlock);
         self->st_published += published;
-        if (!self->run.confirms)
+        if (!self->state->run.confirms)
           self->st_confirmed += published;
-        if (!self->run.confirms)
+        if (!self->state->run.confirms)
           self->n_owned -= published;
         g_cond_broadcast (&self->qcond);
         g_mutex_unlock (&self->qlock);
@@ -1384,11 +1297,11 @@ publisher_thread (gpointer data)
 
     /* Wait for confirms, or for new work. */
     {
-      gboolean window_full = g_queue_get_length (&self->inflight) >= self->run.confirm_window;
+      gboolean window_full = g_queue_get_length (&self->state->inflight) >= self->state->run.confirm_window;
       gboolean work;
 
       g_mutex_lock (&self->qlock);
-      work = have_work_locked (self) || !g_queue_is_empty (&self->retry);
+      work = have_work_locked (self) || !g_queue_is_empty (&self->state->retry);
       g_mutex_unlock (&self->qlock);
       if (self->blocked || nack_backoff_active (self)) {
         /* Only confirms, connection.unblocked and heartbeats to read until
@@ -1397,7 +1310,7 @@ publisher_thread (gpointer data)
         continue;
       }
 
-      if (!g_queue_is_empty (&self->inflight) && (window_full || !work)) {
+      if (!g_queue_is_empty (&self->state->inflight) && (window_full || !work)) {
         /* Short waits so new messages and stop requests are seen quickly. */
         if (!read_frames (self, 20))
           continue;
@@ -1416,11 +1329,11 @@ publisher_thread (gpointer data)
     }
   }
 
-  if (self->conn) {
+  if (self->state->conn) {
     /* Last chance for confirms that are on their way. */
-    if (!g_queue_is_empty (&self->inflight))
+    if (!g_queue_is_empty (&self->state->inflight))
       read_frames (self, 0);
-    if (self->conn)
+    if (self->state->conn)
       disconnect (self, "stopping");
   }
   return NULL;
@@ -1435,14 +1348,14 @@ full_reason (GstAmqpSink * self, gint spool_errno)
 {
   if (spool_enabled (self) && spool_errno != 0)
     return g_strdup_printf ("cannot write the spool %s: %s, and the memory queue is full "
-        "(max-queue=%u, max-queue-bytes=%" G_GUINT64_FORMAT ")", self->spool_path,
-        g_strerror (spool_errno), self->run.max_queue, self->run.max_queue_bytes);
+        "(max-queue=%u, max-queue-bytes=%" G_GUINT64_FORMAT ")", self->state->spool_path,
+        g_strerror (spool_errno), self->state->run.max_queue, self->state->run.max_queue_bytes);
   if (spool_enabled (self))
     return g_strdup_printf ("the spool is full (spool-max-bytes=%" G_GUINT64_FORMAT
         ") and so is the memory queue (max-queue=%u, max-queue-bytes=%" G_GUINT64_FORMAT ")",
-        self->run.spool_max_bytes, self->run.max_queue, self->run.max_queue_bytes);
+        self->state->run.spool_max_bytes, self->state->run.max_queue, self->state->run.max_queue_bytes);
   return g_strdup_printf ("the memory queue is full (max-queue=%u, max-queue-bytes=%"
-      G_GUINT64_FORMAT ")", self->run.max_queue, self->run.max_queue_bytes);
+      G_GUINT64_FORMAT ")", self->state->run.max_queue, self->state->run.max_queue_bytes);
 }
 
 /* Hand @m to the publishing thread. Takes ownership. */
@@ -1466,54 +1379,54 @@ enqueue (GstAmqpSink * self, Msg * m)
       ret = GST_FLOW_ERROR;
       break;
     }
-    if (spool_enabled (self) && (self->spool_count > 0 || !mem_room || !self->connected)) {
+    if (spool_enabled (self) && (self->state->spool_count > 0 || !mem_room || !self->connected)) {
       /* Order: memory queue first, then this one, all behind the spool. */
       if (spool_take_memq_locked (self)
-          && spool_pending_bytes (self) + spool_record_size (m) <= self->run.spool_max_bytes
+          && spool_pending_bytes (self) + spool_record_size_of (m) <= self->state->run.spool_max_bytes
           && spool_append_locked (self, m)) {
         m = NULL;
         break;
       }
-      if (self->spool_errno != 0 && !self->spool_err_warned) {
-        self->spool_err_warned = TRUE;
+      if (self->state->spool_errno != 0 && !self->state->spool_err_warned) {
+        self->state->spool_err_warned = TRUE;
         warn_spool_err = TRUE;
-        spool_errno = self->spool_errno;
+        spool_errno = self->state->spool_errno;
       }
     }
     /* Without a spool, or when it cannot take it (its disk is full, or its
      * bound is reached while the broker is there to drain memory): the
      * memory queue, if it has room. Everything in memq is newer than the
      * spool, which is replayed first, so the order holds. */
-    if (mem_room && (!spool_enabled (self) || self->spool_errno != 0 || self->connected)) {
+    if (mem_room && (!spool_enabled (self) || self->state->spool_errno != 0 || self->connected)) {
       memq_push_locked (self, m);
       m = NULL;
       break;
     }
     /* Full. */
-    if (self->run.on_full == GST_AMQP_SINK_ON_FULL_BLOCK) {
+    if (self->state->run.on_full == GST_AMQP_SINK_ON_FULL_BLOCK) {
       g_cond_wait (&self->qcond, &self->qlock);
       continue;
     }
-    spool_errno = self->spool_errno;
-    if (self->run.on_full == GST_AMQP_SINK_ON_FULL_ERROR) {
+    spool_errno = self->state->spool_errno;
+    if (self->state->run.on_full == GST_AMQP_SINK_ON_FULL_ERROR) {
       error_full = TRUE;
       ret = GST_FLOW_ERROR;
       break;
     }
     self->st_dropped++;
-    dropped_now = ++self->drops_since_warn;
+    dropped_now = ++self->state->drops_since_warn;
     warn_drop = dropped_now == 1 || dropped_now % 100 == 0;
     break;
   }
   if (ret == GST_FLOW_OK && m == NULL && !warn_drop)
-    self->drops_since_warn = 0;
+    self->state->drops_since_warn = 0;
   g_cond_broadcast (&self->qcond);
   g_mutex_unlock (&self->qlock);
 
   if (warn_spool_err)
     POST_WARNING (self, ("Cannot write the AMQP spool: %s; messages are kept in memory "
-            "(max-queue=%u)", g_strerror (spool_errno), self->run.max_queue), ("%s",
-            self->spool_path));
+            "(max-queue=%u)", g_strerror (spool_errno), self->state->run.max_queue), ("%s",
+            self->state->spool_path));
   if (m) {
     gchar *why = full_reason (self, spool_errno);
     if (error_full) {
@@ -1540,7 +1453,7 @@ msg_new (GstAmqpSink * self, gchar * routing_key, const gchar * content_type,
   m->content_type = g_strdup (content_type);
   m->body = body;
   m->message_id = message_id;
-  m->persistent = self->run.persistent;
+  m->persistent = self->state->run.persistent;
   m->token = token ? edgefaas_ack_token_ref (token) : NULL;
   return m;
 }
@@ -1642,10 +1555,10 @@ render_image (GstAmqpSink * self, GstBuffer * buf)
   gst_buffer_unmap (buf, &map);
 
   camera = emeta && emeta->event && emeta->event->camera_id ? emeta->event->camera_id :
-      self->run.camera_id;
+      self->state->run.camera_id;
   ev->camera_id = g_strdup (camera);
-  ev->sequence = ++self->sequence;
-  ev->run_id = g_strdup (self->run_id);
+  ev->sequence = ++self->state->sequence;
+  ev->run_id = g_strdup (self->state->run_id);
   ev->capture_time_us = capture_time_us (self, buf, &ev->running_time);
   if (emeta && emeta->event) {
     ev->event_id = emeta->event->event_id;
@@ -1672,16 +1585,16 @@ render_image (GstAmqpSink * self, GstBuffer * buf)
     ev->trace.captured_us = ev->capture_time_us;
   ev->trace.published_us = edgefaas_now_utc_us ();
 
-  ev->frame.media_type = g_strdup (self->media_type);
-  ev->frame.width = self->width;
-  ev->frame.height = self->height;
+  ev->frame.media_type = g_strdup (self->state->media_type);
+  ev->frame.width = self->state->width;
+  ev->frame.height = self->state->height;
   ev->frame.size = g_bytes_get_size (image);
   if (ev->frame.width == 0 || ev->frame.height == 0) {
     /* Caps without width/height (multifilesrc caps=image/jpeg): the
      * image's own header says. */
     gsize sz;
     const guint8 *d = g_bytes_get_data (image, &sz);
-    if (!image_size_parse (self->media_type, d, sz, &ev->frame.width, &ev->frame.height))
+    if (!image_size_parse (self->state->media_type, d, sz, &ev->frame.width, &ev->frame.height))
       GST_DEBUG_OBJECT (self, "no size in the caps nor in the image header");
   }
   {
@@ -1693,11 +1606,11 @@ render_image (GstAmqpSink * self, GstBuffer * buf)
     if (ev->frame.width == 0 || ev->frame.height == 0) {
       g_set_error (&err, EDGEFAAS_EVENT_ERROR, EDGEFAAS_EVENT_ERROR_FIELD,
           "frame.width/height: unknown (not in the caps, no %s header in the buffer)",
-          self->media_type);
+          self->state->media_type);
       g_bytes_unref (image);
       return refuse_invalid (self, "frame", err, emeta);
     }
-    ev->frame.is_inline = self->run.frame_store == NULL;
+    ev->frame.is_inline = self->state->run.frame_store == NULL;
     if (ev->frame.is_inline) {
       gsize sz;
       const guint8 *d = g_bytes_get_data (image, &sz);
@@ -1719,12 +1632,12 @@ render_image (GstAmqpSink * self, GstBuffer * buf)
     }
   }
 
-  if (self->run.frame_store) {
+  if (self->state->run.frame_store) {
     GError *err = NULL;
     gchar *name = g_strdup_printf ("%" G_GUINT64_FORMAT "-%s-%" G_GUINT64_FORMAT,
-        ev->event_id, self->run_id, ev->sequence);
-    ev->frame.uri = edgefaas_frameref_store (self->run.frame_store, camera,
-        ev->capture_time_us, name, strcmp (self->media_type, "image/png") == 0 ? "png" :
+        ev->event_id, self->state->run_id, ev->sequence);
+    ev->frame.uri = edgefaas_frameref_store (self->state->run.frame_store, camera,
+        ev->capture_time_us, name, strcmp (self->state->media_type, "image/png") == 0 ? "png" :
         "jpg", image, &ev->frame.sha256, &err);
     g_free (name);
     g_bytes_unref (image);
@@ -1735,9 +1648,9 @@ render_image (GstAmqpSink * self, GstBuffer * buf)
       return GST_FLOW_ERROR;
     }
     json = edgefaas_frame_event_to_json (ev, &json_len);
-    m = msg_new (self, expand_key (self->run.routing_key, camera, "frame"),
+    m = msg_new (self, expand_key (self->state->run.routing_key, camera, "frame"),
         "application/json", g_bytes_new_take (json, json_len),
-        make_message_id (camera, self->run_id, ev->sequence, NULL),
+        make_message_id (camera, self->state->run_id, ev->sequence, NULL),
         emeta ? emeta->token : NULL);
     /* Unconfirmed: the retention must not delete it. */
     m->frame_path = g_filename_from_uri (ev->frame.uri, NULL, NULL);
@@ -1748,8 +1661,8 @@ render_image (GstAmqpSink * self, GstBuffer * buf)
     }
   } else {
     json = edgefaas_frame_event_to_json (ev, &json_len);
-    m = msg_new (self, expand_key (self->run.routing_key, camera, "frame"),
-        self->media_type, image, make_message_id (camera, self->run_id, ev->sequence, NULL),
+    m = msg_new (self, expand_key (self->state->run.routing_key, camera, "frame"),
+        self->state->media_type, image, make_message_id (camera, self->state->run_id, ev->sequence, NULL),
         emeta ? emeta->token : NULL);
     m->event_header = json;
   }
@@ -1773,26 +1686,26 @@ render_detections (GstAmqpSink * self, GstBuffer * buf)
   GstFlowReturn ret;
   GstClockTime rt;
   gint64 now = edgefaas_now_utc_us ();
-  guint width = self->width ? self->width : 1, height = self->height ? self->height : 1;
+  guint width = self->state->width ? self->state->width : 1, height = self->state->height ? self->state->height : 1;
 
   if (emeta && emeta->event) {
     det->source = edgefaas_frame_event_copy (emeta->event);
     det->camera_id = g_strdup (emeta->event->camera_id ? emeta->event->camera_id :
-        self->run.camera_id);
+        self->state->run.camera_id);
     det->event_id = emeta->event->event_id;
     det->sequence = emeta->event->sequence;
     det->run_id = g_strdup (emeta->event->run_id);      /* the source's run */
     det->trace = emeta->event->trace;
-    self->sequence++;
+    self->state->sequence++;
   } else {
-    det->camera_id = g_strdup (self->run.camera_id);
-    det->sequence = ++self->sequence;
-    det->run_id = g_strdup (self->run_id);
+    det->camera_id = g_strdup (self->state->run.camera_id);
+    det->sequence = ++self->state->sequence;
+    det->run_id = g_strdup (self->state->run_id);
     det->trace.captured_us = capture_time_us (self, buf, &rt);
   }
   camera = det->camera_id;
-  det->width = self->width;
-  det->height = self->height;
+  det->width = self->state->width;
+  det->height = self->state->height;
   if (det->trace.inferred_us == 0)
     det->trace.inferred_us = now;
   det->trace.published_us = now;
@@ -1852,7 +1765,7 @@ render_detections (GstAmqpSink * self, GstBuffer * buf)
   }
   body = g_bytes_new_take (json, json_len);
 
-  ret = enqueue (self, msg_new (self, expand_key (self->run.routing_key, camera, top_label),
+  ret = enqueue (self, msg_new (self, expand_key (self->state->run.routing_key, camera, top_label),
           "application/json", g_bytes_ref (body), make_message_id (camera, det->run_id,
               det->sequence, "detection"), emeta ? emeta->token : NULL));
 
@@ -1877,7 +1790,7 @@ render_json (GstAmqpSink * self, GstBuffer * buf)
   GstMapInfo map;
   GBytes *body;
   const gchar *camera = emeta && emeta->event && emeta->event->camera_id ?
-      emeta->event->camera_id : self->run.camera_id;
+      emeta->event->camera_id : self->state->run.camera_id;
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
     GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not map the input buffer"), (NULL));
@@ -1885,9 +1798,9 @@ render_json (GstAmqpSink * self, GstBuffer * buf)
   }
   body = g_bytes_new (map.data, map.size);
   gst_buffer_unmap (buf, &map);
-  self->sequence++;
-  return enqueue (self, msg_new (self, expand_key (self->run.routing_key, camera, "json"),
-          "application/json", body, make_message_id (camera, self->run_id, self->sequence,
+  self->state->sequence++;
+  return enqueue (self, msg_new (self, expand_key (self->state->run.routing_key, camera, "json"),
+          "application/json", body, make_message_id (camera, self->state->run_id, self->state->sequence,
               "json"), emeta ? emeta->token : NULL));
 }
 
@@ -1896,7 +1809,7 @@ gst_amqp_sink_render (GstBaseSink * sink, GstBuffer * buf)
 {
   GstAmqpSink *self = GST_AMQP_SINK (sink);
 
-  switch (self->input) {
+  switch (self->state->input) {
     case INPUT_IMAGE:
       return render_image (self, buf);
     case INPUT_RAW:
@@ -1934,7 +1847,7 @@ gst_amqp_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
     }
     w = GST_VIDEO_INFO_WIDTH (&vinfo);
     h = GST_VIDEO_INFO_HEIGHT (&vinfo);
-    self->vinfo = vinfo;
+    self->state->vinfo = vinfo;
   } else if (g_str_equal (name, "application/json")) {
     input = INPUT_JSON;
   } else {
@@ -1942,11 +1855,11 @@ gst_amqp_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
             caps));
     return FALSE;
   }
-  self->input = input;
-  g_free (self->media_type);
-  self->media_type = g_strdup (name);
-  self->width = w > 0 ? w : 0;
-  self->height = h > 0 ? h : 0;
+  self->state->input = input;
+  g_free (self->state->media_type);
+  self->state->media_type = g_strdup (name);
+  self->state->width = w > 0 ? w : 0;
+  self->state->height = h > 0 ? h : 0;
   return TRUE;
 }
 
@@ -1955,7 +1868,7 @@ gst_amqp_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
 static gboolean
 drained_locked (GstAmqpSink * self)
 {
-  return g_queue_is_empty (&self->memq) && self->spool_count == 0 && self->n_owned == 0;
+  return g_queue_is_empty (&self->state->memq) && self->state->spool_count == 0 && self->n_owned == 0;
 }
 
 /* EOS with messages left: move what is in memory to the spool now; what it
@@ -1969,13 +1882,13 @@ warn_unspoolable_at_eos (GstAmqpSink * self)
 
   g_mutex_lock (&self->qlock);
   spool_take_memq_locked (self);
-  n_mem = g_queue_get_length (&self->memq);
-  err = self->spool_errno;
+  n_mem = g_queue_get_length (&self->state->memq);
+  err = self->state->spool_errno;
   g_mutex_unlock (&self->qlock);
   if (n_mem > 0 && err != 0)
     POST_WARNING (self, ("EOS: %u message(s) could not be written to the spool (%s); they "
             "are lost unless the broker confirms them before the element stops", n_mem,
-            g_strerror (err)), ("%s", self->spool_path));
+            g_strerror (err)), ("%s", self->state->spool_path));
 }
 
 static gboolean
@@ -1985,7 +1898,7 @@ gst_amqp_sink_event (GstBaseSink * sink, GstEvent * event)
 
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     gint64 start = g_get_monotonic_time ();
-    gint64 until = start + (gint64) self->run.flush_timeout_ms * G_TIME_SPAN_MILLISECOND;
+    gint64 until = start + (gint64) self->state->run.flush_timeout_ms * G_TIME_SPAN_MILLISECOND;
     gboolean drained, interrupted = FALSE, fatal;
     guint left = 0;
 
@@ -1998,7 +1911,7 @@ gst_amqp_sink_event (GstBaseSink * sink, GstEvent * event)
     interrupted = self->flushing;
     fatal = self->fatal;
     if (!drained)
-      left = g_queue_get_length (&self->memq) + self->spool_count + self->n_owned;
+      left = g_queue_get_length (&self->state->memq) + self->state->spool_count + self->n_owned;
     g_mutex_unlock (&self->qlock);
 
     if (!drained && !interrupted && !fatal && spool_enabled (self))
@@ -2013,7 +1926,7 @@ gst_amqp_sink_event (GstBaseSink * sink, GstEvent * event)
           (g_get_monotonic_time () - start) / 1000);
     } else if (!interrupted) {
       POST_WARNING (self, ("EOS: %u message(s) not confirmed by the broker within "
-              "flush-timeout", left), ("flush-timeout=%u ms; %s", self->run.flush_timeout_ms,
+              "flush-timeout", left), ("flush-timeout=%u ms; %s", self->state->run.flush_timeout_ms,
               spool_enabled (self) ? "they stay in the spool for the next run" :
               "they are lost"));
     }
@@ -2048,20 +1961,47 @@ gst_amqp_sink_unlock_stop (GstBaseSink * sink)
 static void
 clear_run_state (GstAmqpSink * self)
 {
-  if (self->spool_fd >= 0) {
-    close (self->spool_fd);
-    self->spool_fd = -1;
+  State *st = self->state;
+
+  if (st == NULL)
+    return;
+  if (self->state->spool_fd >= 0) {
+    close (self->state->spool_fd);
+    self->state->spool_fd = -1;
   }
   spool_reject_tokens (self, "amqpsink stopped");
-  self->spool_count = 0;
-  self->spool_read_off = self->spool_write_off = 0;
-  g_clear_pointer (&self->spool_path, g_free);
-  g_clear_pointer (&self->redacted_url, g_free);
-  g_clear_pointer (&self->bind_key, g_free);
-  g_clear_pointer (&self->media_type, g_free);
-  g_clear_pointer (&self->run_id, g_free);
-  g_hash_table_remove_all (self->pending_frames);
-  edgefaas_amqp_params_clear (&self->params);
+  self->state->spool_count = 0;
+  self->state->spool_read_off = self->state->spool_write_off = 0;
+  g_clear_pointer (&self->state->spool_path, g_free);
+  g_clear_pointer (&self->state->redacted_url, g_free);
+  g_clear_pointer (&self->state->bind_key, g_free);
+  g_clear_pointer (&self->state->media_type, g_free);
+  g_clear_pointer (&self->state->run_id, g_free);
+  g_hash_table_unref (st->pending_frames);
+  edgefaas_amqp_params_clear (&st->params);
+  g_clear_pointer (&st->client, amqp_client_free);
+  settings_clear (&st->run);
+  /* stop() emptied them (a failed start() never filled them). */
+  g_warn_if_fail (g_queue_is_empty (&st->memq) && g_queue_is_empty (&st->inflight)
+      && g_queue_is_empty (&st->retry));
+  /* make_stats() (any thread) reads the state under qlock. */
+  g_mutex_lock (&self->qlock);
+  self->state = NULL;
+  g_mutex_unlock (&self->qlock);
+  g_free (st);
+}
+
+static State *
+state_new (void)
+{
+  State *st = g_new0 (State, 1);
+  g_queue_init (&st->memq);
+  st->pending_frames = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_queue_init (&st->spool_tokens);
+  g_queue_init (&st->inflight);
+  g_queue_init (&st->retry);
+  st->spool_fd = -1;
+  return st;
 }
 
 static gboolean
@@ -2070,69 +2010,70 @@ gst_amqp_sink_start (GstBaseSink * sink)
   GstAmqpSink *self = GST_AMQP_SINK (sink);
   GError *err = NULL;
 
+  self->state = state_new ();
   GST_OBJECT_LOCK (self);
-  settings_copy (&self->run, &self->settings);
+  settings_copy (&self->state->run, &self->settings);
   GST_OBJECT_UNLOCK (self);
 
-  if (!edgefaas_amqp_settings_to_params (&self->run.amqp, &self->params, &err)) {
-    edgefaas_amqp_settings_post_error (GST_ELEMENT (self), &self->run.amqp, &self->params, err);
+  if (!edgefaas_amqp_settings_to_params (&self->state->run.amqp, &self->state->params, &err)) {
+    edgefaas_amqp_settings_post_error (GST_ELEMENT (self), &self->state->run.amqp, &self->state->params, err);
     g_error_free (err);
     goto fail;
   }
-  self->redacted_url = edgefaas_amqp_params_redacted_url (&self->params);
-  if (self->run.declare && (self->run.queue == NULL || *self->run.queue == '\0')
-      && (self->run.exchange == NULL || *self->run.exchange == '\0')) {
+  self->state->redacted_url = edgefaas_amqp_params_redacted_url (&self->state->params);
+  self->state->client = amqp_client_new (GST_ELEMENT (self), &self->state->params, GST_RESOURCE_ERROR_WRITE);
+  if (self->state->run.declare && (self->state->run.queue == NULL || *self->state->run.queue == '\0')
+      && (self->state->run.exchange == NULL || *self->state->run.exchange == '\0')) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("declare=true needs an exchange or a queue"),
         (NULL));
     goto fail;
   }
-  if (self->run.frame_store && g_mkdir_with_parents (self->run.frame_store, 0755) != 0) {
+  if (self->state->run.frame_store && g_mkdir_with_parents (self->state->run.frame_store, 0755) != 0) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Cannot create the frame-store directory"),
-        ("%s: %s", self->run.frame_store, g_strerror (errno)));
+        ("%s: %s", self->state->run.frame_store, g_strerror (errno)));
     goto fail;
   }
   /* The binding key. On a topic exchange {camera} and {label} are wildcards
    * (the camera can come from the source event, the label varies); otherwise
    * camera-id and "frame". */
-  if (self->run.exchange_type == GST_AMQP_SINK_EXCHANGE_TOPIC)
-    self->bind_key = expand_key (self->run.routing_key, "*", "*");
+  if (self->state->run.exchange_type == GST_AMQP_SINK_EXCHANGE_TOPIC)
+    self->state->bind_key = expand_key (self->state->run.routing_key, "*", "*");
   else
-    self->bind_key = expand_key (self->run.routing_key, self->run.camera_id, "frame");
+    self->state->bind_key = expand_key (self->state->run.routing_key, self->state->run.camera_id, "frame");
 
-  self->spool_fd = -1;
-  if (self->run.spool_dir && *self->run.spool_dir && !spool_open (self, &err)) {
+  self->state->spool_fd = -1;
+  if (self->state->run.spool_dir && *self->state->run.spool_dir && !spool_open (self, &err)) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Cannot open the AMQP spool"), ("%s",
             err->message));
     g_error_free (err);
     goto fail;
   }
 
-  self->sequence = 0;
-  self->run_id = g_strdup_printf ("%08x%08x", g_random_int (), g_random_int ());
-  self->input = INPUT_NONE;
+  self->state->sequence = 0;
+  self->state->run_id = g_strdup_printf ("%08x%08x", g_random_int (), g_random_int ());
+  self->state->input = INPUT_NONE;
   self->stopping = FALSE;
   self->fatal = FALSE;
   self->connected = FALSE;
   self->sockfd = -1;
   self->n_owned = 0;
-  self->drops_since_warn = 0;
-  self->memq_bytes = 0;
+  self->state->drops_since_warn = 0;
+  self->state->memq_bytes = 0;
   self->st_published = self->st_confirmed = self->st_nacked = self->st_spooled =
       self->st_replayed = self->st_dropped = self->st_reconnects = self->st_republished = self->st_unroutable = self->st_blocked = 0;
   self->st_frames_deleted = 0;
   self->st_invalid = 0;
-  self->last_prune_us = 0;
+  self->state->last_prune_us = 0;
   self->blocked = FALSE;
-  self->ever_connected = FALSE;
-  self->nack_backoff_ms = 0;
-  self->retry_not_before = 0;
-  self->last_nack_warn_us = 0;
-  self->nacks_at_last_warn = 0;
-  GST_INFO_OBJECT (self, "publishing to %s exchange '%s' key '%s'", self->redacted_url,
-      self->run.exchange, self->run.routing_key);
+  self->state->nack_backoff_ms = 0;
+  self->state->retry_not_before = 0;
+  self->state->last_nack_warn_us = 0;
+  self->state->nacks_at_last_warn = 0;
+  GST_INFO_OBJECT (self, "publishing to %s exchange '%s' key '%s'", self->state->redacted_url,
+      self->state->run.exchange, self->state->run.routing_key);
 
-  self->thread = g_thread_try_new ("amqpsink-pub", publisher_thread, self, &err);
-  if (self->thread == NULL) {
+  self->state->thread = g_thread_try_new ("amqpsink-pub", publisher_thread, self, &err);
+  if (self->state->thread == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Cannot start the publishing thread"), ("%s",
             err->message));
     g_error_free (err);
@@ -2154,11 +2095,11 @@ fail:
 static void
 spool_persist_leftovers (GstAmqpSink * self, GQueue * front)
 {
-  gchar *tmp = g_strdup_printf ("%s.tmp", self->spool_path);
+  gchar *tmp = g_strdup_printf ("%s.tmp", self->state->spool_path);
   gint fd = open (tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  guint n = 0, n_front = g_queue_get_length (front), n_mem = g_queue_get_length (&self->memq);
-  guint64 off = self->spool_read_off;
-  guint left = self->spool_count, pending = self->spool_count;
+  guint n = 0, n_front = g_queue_get_length (front), n_mem = g_queue_get_length (&self->state->memq);
+  guint64 off = self->state->spool_read_off;
+  guint left = self->state->spool_count, pending = self->state->spool_count;
   gint err = fd >= 0 ? 0 : errno;
   Msg *m;
 
@@ -2167,7 +2108,7 @@ spool_persist_leftovers (GstAmqpSink * self, GQueue * front)
       err = errno ? errno : EIO;
   while (err == 0 && left > 0) {
     gsize size = 0;
-    Msg *r = spool_read_record (self->spool_fd, off, self->spool_write_off, &size);
+    Msg *r = spool_read_record (self->state->spool_fd, off, self->state->spool_write_off, &size);
     if (r == NULL)
       break;                    /* corrupt tail: what follows is lost anyway */
     off += size;
@@ -2177,12 +2118,12 @@ spool_persist_leftovers (GstAmqpSink * self, GQueue * front)
     n++;
     msg_free (r);
   }
-  for (GList * l = self->memq.head; l && err == 0; l = l->next, n++)
+  for (GList * l = self->state->memq.head; l && err == 0; l = l->next, n++)
     if (spool_write_record (fd, l->data) == 0)
       err = errno ? errno : EIO;
   if (err == 0 && fsync (fd) != 0)
     err = errno;
-  if (err == 0 && rename (tmp, self->spool_path) != 0)
+  if (err == 0 && rename (tmp, self->state->spool_path) != 0)
     err = errno;
   if (fd >= 0)
     close (fd);
@@ -2193,11 +2134,11 @@ spool_persist_leftovers (GstAmqpSink * self, GQueue * front)
   while ((m = memq_pop_locked (self)))
     msg_fail (m, "amqpsink stopped before the broker confirmed");
   spool_reject_tokens (self, "amqpsink stopped before the broker confirmed");
-  self->spool_count = 0;
+  self->state->spool_count = 0;
 
   if (err == 0) {
     GST_INFO_OBJECT (self, "%u unconfirmed message(s) kept in %s for the next run", n,
-        self->spool_path);
+        self->state->spool_path);
   } else {
     guint lost = n_front + n_mem;
     unlink (tmp);
@@ -2210,7 +2151,7 @@ spool_persist_leftovers (GstAmqpSink * self, GQueue * front)
         lost, tmp, g_strerror (err));
     GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("%u unconfirmed message(s) are lost: cannot "
             "write the spool: %s", lost, g_strerror (err)), ("%s; the %u record(s) already "
-            "in %s are kept", tmp, pending, self->spool_path));
+            "in %s are kept", tmp, pending, self->state->spool_path));
   }
   g_free (tmp);
 }
@@ -2223,8 +2164,13 @@ gst_amqp_sink_stop (GstBaseSink * sink)
   guint lost = 0;
   Msg *m;
 
-  if (self->thread) {
+  if (self->state == NULL)
+    return TRUE;
+  if (self->state->thread) {
     gint64 until;
+    /* A connect in progress (a broker that accepts TCP and never answers)
+     * ends at once. */
+    amqp_client_wakeup (self->state->client);
     g_mutex_lock (&self->qlock);
     self->stopping = TRUE;
     g_cond_broadcast (&self->qcond);
@@ -2239,25 +2185,25 @@ gst_amqp_sink_stop (GstBaseSink * sink)
     if (self->sockfd >= 0)
       shutdown (self->sockfd, SHUT_RDWR);
     g_mutex_unlock (&self->qlock);
-    g_thread_join (self->thread);
-    self->thread = NULL;
+    g_thread_join (self->state->thread);
+    self->state->thread = NULL;
   }
-  if (self->conn) {
-    edgefaas_amqp_conn_close (self->conn);
-    self->conn = NULL;
+  if (self->state->conn) {
+    edgefaas_amqp_conn_close (self->state->conn);
+    self->state->conn = NULL;
   }
 
   /* What was never confirmed, oldest first. */
-  while ((m = g_queue_pop_head (&self->inflight)))
+  while ((m = g_queue_pop_head (&self->state->inflight)))
     g_queue_push_tail (&left, m);
-  while ((m = g_queue_pop_head (&self->retry)))
+  while ((m = g_queue_pop_head (&self->state->retry)))
     g_queue_push_tail (&left, m);
 
   if (spool_enabled (self)) {
-    if (!g_queue_is_empty (&left) || !g_queue_is_empty (&self->memq))
+    if (!g_queue_is_empty (&left) || !g_queue_is_empty (&self->state->memq))
       spool_persist_leftovers (self, &left);
   } else {
-    lost = g_queue_get_length (&left) + g_queue_get_length (&self->memq);
+    lost = g_queue_get_length (&left) + g_queue_get_length (&self->state->memq);
     while ((m = g_queue_pop_head (&left)))
       msg_fail (m, "amqpsink stopped before the broker confirmed");
     while ((m = memq_pop_locked (self)))
@@ -2280,7 +2226,9 @@ static GstStructure *
 make_stats (GstAmqpSink * self)
 {
   GstStructure *s;
+  State *st;
   g_mutex_lock (&self->qlock);
+  st = self->state;             /* NULL outside start() .. stop() */
   s = gst_structure_new ("amqpsink-stats",
       "published", G_TYPE_UINT64, self->st_published,
       "confirmed", G_TYPE_UINT64, self->st_confirmed,
@@ -2294,11 +2242,11 @@ make_stats (GstAmqpSink * self)
       "frames-deleted", G_TYPE_UINT64, self->st_frames_deleted,
       "invalid", G_TYPE_UINT64, self->st_invalid,
       "blocked-count", G_TYPE_UINT64, self->st_blocked,
-      "queued", G_TYPE_UINT, g_queue_get_length (&self->memq),
-      "queued-bytes", G_TYPE_UINT64, self->memq_bytes,
+      "queued", G_TYPE_UINT, st ? g_queue_get_length (&st->memq) : 0,
+      "queued-bytes", G_TYPE_UINT64, st ? st->memq_bytes : 0,
       "in-flight", G_TYPE_UINT, self->n_owned,
-      "spool-messages", G_TYPE_UINT, self->spool_count,
-      "spool-bytes", G_TYPE_UINT64, spool_enabled (self) ? spool_pending_bytes (self) : 0,
+      "spool-messages", G_TYPE_UINT, st ? st->spool_count : 0,
+      "spool-bytes", G_TYPE_UINT64, st && spool_enabled (self) ? spool_pending_bytes (self) : 0,
       "connected", G_TYPE_BOOLEAN, self->connected,
       "blocked", G_TYPE_BOOLEAN, self->blocked, NULL);
   g_mutex_unlock (&self->qlock);
@@ -2490,8 +2438,6 @@ gst_amqp_sink_finalize (GObject * object)
 {
   GstAmqpSink *self = GST_AMQP_SINK (object);
   settings_clear (&self->settings);
-  settings_clear (&self->run);
-  g_hash_table_unref (self->pending_frames);
   g_mutex_clear (&self->qlock);
   g_cond_clear (&self->qcond);
   G_OBJECT_CLASS (gst_amqp_sink_parent_class)->finalize (object);
@@ -2769,15 +2715,9 @@ gst_amqp_sink_init (GstAmqpSink * self)
   s->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
   s->frame_store_max_age = DEFAULT_FRAME_STORE_MAX_AGE;
   s->frame_store_max_bytes = DEFAULT_FRAME_STORE_MAX_BYTES;
-  self->spool_fd = -1;
   self->sockfd = -1;
   g_mutex_init (&self->qlock);
   g_cond_init (&self->qcond);
-  g_queue_init (&self->memq);
-  self->pending_frames = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_queue_init (&self->spool_tokens);
-  g_queue_init (&self->inflight);
-  g_queue_init (&self->retry);
   /* Render must not wait on the clock: events go out as soon as they come. */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
   /* The last sample would keep the last buffer (and its source ack token)

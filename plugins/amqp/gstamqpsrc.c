@@ -95,6 +95,7 @@
 
 #include "edgefaas.h"
 #include "edgefaas-amqp.h"
+#include "amqpclient.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_amqp_src_debug);
 #define GST_CAT_DEFAULT gst_amqp_src_debug
@@ -291,9 +292,8 @@ typedef struct
   const gchar *drain_reason;
   gint64 drain_deadline;        /* monotonic µs */
   gint64 last_activity;         /* monotonic µs of last delivery (or start) */
-  guint backoff_ms;
+  AmqpClient *client;           /* connect, backoff, policy (amqpclient.h) */
   gint64 next_connect;          /* monotonic µs */
-  guint failed_attempts;
   gboolean cancelled;           /* the broker cancelled our consumer: re-establishing it */
   GPtrArray *acked_frames;      /* delete-after-ack: uris whose ack was sent, not yet deleted */
   gchar *current_media_type;
@@ -307,6 +307,7 @@ struct _GstAmqpSrc
   Settings settings;            /* under GST_OBJECT_LOCK */
   gboolean started;             /* under GST_OBJECT_LOCK */
   AckHub *hub;                  /* set in start(), reset in stop(); lifetime via refcount */
+  AmqpClient *client;           /* == state->client, under GST_OBJECT_LOCK for unlock() */
   State *state;
 
   gint flushing;                /* atomic */
@@ -693,11 +694,36 @@ gst_amqp_src_get_property (GObject * object, guint prop_id, GValue * value,
 
 /* ---------------------------------------------------------- connection ---- */
 
+/* Topology → qos → consumer, inside amqp_client_connect() (an unlock()
+ * can still interrupt it). */
 static gboolean
-is_retryable (const GError * err)
+setup_consumer (EdgefaasAmqpConn * conn, gpointer user_data, GError ** error)
 {
-  return err->domain == EDGEFAAS_AMQP_ERROR && (err->code == EDGEFAAS_AMQP_ERROR_CONNECT
-      || err->code == EDGEFAAS_AMQP_ERROR_TIMEOUT);
+  State *st = user_data;
+  amqp_connection_state_t cs = edgefaas_amqp_conn_get_state (conn);
+  amqp_channel_t ch = edgefaas_amqp_conn_get_channel (conn);
+  amqp_basic_consume_ok_t *ok;
+
+  if (st->s.declare) {
+    const gchar *rk = st->s.routing_key && *st->s.routing_key ? st->s.routing_key : st->s.queue;
+    if (!edgefaas_amqp_declare_topology (conn, st->s.exchange ? st->s.exchange : "",
+            st->s.exchange_type, st->s.queue, rk, st->params.queue_type, error))
+      return FALSE;
+    ch = edgefaas_amqp_conn_get_channel (conn);
+  }
+
+  amqp_basic_qos (cs, ch, 0, (uint16_t) MIN (st->s.prefetch, G_MAXUINT16), 0);
+  if (!edgefaas_amqp_check_reply (amqp_get_rpc_reply (cs), "basic.qos", error))
+    return FALSE;
+
+  ok = amqp_basic_consume (cs, ch, amqp_cstring_bytes (st->s.queue), amqp_empty_bytes,
+      0 /* no_local */ , 0 /* no_ack: manual acks */ , 0 /* exclusive */ ,
+      amqp_empty_table);
+  if (!edgefaas_amqp_check_reply (amqp_get_rpc_reply (cs), "basic.consume", error))
+    return FALSE;
+  g_free (st->consumer_tag);
+  st->consumer_tag = g_strndup (ok->consumer_tag.bytes, ok->consumer_tag.len);
+  return TRUE;
 }
 
 /* Connection → channel → topology → qos → consumer (rabbitmq-c has no automatic
@@ -707,35 +733,10 @@ connect_and_consume (GstAmqpSrc * self, GError ** error)
 {
   State *st = self->state;
   EdgefaasAmqpConn *conn;
-  amqp_connection_state_t cs;
-  amqp_channel_t ch;
-  amqp_basic_consume_ok_t *ok;
 
-  conn = edgefaas_amqp_conn_open (&st->params, error);
+  conn = amqp_client_connect (st->client, setup_consumer, st, error);
   if (conn == NULL)
     return FALSE;
-  cs = edgefaas_amqp_conn_get_state (conn);
-  ch = edgefaas_amqp_conn_get_channel (conn);
-
-  if (st->s.declare) {
-    const gchar *rk = st->s.routing_key && *st->s.routing_key ? st->s.routing_key : st->s.queue;
-    if (!edgefaas_amqp_declare_topology (conn, st->s.exchange ? st->s.exchange : "",
-            st->s.exchange_type, st->s.queue, rk, st->params.queue_type, error))
-      goto fail;
-    ch = edgefaas_amqp_conn_get_channel (conn);
-  }
-
-  amqp_basic_qos (cs, ch, 0, (uint16_t) MIN (st->s.prefetch, G_MAXUINT16), 0);
-  if (!edgefaas_amqp_check_reply (amqp_get_rpc_reply (cs), "basic.qos", error))
-    goto fail;
-
-  ok = amqp_basic_consume (cs, ch, amqp_cstring_bytes (st->s.queue), amqp_empty_bytes,
-      0 /* no_local */ , 0 /* no_ack: manual acks */ , 0 /* exclusive */ ,
-      amqp_empty_table);
-  if (!edgefaas_amqp_check_reply (amqp_get_rpc_reply (cs), "basic.consume", error))
-    goto fail;
-  g_free (st->consumer_tag);
-  st->consumer_tag = g_strndup (ok->consumer_tag.bytes, ok->consumer_tag.len);
 
   st->conn = conn;
   st->cancel_sent = FALSE;
@@ -747,10 +748,6 @@ connect_and_consume (GstAmqpSrc * self, GError ** error)
   GST_INFO_OBJECT (self, "consuming from queue '%s' on %s (prefetch %u, consumer %s)",
       st->s.queue, st->redacted_url, st->s.prefetch, st->consumer_tag);
   return TRUE;
-
-fail:
-  edgefaas_amqp_conn_close (conn);
-  return FALSE;
 }
 
 static void
@@ -781,8 +778,7 @@ connection_lost (GstAmqpSrc * self, const gchar * why)
       ("%s: %s; unacknowledged deliveries will be redelivered by the broker",
           st->redacted_url, why));
   drop_connection (self);
-  st->backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
-  st->failed_attempts = 0;
+  amqp_client_connection_lost (st->client);
   st->next_connect = g_get_monotonic_time ();
 }
 
@@ -937,47 +933,20 @@ gst_amqp_src_start (GstBaseSrc * bsrc)
   st->redacted_url = edgefaas_amqp_params_redacted_url (&st->params);
 
   st->last_activity = g_get_monotonic_time ();
-  st->backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
+  st->client = amqp_client_new (GST_ELEMENT (self), &st->params, GST_RESOURCE_ERROR_READ);
   st->acked_frames = g_ptr_array_new_with_free_func (g_free);
+  /* No connect here: start() runs under the state lock, where nothing could
+   * interrupt a broker that never answers. The streaming thread connects
+   * (create()), and unlock() interrupts it. */
+  st->next_connect = g_get_monotonic_time ();
   self->state = st;
 
   GST_OBJECT_LOCK (self);
   self->hub = ack_hub_new ();
+  self->client = st->client;
   self->started = TRUE;
   GST_OBJECT_UNLOCK (self);
   g_atomic_int_set (&self->drain_requested, 0);
-
-  if (!connect_and_consume (self, &err)) {
-    if (!is_retryable (err)) {
-      if (err->domain == EDGEFAAS_AMQP_ERROR && err->code == EDGEFAAS_AMQP_ERROR_AUTH)
-        GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-            ("Broker refused the login for queue '%s'", st->s.queue),
-            ("%s: %s", st->redacted_url, err->message));
-      else if (err->domain == EDGEFAAS_AMQP_ERROR && err->code == EDGEFAAS_AMQP_ERROR_TLS)
-        GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-            ("TLS connection to the AMQP broker failed (check tls-ca / tls-verify)"),
-            ("%s: %s", st->redacted_url, err->message));
-      else
-        GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-            ("Cannot consume from AMQP queue '%s'", st->s.queue),
-            ("%s: %s", st->redacted_url, err->message));
-      g_clear_error (&err);
-      self->state = NULL;
-      GST_OBJECT_LOCK (self);
-      ack_hub_unref (self->hub);
-      self->hub = NULL;
-      self->started = FALSE;
-      GST_OBJECT_UNLOCK (self);
-      goto fail;
-    }
-    /* Broker not up yet: keep trying from the streaming thread. */
-    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
-        ("AMQP broker not reachable yet; retrying"), ("%s: %s", st->redacted_url,
-            err->message));
-    g_clear_error (&err);
-    st->next_connect = g_get_monotonic_time () + st->backoff_ms * 1000;
-    st->failed_attempts = 1;
-  }
   return TRUE;
 
 fail:
@@ -1008,6 +977,7 @@ gst_amqp_src_stop (GstBaseSrc * bsrc)
   GST_OBJECT_LOCK (self);
   hub = self->hub;
   self->hub = NULL;
+  self->client = NULL;
   self->started = FALSE;
   GST_OBJECT_UNLOCK (self);
 
@@ -1028,6 +998,7 @@ gst_amqp_src_stop (GstBaseSrc * bsrc)
   g_free (st->consumer_tag);
   g_free (st->current_media_type);
   g_ptr_array_unref (st->acked_frames);
+  amqp_client_free (st->client);
   g_free (st);
   return TRUE;
 }
@@ -1042,6 +1013,10 @@ gst_amqp_src_unlock (GstBaseSrc * bsrc)
   GST_OBJECT_LOCK (self);
   if (self->hub)
     hub = ack_hub_ref (self->hub);
+  /* A connect in progress ends at once (stop() frees the client only after
+   * taking it away under this lock). */
+  if (self->client)
+    amqp_client_wakeup (self->client);
   GST_OBJECT_UNLOCK (self);
   if (hub) {
     ack_hub_wake (hub);
@@ -1055,6 +1030,10 @@ gst_amqp_src_unlock_stop (GstBaseSrc * bsrc)
 {
   GstAmqpSrc *self = GST_AMQP_SRC (bsrc);
   g_atomic_int_set (&self->flushing, 0);
+  GST_OBJECT_LOCK (self);
+  if (self->client)
+    amqp_client_reset (self->client);
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
 
@@ -1737,8 +1716,7 @@ consumer_cancelled (GstAmqpSrc * self, const amqp_basic_cancel_t * cancel)
           st->s.queue, NULL));
   drop_connection (self);
   st->cancelled = TRUE;
-  st->backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
-  st->failed_attempts = 0;
+  amqp_client_connection_lost (st->client);
   st->next_connect = g_get_monotonic_time ();
 }
 
@@ -1965,39 +1943,50 @@ gst_amqp_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
         continue;
       }
       if (connect_and_consume (self, &err)) {
-        g_mutex_lock (&self->hub->lock);
-        self->hub->stats.reconnects++;
-        g_mutex_unlock (&self->hub->lock);
-        if (st->cancelled)
-          GST_ELEMENT_INFO (self, RESOURCE, READ, ("Consuming from queue '%s' again",
-                  st->s.queue), ("%s: the consumer the broker cancelled is re-established",
-                  st->redacted_url));
-        else
-          GST_ELEMENT_INFO (self, RESOURCE, READ, ("Reconnected to the AMQP broker"),
-              ("%s", st->redacted_url));
+        if (amqp_client_connected (st->client)) {
+          g_mutex_lock (&self->hub->lock);
+          self->hub->stats.reconnects++;
+          g_mutex_unlock (&self->hub->lock);
+          if (st->cancelled)
+            GST_ELEMENT_INFO (self, RESOURCE, READ, ("Consuming from queue '%s' again",
+                    st->s.queue), ("%s: the consumer the broker cancelled is re-established",
+                    st->redacted_url));
+          else
+            GST_ELEMENT_INFO (self, RESOURCE, READ, ("Reconnected to the AMQP broker"),
+                ("%s", st->redacted_url));
+        }
         st->cancelled = FALSE;
-        st->failed_attempts = 0;
-        st->backoff_ms = EDGEFAAS_AMQP_BACKOFF_MIN_MS;
         continue;
       }
-      st->failed_attempts++;
-      if (st->failed_attempts == 1 || st->failed_attempts % 20 == 0) {
-        if (st->cancelled)
+      if (amqp_client_woken (st->client)) {
+        /* unlock(): the top of the loop returns FLUSHING. */
+        g_clear_error (&err);
+        continue;
+      }
+      if (amqp_client_error_is_fatal (st->client, err)) {
+        gchar *what = g_strdup_printf ("for queue '%s'", st->s.queue);
+        amqp_client_post_error (st->client, err, what);
+        g_free (what);
+        g_clear_error (&err);
+        return GST_FLOW_ERROR;
+      }
+      {
+        gboolean warn;
+        guint delay_ms = amqp_client_connect_failed (st->client, err, &warn);
+        guint attempt = amqp_client_failed_attempts (st->client);
+        if (warn && st->cancelled)
           GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, OPEN_READ,
               ("Queue '%s' cannot be consumed yet (attempt %u); retrying", st->s.queue,
-                  st->failed_attempts), ("%s: %s", st->redacted_url, err->message),
+                  attempt), ("%s: %s", st->redacted_url, err->message),
               ("reason-code", G_TYPE_STRING, "consumer-waiting", "queue", G_TYPE_STRING,
-                  st->s.queue, "attempt", G_TYPE_UINT, st->failed_attempts, NULL));
-        else
+                  st->s.queue, "attempt", G_TYPE_UINT, attempt, NULL));
+        else if (warn)
           GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
-              ("Cannot reconnect to the AMQP broker (attempt %u); retrying",
-                  st->failed_attempts), ("%s: %s", st->redacted_url, err->message));
+              ("Cannot connect to the AMQP broker (attempt %u); retrying", attempt),
+              ("%s: %s", st->redacted_url, err->message));
+        g_clear_error (&err);
+        st->next_connect = g_get_monotonic_time () + (gint64) delay_ms * 1000;
       }
-      GST_DEBUG_OBJECT (self, "reconnect attempt %u failed: %s", st->failed_attempts,
-          err->message);
-      g_clear_error (&err);
-      st->next_connect = g_get_monotonic_time () + (gint64) st->backoff_ms * 1000;
-      st->backoff_ms = edgefaas_amqp_backoff_next (st->backoff_ms);
       continue;
     }
 

@@ -1,4 +1,10 @@
-/* libdarknet backend (CPU).
+/* libdarknet backend: Debian's 2018 libdarknet (CPU), or AlexeyAB's fork
+ * (runs YOLOv4; CPU or CUDA build), chosen at compile time (darknet-compat.h).
+ * meson builds this file twice when -Ddarknet-fork=PREFIX is given:
+ * libedgefaas-yolo-darknet.so (Debian's) and libedgefaas-yolo-darknet-fork.so
+ * (the fork's, HAVE_DARKNET_PREDICT_PTR). One fork module serves both builds of
+ * the fork (CUDNN=0 keeps darknet.h's structs the same): whether the
+ * libdarknet it was loaded with has CUDA is found at run time.
  *
  * libdarknet is hostile to a host process: it prints its layer table and
  * "Loading weights ... Done!" on stderr, replaces what it does not know by
@@ -8,11 +14,14 @@
  *    darknet runs, weights size) before we get here;
  *  - darknet is handed our rewrite of the cfg (batch=1, subdivisions=1, the
  *    requested input size) from a private temporary file;
- *  - loading happens under one process-wide lock with stderr captured; the
- *    captured text goes to the debug log (it is chatter, not an error), and is
- *    scanned for darknet's own "I substituted something" notes as a last guard.
+ *  - loading happens under one process-wide lock with stderr (and stdout,
+ *    where the fork prints) captured; the captured text goes to the debug log
+ *    (it is chatter, not an error), and is scanned for darknet's own "I
+ *    substituted something" notes as a last guard (the fork prints the same).
  * Networks are independent after loading (no darknet globals are touched by
  * forward passes on CPU), so several backends may live and run side by side.
+ * The fork's CUDA build is the exception: its network_predict() chooses CPU or
+ * GPU by the global gpu_index, so its passes run under the lock.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -28,12 +37,19 @@
 #include <dlfcn.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#ifdef HAVE_DARKNET_PREDICT_PTR
+#include <dlfcn.h>
+#endif
 
 struct _YoloBackend
 {
   network *net;
   gint width, height;
   gint classes;
+  gint gpu;                     /* fork: CUDA device the network lives on, -1 = CPU */
+  gint batch;                   /* images per forward pass (fork on CUDA: max_batch) */
+  gboolean cuda_lib;            /* fork: libdarknet is a CUDA build */
+  gfloat *batch_input;          /* batch * image floats, for partial batches */
   gint threads;             /* 0 = OpenMP's default */
 };
 
@@ -72,13 +88,17 @@ darknet_num_threads (YoloBackend * self)
   return omp_get ? omp_get () : 0;
 }
 
-/* Serialises everything that touches darknet's globals or fd 2. */
+
+/* Serialises everything that touches darknet's globals or fds 1 and 2. */
 static GMutex darknet_lock;
 
-/* Redirect fd 2 into a temporary file while @func runs. */
+/* Redirect fds 1 and 2 into a temporary file while darknet loads (the fork
+ * prints its progress with printf: on stdout it would break a TAP stream or a
+ * probe's TSV output). */
 typedef struct
 {
   gint saved_fd;
+  gint saved_out_fd;
   gint capture_fd;
 } StderrCapture;
 
@@ -93,10 +113,20 @@ stderr_capture_begin (StderrCapture * cap)
   g_unlink (name);
   g_free (name);
   fflush (stderr);
+  fflush (stdout);
   cap->saved_fd = dup (STDERR_FILENO);
-  if (cap->saved_fd < 0 || dup2 (cap->capture_fd, STDERR_FILENO) < 0) {
-    if (cap->saved_fd >= 0)
+  cap->saved_out_fd = dup (STDOUT_FILENO);
+  if (cap->saved_fd < 0 || cap->saved_out_fd < 0
+      || dup2 (cap->capture_fd, STDERR_FILENO) < 0
+      || dup2 (cap->capture_fd, STDOUT_FILENO) < 0) {
+    if (cap->saved_fd >= 0) {
+      dup2 (cap->saved_fd, STDERR_FILENO);
       close (cap->saved_fd);
+    }
+    if (cap->saved_out_fd >= 0) {
+      dup2 (cap->saved_out_fd, STDOUT_FILENO);
+      close (cap->saved_out_fd);
+    }
     close (cap->capture_fd);
     return FALSE;
   }
@@ -111,8 +141,11 @@ stderr_capture_end (StderrCapture * cap)
   gssize n;
 
   fflush (stderr);
+  fflush (stdout);
   dup2 (cap->saved_fd, STDERR_FILENO);
   close (cap->saved_fd);
+  dup2 (cap->saved_out_fd, STDOUT_FILENO);
+  close (cap->saved_out_fd);
   if (lseek (cap->capture_fd, 0, SEEK_SET) == 0) {
     while ((n = read (cap->capture_fd, buf, sizeof buf)) > 0)
       g_string_append_len (text, buf, n);
@@ -128,6 +161,123 @@ static const gchar *const darknet_substitutions[] = {
   NULL
 };
 
+#ifdef HAVE_DARKNET_PREDICT_PTR
+/* A symbol of the libdarknet this module was loaded with, or of the libraries
+ * it needs (the CUDA build's libcudart): the module is opened with
+ * G_MODULE_BIND_LOCAL, so its libraries are not in the global scope. */
+static gpointer
+darknet_library_symbol (const gchar * name)
+{
+  Dl_info info;
+  void *lib;
+  gpointer sym;
+
+  if (!dladdr ((const void *) &gpu_index, &info) || !info.dli_fname)
+    return NULL;
+  lib = dlopen (info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+  if (!lib)
+    return NULL;
+  sym = dlsym (lib, name);
+  dlclose (lib);
+  return sym;
+}
+
+/* Was the fork built with GPU=1? (cuda_make_array exists only then.) */
+static gboolean
+darknet_has_cuda (void)
+{
+  return darknet_library_symbol ("cuda_make_array") != NULL;
+}
+
+/* cudaGetDeviceCount/cudaGetErrorString of the CUDA runtime; declared here
+ * so this file needs no CUDA headers (cudaError_t is an int enum). */
+typedef int (*CudaGetDeviceCountFunc) (int *count);
+typedef const char *(*CudaGetErrorStringFunc) (int error);
+
+/* How many CUDA devices the fork's CUDA runtime sees; 0 with the reason in
+ * @why (static string) when none. */
+static gint
+darknet_cuda_devices (const gchar ** why)
+{
+  CudaGetDeviceCountFunc count_devices =
+      darknet_library_symbol ("cudaGetDeviceCount");
+  CudaGetErrorStringFunc error_string =
+      darknet_library_symbol ("cudaGetErrorString");
+  int n = 0, rc;
+
+  if (!count_devices) {
+    *why = "cudaGetDeviceCount not found";
+    return 0;
+  }
+  rc = count_devices (&n);
+  if (rc != 0) {
+    *why = error_string ? error_string (rc) : "cudaGetDeviceCount failed";
+    return 0;
+  }
+  *why = "no device";
+  return n;
+}
+
+/* device=cpu -> -1; device=cuda -> 0 when the fork has CUDA and the runtime
+ * sees a device. Asked before darknet touches CUDA: darknet's own CUDA error
+ * handling exit()s the process. */
+static gboolean
+darknet_pick_device (const gchar * device, gint * gpu, GError ** error)
+{
+  const gboolean cuda_lib = darknet_has_cuda ();
+  const gchar *why = NULL;
+  gint n;
+
+  *gpu = -1;
+  if (device && g_ascii_strcasecmp (device, "cpu") != 0
+      && g_ascii_strcasecmp (device, "cuda") != 0) {
+    g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED,
+        "the darknet backend knows device=cpu and device=cuda, not %s", device);
+    return FALSE;
+  }
+  if (!device || g_ascii_strcasecmp (device, "cpu") == 0) {
+    /* the fork's CUDA build allocates GPU memory for some layers (dropout)
+     * whatever gpu_index says, and exit()s when it cannot */
+    if (cuda_lib && darknet_cuda_devices (&why) < 1) {
+      g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED,
+          "device=cpu: this libdarknet is the fork's CUDA build, which needs "
+          "a CUDA device even on the CPU (%s); use its CPU build (GPU=0) or "
+          "backend=opencv here", why);
+      return FALSE;
+    }
+    return TRUE;
+  }
+  if (!cuda_lib) {
+    g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED,
+        "device=cuda: this libdarknet (%s) is a CPU build (GPU=0); the CUDA "
+        "build of the fork is needed (docs/gpu.md)", YOLO_DARKNET_API_NAME);
+    return FALSE;
+  }
+  n = darknet_cuda_devices (&why);
+  if (n < 1) {
+    g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED,
+        "device=cuda: the CUDA build of libdarknet sees no CUDA device (%s)",
+        why);
+    return FALSE;
+  }
+  *gpu = 0;
+  return TRUE;
+}
+#else
+static gboolean
+darknet_pick_device (const gchar * device, gint * gpu, GError ** error)
+{
+  *gpu = -1;
+  if (!device || g_ascii_strcasecmp (device, "cpu") == 0)
+    return TRUE;
+  g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED,
+      "the darknet backend (%s) runs on the CPU only; device=%s is not "
+      "available (use backend=opencv for CUDA, or the CUDA build of the "
+      "darknet fork, docs/gpu.md)", YOLO_DARKNET_API_NAME, device);
+  return FALSE;
+}
+#endif
+
 static YoloBackend *
 darknet_open (const YoloBackendOptions * options, GError ** error)
 {
@@ -139,16 +289,12 @@ darknet_open (const YoloBackendOptions * options, GError ** error)
   gboolean captured;
   network *net;
   gint64 t0;
+  gint gpu = -1, batch = 1;
 
   g_return_val_if_fail (options && options->cfg && options->weights_path, NULL);
 
-  if (options->device && g_ascii_strcasecmp (options->device, "cpu") != 0) {
-    g_set_error (error, YOLO_CFG_ERROR, YOLO_CFG_ERROR_UNSUPPORTED,
-        "the darknet backend (%s) runs on the CPU only; device=%s is not "
-        "available (use backend=opencv for CUDA)", YOLO_DARKNET_API_NAME,
-        options->device);
+  if (!darknet_pick_device (options->device, &gpu, error))
     return NULL;
-  }
   /* the caller validated, but never hand darknet something it would exit()
    * or silently mangle on */
   if (!yolo_cfg_check_backend (options->cfg, YOLO_BACKEND_KIND_DARKNET, error)
@@ -178,9 +324,21 @@ darknet_open (const YoloBackendOptions * options, GError ** error)
   t0 = g_get_monotonic_time ();
   g_mutex_lock (&darknet_lock);
   captured = stderr_capture_begin (&cap);
+#ifdef HAVE_DARKNET_PREDICT_PTR
+  /* the fork allocates on the GPU at parse time when its global gpu_index is
+   * >= 0 (the CUDA build's default is 0) */
+  if (gpu >= 0) {
+    batch = MAX (options->max_batch, 1);
+    cuda_set_device (gpu);
+  }
+  gpu_index = gpu;
+  net = load_network_custom (cfg_tmp, (gchar *) options->weights_path, 0,
+      batch);
+#else
   net = load_network (cfg_tmp, (gchar *) options->weights_path, 0);
   if (net)
     set_batch_network (net, 1);
+#endif
   log = captured ? stderr_capture_end (&cap) : g_strdup ("");
   g_mutex_unlock (&darknet_lock);
   g_unlink (cfg_tmp);
@@ -232,48 +390,114 @@ darknet_open (const YoloBackendOptions * options, GError ** error)
   self->height = options->height;
   self->classes = yolo_cfg_classes (options->cfg);
   self->threads = options->threads;
-  g_debug ("darknet backend (%s): loaded %s (%dx%d) in %.1f ms",
+  self->gpu = gpu;
+  self->batch = batch;
+#ifdef HAVE_DARKNET_PREDICT_PTR
+  self->cuda_lib = darknet_has_cuda ();
+#endif
+  if (batch > 1)
+    self->batch_input = g_new0 (gfloat, (gsize) batch * 3 * self->width
+        * self->height);
+  g_debug ("darknet backend (%s): loaded %s (%dx%d) on %s%s in %.1f ms",
       YOLO_DARKNET_API_NAME, options->cfg_path, self->width, self->height,
+      gpu >= 0 ? "CUDA device " : "the CPU", gpu >= 0 ? "0" : "",
       (g_get_monotonic_time () - t0) / 1000.0);
   return self;
 }
+
+/* darknet's boxes of one image as candidates (normalised to the input). */
+static GArray *
+darknet_candidates (YoloBackend * self, detection * dets, gint n,
+    gfloat threshold)
+{
+  GArray *cands = g_array_new (FALSE, FALSE, sizeof (YoloCandidate));
+
+  for (gint i = 0; i < n; i++) {
+    const box bb = dets[i].bbox;
+    for (gint c = 0; c < dets[i].classes && c < self->classes; c++) {
+      const gfloat p = dets[i].prob[c];
+      YoloCandidate cand;
+      if (p < threshold || p <= 0.0f)
+        continue;
+      cand.class_id = c;
+      cand.confidence = p;
+      cand.x_min = CLAMP (bb.x - bb.w / 2, 0.0f, 1.0f);
+      cand.y_min = CLAMP (bb.y - bb.h / 2, 0.0f, 1.0f);
+      cand.x_max = CLAMP (bb.x + bb.w / 2, 0.0f, 1.0f);
+      cand.y_max = CLAMP (bb.y + bb.h / 2, 0.0f, 1.0f);
+      g_array_append_val (cands, cand);
+    }
+  }
+  return cands;
+}
+
+#ifdef HAVE_DARKNET_PREDICT_PTR
+/* The fork on CUDA: up to self->batch images in one forward pass (a partial
+ * batch is padded with zeros: the network's batch is fixed at load). */
+static void
+darknet_infer_batch (YoloBackend * self, const gfloat * input, guint n_images,
+    gfloat threshold, GArray ** out)
+{
+  const gsize image_floats = (gsize) 3 * self->width * self->height;
+  image im = { 0, };
+  det_num_pair *pairs;
+
+  memcpy (self->batch_input, input, n_images * image_floats * sizeof (gfloat));
+  memset (self->batch_input + n_images * image_floats, 0,
+      (self->batch - n_images) * image_floats * sizeof (gfloat));
+  im.w = self->width;
+  im.h = self->height;
+  im.c = 3;
+  im.data = self->batch_input;
+  pairs = network_predict_batch (self->net, im, self->batch, self->width,
+      self->height, threshold, 0.5f, NULL, 1, 0);
+  for (guint b = 0; b < n_images; b++)
+    out[b] = darknet_candidates (self, pairs[b].dets, pairs[b].num, threshold);
+  free_batch_detections (pairs, self->batch);
+}
+#endif
 
 static gboolean
 darknet_infer (YoloBackend * self, const gfloat * input, guint n_images,
     gfloat threshold, GArray ** out, GError ** error)
 {
   const gsize image_floats = (gsize) 3 * self->width * self->height;
+#ifdef HAVE_DARKNET_PREDICT_PTR
+  /* the fork's network_predict() picks CPU or GPU by its global gpu_index:
+   * a CUDA build sets it for each pass, under the lock */
+  const gboolean cuda_lib = self->cuda_lib;
+
+  if (cuda_lib) {
+    g_mutex_lock (&darknet_lock);
+    gpu_index = self->gpu;
+  }
+  if (self->batch > 1) {
+    for (guint b = 0; b < n_images; b += self->batch)
+      darknet_infer_batch (self, input + b * image_floats,
+          MIN (n_images - b, (guint) self->batch), threshold, out + b);
+    if (cuda_lib)
+      g_mutex_unlock (&darknet_lock);
+    return TRUE;
+  }
+#endif
 
   omp_threads_apply (self->threads);
   /* darknet's CPU forward pass gains nothing from batching: one image at a
    * time through the batch-1 network. */
   for (guint b = 0; b < n_images; b++) {
-    GArray *cands = g_array_new (FALSE, FALSE, sizeof (YoloCandidate));
     detection *dets;
     gint n = 0;
 
     yolo_dn_predict (self->net, (gfloat *) input + b * image_floats);
     dets = yolo_dn_get_boxes (self->net, self->width, self->height, threshold,
         &n);
-    for (gint i = 0; i < n; i++) {
-      const box bb = dets[i].bbox;
-      for (gint c = 0; c < dets[i].classes && c < self->classes; c++) {
-        const gfloat p = dets[i].prob[c];
-        YoloCandidate cand;
-        if (p < threshold || p <= 0.0f)
-          continue;
-        cand.class_id = c;
-        cand.confidence = p;
-        cand.x_min = CLAMP (bb.x - bb.w / 2, 0.0f, 1.0f);
-        cand.y_min = CLAMP (bb.y - bb.h / 2, 0.0f, 1.0f);
-        cand.x_max = CLAMP (bb.x + bb.w / 2, 0.0f, 1.0f);
-        cand.y_max = CLAMP (bb.y + bb.h / 2, 0.0f, 1.0f);
-        g_array_append_val (cands, cand);
-      }
-    }
+    out[b] = darknet_candidates (self, dets, n, threshold);
     free_detections (dets, n);
-    out[b] = cands;
   }
+#ifdef HAVE_DARKNET_PREDICT_PTR
+  if (cuda_lib)
+    g_mutex_unlock (&darknet_lock);
+#endif
   return TRUE;
 }
 
@@ -287,6 +511,7 @@ darknet_close (YoloBackend * self)
     yolo_dn_free_network (self->net);
     g_mutex_unlock (&darknet_lock);
   }
+  g_free (self->batch_input);
   g_free (self);
 }
 

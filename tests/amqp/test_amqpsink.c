@@ -557,6 +557,134 @@ test_broker_outage_live (void)
   g_free (desc);
 }
 
+/* ----------------------------------------------------------- 4K JPEGs ---- */
+
+/* 4K noise (what a camera sends of rain, foliage, a high-ISO night): JPEGs
+ * of 1-3 MB. */
+static GPtrArray *
+encode_4k_noise (void)
+{
+  const guint qualities[] = { 12, 20, 30 };
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  for (guint i = 0; i < G_N_ELEMENTS (qualities); i++) {
+    gchar *enc = g_strdup_printf ("jpegenc quality=%u", qualities[i]);
+    gchar *desc = g_strdup_printf ("videotestsrc pattern=snow num-buffers=1 ! "
+        "video/x-raw,width=3840,height=2160 ! %s ! appsink name=s sync=false", enc);
+    GstElement *p = gst_parse_launch (desc, NULL);
+    GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "s");
+    GstSample *sample;
+    GstMapInfo map;
+    gst_element_set_state (p, GST_STATE_PLAYING);
+    sample = gst_app_sink_pull_sample (GST_APP_SINK (sink));
+    g_assert_nonnull (sample);
+    gst_buffer_map (gst_sample_get_buffer (sample), &map, GST_MAP_READ);
+    g_test_message ("4K JPEG quality %u: %" G_GSIZE_FORMAT " bytes", qualities[i], map.size);
+    g_assert_cmpuint (map.size, >=, 1000 * 1000);
+    g_assert_cmpuint (map.size, <=, 3 * 1024 * 1024);
+    g_ptr_array_add (out, g_bytes_new (map.data, map.size));
+    gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
+    gst_sample_unref (sample);
+    gst_element_set_state (p, GST_STATE_NULL);
+    gst_object_unref (sink);
+    gst_object_unref (p);
+    g_free (desc);
+    g_free (enc);
+  }
+  return out;
+}
+
+typedef struct
+{
+  GMutex lock;
+  GPtrArray *shas;
+} ShaList;
+
+static void
+on_handoff_sha (GstElement * sink, GstBuffer * buf, GstPad * pad, gpointer data)
+{
+  ShaList *l = data;
+  GstMapInfo map;
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  g_mutex_lock (&l->lock);
+  g_ptr_array_add (l->shas, edgefaas_sha256_hex (map.data, map.size));
+  g_mutex_unlock (&l->lock);
+  gst_buffer_unmap (buf, &map);
+}
+
+/* Consume the messages of @queue with amqpsrc (@extra) until max-messages
+ * and its drain (EOS once every delivery is acked); each buffer must be the
+ * original image, byte for byte (SHA-256), in order. */
+static void
+consume_and_compare (const gchar * queue, const gchar * extra, GPtrArray * images)
+{
+  gchar *desc = g_strdup_printf ("amqpsrc url=%s queue=%s max-messages=%u prefetch=2 %s ! "
+      "fakesink name=k sync=false signal-handoffs=true", ef_broker_url (broker), queue,
+      images->len, extra);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *k = gst_bin_get_by_name (GST_BIN (p), "k");
+  ShaList l;
+  GstMessage *m;
+
+  g_mutex_init (&l.lock);
+  l.shas = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (k, "handoff", G_CALLBACK (on_handoff_sha), &l);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  m = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (m);
+  g_assert_cmpint (GST_MESSAGE_TYPE (m), ==, GST_MESSAGE_EOS);
+  gst_message_unref (m);
+  gst_element_set_state (p, GST_STATE_NULL);
+  g_assert_cmpuint (l.shas->len, ==, images->len);
+  for (guint i = 0; i < images->len; i++) {
+    gsize sz;
+    const guint8 *d = g_bytes_get_data (g_ptr_array_index (images, i), &sz);
+    gchar *sha = edgefaas_sha256_hex (d, sz);
+    g_assert_cmpstr (g_ptr_array_index (l.shas, i), ==, sha);
+    g_free (sha);
+  }
+  g_ptr_array_unref (l.shas);
+  g_mutex_clear (&l.lock);
+  gst_object_unref (k);
+  gst_object_unref (p);
+  g_free (desc);
+}
+
+/* 4K JPEGs of 1-3 MB through amqpsink and back out of amqpsrc, inline (the
+ * body is the image: over RabbitMQ's 128 KB frame_max, several body frames)
+ * and by reference (frame store): every byte arrives. */
+static void
+test_4k_jpegs (void)
+{
+  GPtrArray *imgs = encode_4k_noise ();
+  gchar *store = ef_test_mkdtemp ("amqp-4k-store");
+  gchar *extra, *root;
+  GError *err = NULL;
+
+  g_assert_true (ef_broker_declare_queue (broker, "k4inline", &err));
+  g_assert_no_error (err);
+  g_assert_true (ef_broker_declare_queue (broker, "k4ref", &err));
+  g_assert_no_error (err);
+
+  publish_images (imgs, "image/jpeg,width=3840,height=2160", "routing-key=k4inline");
+  assert_queue_counts (broker, "k4inline", imgs->len);
+  consume_and_compare ("k4inline", "", imgs);
+  assert_queue_counts (broker, "k4inline", 0);
+
+  extra = g_strdup_printf ("routing-key=k4ref frame-store=%s", store);
+  publish_images (imgs, "image/jpeg,width=3840,height=2160", extra);
+  assert_queue_counts (broker, "k4ref", imgs->len);
+  root = g_strdup_printf ("frame-root=%s", store);
+  consume_and_compare ("k4ref", root, imgs);
+  assert_queue_counts (broker, "k4ref", 0);
+
+  g_ptr_array_unref (imgs);
+  ef_test_rm_rf (store);
+  g_free (store);
+  g_free (extra);
+  g_free (root);
+}
+
 /* ------------------------------------------------------------ TLS ---- */
 
 static void
@@ -1766,6 +1894,7 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsink/credentials-not-logged", test_credentials_not_logged);
   g_test_add_func ("/amqpsink/wrong-password", test_wrong_password);
   g_test_add_func ("/amqpsink/spool-replayed-next-run", test_spool_replayed_next_run);
+  g_test_add_func ("/amqpsink/4k-jpegs", test_4k_jpegs);
   g_test_add_func ("/amqpsink/tls", test_tls);
   g_test_add_func ("/amqpsink/nack-retry-and-drop", test_nack_retry_and_drop);
   g_test_add_func ("/amqpsink/chain-backpressure-not-poison",

@@ -810,6 +810,155 @@ test_poison (void)
   g_free (queue);
 }
 
+/* Publish with @n_extra filler headers of @extra_len bytes each besides an
+ * optional edgefaas-event header. */
+static void
+publish_with_headers (EdgefaasAmqpConn * conn, const gchar * queue, const void *body,
+    gsize len, const gchar * content_type, const gchar * event_header, guint n_extra,
+    gsize extra_len)
+{
+  amqp_basic_properties_t props = { 0 };
+  amqp_table_entry_t *entries = g_new0 (amqp_table_entry_t, n_extra + 1);
+  gchar *filler = g_malloc (extra_len + 1);
+  GPtrArray *keys = g_ptr_array_new_with_free_func (g_free);
+  guint n = 0;
+  int r;
+
+  memset (filler, 'h', extra_len);
+  filler[extra_len] = '\0';
+  if (event_header) {
+    entries[n].key = amqp_cstring_bytes ("edgefaas-event");
+    entries[n].value.kind = AMQP_FIELD_KIND_UTF8;
+    entries[n].value.value.bytes = amqp_cstring_bytes (event_header);
+    n++;
+  }
+  for (guint i = 0; i < n_extra; i++, n++) {
+    gchar *k = g_strdup_printf ("x-filler-%u", i);
+    g_ptr_array_add (keys, k);
+    entries[n].key = amqp_cstring_bytes (k);
+    entries[n].value.kind = AMQP_FIELD_KIND_UTF8;
+    entries[n].value.value.bytes = amqp_cstring_bytes (filler);
+  }
+  props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_HEADERS_FLAG;
+  props.delivery_mode = 2;
+  if (content_type) {
+    props._flags |= AMQP_BASIC_CONTENT_TYPE_FLAG;
+    props.content_type = amqp_cstring_bytes (content_type);
+  }
+  props.headers.num_entries = n;
+  props.headers.entries = entries;
+  r = amqp_basic_publish (edgefaas_amqp_conn_get_state (conn),
+      edgefaas_amqp_conn_get_channel (conn), amqp_empty_bytes, amqp_cstring_bytes (queue),
+      0, 0, &props, (amqp_bytes_t) {
+      len, (void *) body});
+  g_assert_cmpint (r, ==, AMQP_STATUS_OK);
+  g_ptr_array_unref (keys);
+  g_free (filler);
+  g_free (entries);
+}
+
+/* Input a broker really carries from a broken or hostile producer: random
+ * bytes (as body, and as the event header), ~100 KB of headers (just under
+ * RabbitMQ's 128 KB frame_max for the header frame), a 50 MB message (over
+ * the default max-bytes of 32 MB). Each is dead-lettered with a reason
+ * (warning reason-code and x-edgefaas-reason header), the element keeps
+ * running and the good message after them arrives. */
+static void
+test_hostile_input (void)
+{
+  gchar *queue = queue_name ("hostile");
+  gchar *dead = g_strdup_printf ("%s.dead", queue);
+  Collector *c = collector_new ();
+  GPtrArray *codes = g_ptr_array_new_with_free_func (g_free);
+  EdgefaasAmqpConn *conn;
+  GstElement *p, *src;
+  GstBus *bus;
+  GstMessage *m;
+  GBytes *payload = make_payload (8, 1000);
+  gchar *sha = sha_of (payload);
+  const gchar *expected[] = { "not-json", "not-json", "not-json", "too-large" };
+  guint8 *noise = g_malloc (4096);
+  gchar *noise_hdr;
+  gsize big = 50 * 1024 * 1024;
+  guint8 *bigbody;
+  gchar *json;
+
+  for (guint i = 0; i < 4096; i++)
+    noise[i] = g_random_int_range (0, 256);
+  /* A header value must be a string: random printable bytes. */
+  noise_hdr = g_malloc (2049);
+  for (guint i = 0; i < 2048; i++)
+    noise_hdr[i] = (gchar) g_random_int_range (33, 127);
+  noise_hdr[2048] = '\0';
+
+  declare_queue (queue);
+  conn = pub_open ();
+  publish (conn, queue, noise, 4096, "application/octet-stream", NULL);
+  publish (conn, queue, noise, 4096, "image/jpeg", noise_hdr);
+  publish_with_headers (conn, queue, noise, 1000, "image/jpeg", noise_hdr, 100, 1000);
+  bigbody = g_malloc (big);
+  for (gsize i = 0; i < big; i += 4096)
+    memcpy (bigbody + i, noise, MIN (4096, big - i));
+  json = frame_event_json (7, TRUE, NULL, big, NULL);
+  publish (conn, queue, bigbody, big, "image/jpeg", json);
+  g_free (json);
+  g_free (bigbody);
+  json = frame_event_json (8, TRUE, NULL, 1000, sha);
+  publish (conn, queue, g_bytes_get_data (payload, NULL), 1000, "image/jpeg", json);
+  g_free (json);
+  g_assert_cmpuint (wait_ready (conn, queue, G_N_ELEMENTS (expected) + 1), ==,
+      G_N_ELEMENTS (expected) + 1);
+
+  p = make_collecting_pipeline (queue, "prefetch=2", c);
+  src = get_el (p, "src");
+  set_state_sync (p, GST_STATE_PLAYING);
+  collector_wait_total (c, 1, 60);
+  g_assert_cmpuint (c->total, ==, 1);
+  g_assert_true (g_hash_table_contains (c->seen, GUINT_TO_POINTER (8)));
+  for (guint i = 0; i < 100 && ready_count (conn, dead) < G_N_ELEMENTS (expected); i++)
+    g_usleep (100 * 1000);
+  g_assert_cmpuint (ready_count (conn, dead), ==, G_N_ELEMENTS (expected));
+  wait_stat (src, "acked", 1, 5);
+  wait_counts (queue, 0, 0, 10);
+  g_assert_cmpuint (stat_u64 (src, "rejected"), ==, G_N_ELEMENTS (expected));
+
+  bus = gst_element_get_bus (p);
+  while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING | GST_MESSAGE_ERROR))) {
+    const GstStructure *details = NULL;
+    GError *e = NULL;
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+      gst_message_parse_error (m, &e, NULL);
+      g_error ("pipeline error: %s", e->message);
+    }
+    gst_message_parse_warning (m, &e, NULL);
+    gst_message_parse_warning_details (m, &details);
+    if (details && gst_structure_has_field (details, "reason-code")) {
+      g_test_message ("warning: %s (%s)", e->message,
+          gst_structure_get_string (details, "reason-code"));
+      g_ptr_array_add (codes, g_strdup (gst_structure_get_string (details, "reason-code")));
+    }
+    g_error_free (e);
+    gst_message_unref (m);
+  }
+  gst_object_unref (bus);
+  g_assert_cmpuint (codes->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    g_assert_cmpstr (codes->pdata[i], ==, expected[i]);
+  assert_dead_reasons (dead, queue, expected, G_N_ELEMENTS (expected));
+
+  set_state_sync (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  edgefaas_amqp_conn_close (conn);
+  g_ptr_array_unref (codes);
+  collector_free (c);
+  g_bytes_unref (payload);
+  g_free (sha);
+  g_free (noise);
+  g_free (noise_hdr);
+  g_free (dead);
+  g_free (queue);
+}
+
 /* ------------------------------------------------------- redeliveries ---- */
 
 /* A message that downstream always gives back (nack requeue) on a classic
@@ -1289,9 +1438,13 @@ spawn_consumer (const gchar * queue, const gchar * outdir, const gchar * extra)
   return pid;
 }
 
-/* Sequence numbers found in the first 8 bytes of each output file. */
+/* Sequence numbers found in the first 8 bytes of each output file. With
+ * @killed (the consumer was SIGKILLed), a file shorter than that is the frame
+ * multifilesink had opened but not written when the kill came: that frame was
+ * never acknowledged (acks follow the sink), so it is not counted here and must
+ * come out of the next consumer. */
 static guint
-collect_outputs (const gchar * dir, GHashTable * counts)
+collect_outputs (const gchar * dir, GHashTable * counts, gboolean killed)
 {
   GDir *d = g_dir_open (dir, 0, NULL);
   const gchar *name;
@@ -1303,6 +1456,12 @@ collect_outputs (const gchar * dir, GHashTable * counts)
     gsize len = 0;
     guint64 seq = 0;
     g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+    if (killed && len < sizeof (seq)) {
+      g_test_message ("%s: %" G_GSIZE_FORMAT " bytes, torn by the kill", name, len);
+      g_free (data);
+      g_free (path);
+      continue;
+    }
     g_assert_cmpuint (len, >=, sizeof (seq));
     memcpy (&seq, data, sizeof (seq));
     g_hash_table_insert (counts, GUINT_TO_POINTER ((guint) seq),
@@ -1369,8 +1528,8 @@ test_sigkill_consumer (void)
   g_assert_cmpint (WEXITSTATUS (status), ==, 0);
   g_spawn_close_pid (pid);
 
-  first = collect_outputs (dir1, counts);
-  second = collect_outputs (dir2, counts);
+  first = collect_outputs (dir1, counts, TRUE);
+  second = collect_outputs (dir2, counts, FALSE);
   g_assert_cmpuint (first, >, 0);
   g_assert_cmpuint (first, <, n);
   g_assert_cmpuint (second, >, 0);
@@ -2335,6 +2494,7 @@ main (int argc, char **argv)
   g_test_add_func ("/amqpsrc/ack-after-processing", test_ack_after_processing);
   g_test_add_func ("/amqpsrc/ack-immediate", test_ack_immediate);
   g_test_add_func ("/amqpsrc/poison", test_poison);
+  g_test_add_func ("/amqpsrc/hostile-input", test_hostile_input);
   g_test_add_func ("/amqpsrc/max-redeliveries", test_max_redeliveries);
   g_test_add_func ("/amqpsrc/drain-on-eos", test_drain_on_eos);
   g_test_add_func ("/amqpsrc/idle-timeout", test_idle_timeout);

@@ -18,7 +18,7 @@ esac
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${EDGEFAAS_FUZZ_BUILD_DIR:-$SRC/build-fuzz}
-TARGETS="frame_event detection_event frameref"
+TARGETS="frame_event detection_event frameref spool_record"
 
 command -v clang >/dev/null 2>&1 || { echo "fuzz: FAILED, clang not found (scripts/deps.txt)" >&2; exit 1; }
 

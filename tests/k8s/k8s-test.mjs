@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = process.env.EDGEFAAS_SOURCE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tools = path.join(root, 'k8s/tools');
-const OVERLAYS = ['dev', 'production', 'scaledjob', 'keda-2.3', 'monitoring'];
+const OVERLAYS = ['dev', 'production', 'scaledjob', 'keda-2.3', 'monitoring', 'regions'];
 const kedaOf = (ov) => (ov === 'keda-2.3' ? '2.3' : 'current');
 const gpuOf = (ov) => ov !== 'dev';
 
@@ -94,6 +94,35 @@ const suites = {
         assert(kinds.has(ov === 'dev' ? 'StatefulSet' : 'RabbitmqCluster'), 'no broker');
       });
     }
+    test('regions: nameSuffix renames references (not KEDA\'s), labels reach selectors, patch targets match former names (kustomize semantics)', () => {
+      const objs = rendered.get('regions');
+      const get = (kind, name) => objs.find((o) => o.kind === kind && o.metadata.name === name);
+      for (const r of ['north', 'south']) {
+        const d = get('Deployment', `edgefaas-inference-${r}`);
+        assert(d, `no Deployment edgefaas-inference-${r}`);
+        const ps = d.spec.template.spec;
+        assert(ps.serviceAccountName === `edgefaas-inference-${r}` && get('ServiceAccount', ps.serviceAccountName), `serviceAccountName ${ps.serviceAccountName} not renamed with its ServiceAccount`);
+        assert(ps.containers[0].envFrom[0].configMapRef.name === 'edgefaas-amqp', 'a reference to an object outside the region was renamed');
+        assert(ps.volumes.find((v) => v.name === 'models').persistentVolumeClaim.claimName === 'edgefaas-models', 'the model claim reference was renamed');
+        assert(d.spec.selector.matchLabels['edgefaas.io/region'] === r && d.spec.template.metadata.labels['edgefaas.io/region'] === r, 'region label not in selector and template');
+        const so = get('ScaledObject', `edgefaas-inference-${r}`);
+        assert(so?.spec.scaleTargetRef.name === d.metadata.name && so.spec.triggers[0].metadata.queueName === `frames-${r}`, 'ScaledObject not patched to its region');
+        // The overlay patches target "frames-binding" (the central one); the region's
+        // Binding was called region-frames-binding before its suffix, so it is untouched.
+        assert(get('Binding', `region-frames-binding-${r}`)?.spec.routingKey === `frames.${r}.#`, `region ${r}'s binding key changed`);
+      }
+      assert(get('Binding', 'frames-binding').spec.routingKey === 'frames.central.#', 'central binding not frames.central.#');
+      const dir = fs.mkdtempSync('/tmp/ef-k8s-');
+      try {
+        // A target naming an object by its name before a nameSuffix still matches it (as kubectl).
+        fs.mkdirSync(path.join(dir, 'sub'));
+        fs.writeFileSync(path.join(dir, 'sub/kustomization.yaml'), 'resources: [cm.yaml]\nnameSuffix: -x\n');
+        fs.writeFileSync(path.join(dir, 'sub/cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: a}\n');
+        fs.writeFileSync(path.join(dir, 'kustomization.yaml'), 'resources: [sub]\npatches:\n  - target: {kind: ConfigMap, name: c}\n    patch: |-\n      - {op: replace, path: /data/k, value: b}\n');
+        const [cm] = render(dir);
+        assert(cm.metadata.name === 'c-x' && cm.data.k === 'b', `former-name target: ${JSON.stringify(cm)}`);
+      } finally { fs.rmSync(dir, { recursive: true }); }
+    });
     test('analytics stage (issue 10): one Deployment wherever there is a frame store, with its broker queue; none in dev', () => {
       for (const ov of OVERLAYS) {
         const objs = rendered.get(ov);
@@ -349,6 +378,21 @@ const suites = {
       ['analytics probe on the wrong path', 'production', (o) => { find(o, 'Deployment', ANA).spec.template.spec.containers[0].livenessProbe.httpGet.path = '/readyz'; }, /container analytics: livenessProbe must GET \/healthz on the --http-port 9466/],
       ['analytics grace period shorter than the drain', 'production', (o) => { find(o, 'Deployment', ANA).spec.template.spec.terminationGracePeriodSeconds = 30; }, /container analytics: terminationGracePeriodSeconds 30 < --drain-timeout 30 \+ 10 s margin/],
       ['analytics ServiceAccount with token', 'production', (o) => { find(o, 'ServiceAccount', 'edgefaas-analytics').automountServiceAccountToken = true; }, /ServiceAccount edgefaas-analytics mounts its token/],
+      // Regions (overlays/regions, k8s/regions/<region>).
+      ['a camera of an unknown region', 'regions', (o) => { find(o, 'ConfigMap', 'edgefaas-cameras').data['camera-01.region'] = 'west'; }, /camera camera-01 belongs to region 'west', which is not a region of the overlay \(central, north, south\)/],
+      ['a camera without a region', 'production', (o) => { delete find(o, 'ConfigMap', 'edgefaas-cameras').data['camera-01.region']; }, /camera camera-01 has no camera-01\.region/],
+      ['a region without its node selector', 'regions', (o) => { delete find(o, 'Deployment', 'edgefaas-inference-north').spec.template.spec.nodeSelector['topology.kubernetes.io/region']; }, /edgefaas-inference-north: region 'north' is not pinned to its nodes \(nodeSelector topology\.kubernetes\.io\/region: north, got none\)/],
+      ['a region queue without its ScaledObject', 'regions', (o) => { o.splice(o.indexOf(find(o, 'ScaledObject', 'edgefaas-inference-south')), 1); }, /edgefaas-inference-south: region 'south' has 0 ScaledObjects \(needs one, on frames-south\)/],
+      ['a region ScaledObject on the central queue', 'regions', (o) => { find(o, 'ScaledObject', 'edgefaas-inference-north').spec.triggers[0].metadata.queueName = 'frames'; }, /ScaledObject\/edgefaas-inference-north: trigger on queue 'frames', region 'north' consumes frames-north/],
+      ['a region queue without the spill bound', 'regions', (o) => { delete find(o, 'Queue', 'region-frames-north').spec.arguments['x-message-ttl']; }, /region queue 'frames-north' has no x-message-ttl/],
+      ['a region queue dead-lettering to its poison exchange', 'regions', (o) => { find(o, 'Queue', 'region-frames-north').spec.arguments['x-dead-letter-exchange'] = 'frames-north.dlx'; }, /region queue 'frames-north' dead-letters to 'frames-north\.dlx', not the spill exchange edgefaas\.spill/],
+      ['a quorum region queue with at-most-once dead-lettering', 'regions', (o) => { delete find(o, 'Queue', 'region-frames-south').spec.arguments['x-overflow']; }, /region queue 'frames-south' \(quorum\) needs x-dead-letter-strategy at-least-once and x-overflow reject-publish/],
+      ['the spill not bound to the central queue', 'regions', (o) => { o.splice(o.indexOf(find(o, 'Binding', 'edgefaas-spill-binding')), 1); }, /edgefaas\.spill is not bound to the central queue 'frames'/],
+      ['the spill as a headers exchange (x- headers are never matched)', 'regions', (o) => { find(o, 'Exchange', 'edgefaas-spill').spec.type = 'headers'; }, /spill exchange edgefaas\.spill \(fanout\) missing/],
+      ['the central queue still bound with frames.#', 'regions', (o) => { find(o, 'Binding', 'frames-binding').spec.routingKey = 'frames.#'; }, /central frame queue 'frames' is bound with 'frames\.#' besides the regions' queues/],
+      ['a region replica that declares its queue', 'regions', (o) => { const e = find(o, 'Deployment', 'edgefaas-inference-north').spec.template.spec.containers[0].env; e.splice(e.findIndex((x) => x.name === 'EDGEFAAS_DECLARE'), 1); find(o, 'ConfigMap', 'edgefaas-amqp').data.EDGEFAAS_DECLARE = 'true'; }, /edgefaas-inference-north: EDGEFAAS_DECLARE is not "false"/],
+      ['a region camera that declares its queue', 'regions', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.EDGEFAAS_DECLARE = 'true'; }, /camera of region 'north' declares its queue/],
+      ['two regions selecting each other\'s pods', 'regions', (o) => { delete find(o, 'Deployment', 'edgefaas-inference-south').spec.selector.matchLabels['edgefaas.io/region']; }, /edgefaas-inference-south: selector does not include edgefaas\.io\/region: south/],
     ];
     for (const [name, ov, edit, re] of ccases) {
       test(`consistency rejects: ${name} (${ov})`, () => assertErrorMatching(broken(ov, edit), re, name));
