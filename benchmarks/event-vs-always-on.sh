@@ -11,7 +11,8 @@
 # --management). CPU-seconds, wall time, peak and time-averaged RSS of each part, inference
 # lifetime, frames inferred, detections in motion periods (recall of (b) vs (a) against the
 # clip's ground truth), cold start; CPU and RSS over time plotted to
-# docs/event-vs-always-on.png. Writes the "event-vs-always-on" section of
+# docs/event-vs-always-on.png, and a timeline (motion, queue depth, replicas loading and
+# running, detections) of the 30 % run to docs/scaling-timeline.png. Writes the "event-vs-always-on" section of
 # docs/benchmarks.md (not with --no-update). Exits non-zero, writing nothing, when a run
 # fails, finds no detection, or the event-driven system misses what always-on found.
 #
@@ -66,11 +67,18 @@ cmd="BUILD_DIR=$rel benchmarks/event-vs-always-on.sh${args[*]:+ ${args[*]}}"
 for v in EVA_POLLING EVA_COOLDOWN EVA_MAX_REPLICAS EVA_SAMPLE_MS; do
   [ -n "${!v:-}" ] && cmd="$v=${!v} $cmd"
 done
+# Timeline of one event-driven run (30 % motion if measured, else the first fraction)
+tl_dir=$work/clip-30/gated
+[ -d "$tl_dir" ] || tl_dir=$(ls -d "$work"/clip-*/gated | head -1)
+/usr/bin/python3 "$here/timeline.py" "$tl_dir" "$work/scaling-timeline.png" \
+  "event-driven run, $(basename "$(dirname "$tl_dir")"): motion, queue, replicas, detections" ||
+  fail "timeline plot failed"
 section=$(/usr/bin/python3 "$here/report.py" "$work" "$work/event-vs-always-on.png" \
   "$("$root/benchmarks/lib/machine.sh")" "$cmd") || fail "FAILED (see above; logs in $work)"
 echo "$section" > "$work/section.md"
 if [ "$update" = 1 ]; then
   cp "$work/event-vs-always-on.png" "$root/docs/event-vs-always-on.png"
+  cp "$work/scaling-timeline.png" "$root/docs/scaling-timeline.png"
   echo "$section" | "$root/benchmarks/lib/update-section.sh" event-vs-always-on
   echo "event-vs-always-on: wrote docs/benchmarks.md (section event-vs-always-on) and docs/event-vs-always-on.png"
 else

@@ -3,12 +3,24 @@
  *   edgefaas-scale [--scaledobject k8s/base/inference/scaledobject.yaml] [overrides]
  *                  [--management-url http://127.0.0.1:15672] -- COMMAND ARGS...
  *
- * Every pollingInterval it reads the queue's message count from the RabbitMQ management
- * HTTP API (ready + unacknowledged, KEDA's protocol http), decides with the KEDA/HPA
- * rules in ef-scale-policy.h, and starts or stops replicas of COMMAND (normally
+ * Every pollingInterval it reads what the ScaledObject's rabbitmq triggers measure: the
+ * queue's ready + unacknowledged count and publish rate from the RabbitMQ management
+ * HTTP API (KEDA's protocol http; about 5 s old) and, if the file has an amqp trigger,
+ * the ready count at once by a passive queue.declare over AMQP (librabbitmq; KEDA's
+ * protocol amqp). It decides with the KEDA/HPA rules in ef-scale-policy.h (activation
+ * from either trigger, HPA behavior, loading replicas as capacity coming), and starts
+ * or stops replicas of COMMAND (normally
  * `edgefaas-launch pipelines/inference.pipeline`) as child processes: a replica is
  * stopped with SIGTERM (it drains), and SIGKILLed only after terminationGracePeriodSeconds.
  * A replica that exits on its own is replaced at the next poll, like a Deployment's pod.
+ * A replica is loading from its start until its pipeline reports PLAYING (its "state"
+ * JSON line, the same moment its /readyz turns 200), then ready ("replica-ready").
+ *
+ * Bad input: without the management API (plugin off, HTTP error) activation still
+ * works through AMQP and the keep-alive falls back to the replicas' own reports of
+ * work; a queue that existed and is then deleted is an error at every poll (replicas
+ * kept), never read as an empty queue. A queue never seen yet reads as 0 (the edge
+ * pipelines declare it).
  *
  * Every decision is one JSON line on stdout ("poll", "scale", "replica-start",
  * "replica-stop", "replica-exit"); the replicas' own JSON lines are passed through with
@@ -29,12 +41,17 @@
 #include "ef-json-log.h"
 #include "ef-scale-policy.h"
 
+#ifdef EF_SCALE_HAVE_AMQP
+#include "edgefaas-amqp.h"
+#endif
+
 typedef struct {
   guint id;
   GPid pid;
   gint64 started_us;
   gint64 stop_sent_us;     /* 0 = running */
   guint kill_source;
+  gboolean ready;          /* pipeline PLAYING (model loaded) */
   GIOChannel *out;
   GString *partial;
 } Replica;
@@ -52,9 +69,27 @@ static struct {
   gboolean shutting_down;
   guint last_logged_messages;
   gboolean quiet_polls;
+  gboolean queue_seen;      /* the queue existed once: a 404 now means it was deleted */
+  gboolean replicas_busy;   /* a replica reported work since the last poll */
+#ifdef EF_SCALE_HAVE_AMQP
+  EdgefaasAmqpParams amqp;
+  EdgefaasAmqpConn *conn;
+#endif
 } S;
 
 /* ---------- replicas ---------- */
+
+static guint
+loading_count (void)
+{
+  guint n = 0;
+  for (GList * l = S.replicas; l; l = l->next) {
+    Replica *r = l->data;
+    if (r->stop_sent_us == 0 && !r->ready)
+      n++;
+  }
+  return n;
+}
 
 static guint
 running_count (void)
@@ -81,6 +116,31 @@ emit_replica (const gchar * type, Replica * r, const gchar * extra_key, gint64 e
   ef_json_log_emit (b);
 }
 
+static void emit_replica (const gchar * type, Replica * r, const gchar * extra_key,
+    gint64 extra_val);
+
+/* What a replica's JSON line tells the scaler: PLAYING = ready (the model is loaded),
+ * a detections line = it is working (the keep-alive without the management API). */
+static void
+note_replica_line (Replica * r, const gchar * text, gsize len)
+{
+  JsonParser *p = json_parser_new ();
+  if (json_parser_load_from_data (p, text, len, NULL)
+      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p))) {
+    JsonObject *o = json_node_get_object (json_parser_get_root (p));
+    const gchar *type = json_object_get_string_member_with_default (o, "type", "");
+    if (g_str_equal (type, "state") && !r->ready
+        && g_str_equal (json_object_get_string_member_with_default (o, "to", ""), "PLAYING")) {
+      r->ready = TRUE;
+      emit_replica ("replica-ready", r, "load_ms",
+          (g_get_monotonic_time () - r->started_us) / 1000);
+    } else if (g_str_equal (type, "detections")) {
+      S.replicas_busy = TRUE;
+    }
+  }
+  g_object_unref (p);
+}
+
 /* Pass the replica's stdout through, adding "replica":N to its JSON lines. */
 static gboolean
 replica_out_cb (GIOChannel * ch, GIOCondition cond, gpointer data)
@@ -95,6 +155,8 @@ replica_out_cb (GIOChannel * ch, GIOCondition cond, gpointer data)
   while ((nl = memchr (r->partial->str, '\n', r->partial->len))) {
     gsize len = nl - r->partial->str;
     GString *line = g_string_new (NULL);
+    if (len > 1 && r->partial->str[0] == '{')
+      note_replica_line (r, r->partial->str, len);
     if (len > 1 && r->partial->str[0] == '{')
       g_string_append_printf (line, "{\"replica\":%u,%.*s\n", r->id, (int) len - 1,
           r->partial->str + 1);
@@ -163,6 +225,14 @@ start_replica (GError ** error)
   gchar *idstr = g_strdup_printf ("%u", r->id);
   gchar **env = g_get_environ ();
   env = g_environ_setenv (env, "EDGEFAAS_REPLICA", idstr, TRUE);
+  /* Replicas on one host share its cores: each gets cores / maxReplicaCount inference
+   * threads (yolov4infer threads=${YOLO_THREADS}) unless YOLO_THREADS is set. */
+  if (!g_environ_getenv (env, "YOLO_THREADS")) {
+    gchar *n = g_strdup_printf ("%u", MAX (1, g_get_num_processors ()
+            / MAX (1, S.config.max_replica_count)));
+    env = g_environ_setenv (env, "YOLO_THREADS", n, TRUE);
+    g_free (n);
+  }
   gint out_fd = -1;
   gboolean ok = g_spawn_async_with_pipes (NULL, S.command, env,
       G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &r->pid, NULL, &out_fd,
@@ -237,7 +307,8 @@ reconcile (guint desired)
 /* ---------- metric ---------- */
 
 static gboolean
-read_queue (guint * ready, guint * unacked, GError ** error)
+read_queue (guint * ready, guint * unacked, gdouble * rate, gboolean * rate_ok,
+    GError ** error)
 {
   gchar *vhost = g_uri_escape_string (S.config.vhost_name, NULL, FALSE);
   gchar *queue = g_uri_escape_string (S.config.queue_name, NULL, FALSE);
@@ -257,10 +328,16 @@ read_queue (guint * ready, guint * unacked, GError ** error)
   GBytes *body = soup_session_send_and_read (S.session, msg, NULL, error);
   if (body) {
     guint status = soup_message_get_status (msg);
-    if (status == 404) {
+    if (status == 404 && !S.queue_seen) {
       /* The queue does not exist yet: nothing to do (edge pipelines declare it). */
       *ready = *unacked = 0;
+      *rate = 0;
+      *rate_ok = TRUE;
       ok = TRUE;
+    } else if (status == 404) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "queue %s (vhost %s) no longer "
+          "exists (deleted?): replicas kept, not read as an empty queue", S.config.queue_name,
+          S.config.vhost_name);
     } else if (status != 200) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "management API %s: HTTP %u",
           S.mgmt_url, status);
@@ -274,6 +351,15 @@ read_queue (guint * ready, guint * unacked, GError ** error)
         *ready = o ? json_object_get_int_member_with_default (o, "messages_ready", 0) : 0;
         *unacked = o ? json_object_get_int_member_with_default (o,
             "messages_unacknowledged", 0) : 0;
+        /* KEDA's MessageRate: message_stats.publish_details.rate (absent = 0) */
+        JsonObject *ms = o && json_object_has_member (o, "message_stats")
+            ? json_object_get_object_member (o, "message_stats") : NULL;
+        JsonObject *pd = ms && json_object_has_member (ms, "publish_details")
+            ? json_object_get_object_member (ms, "publish_details") : NULL;
+        /* absent with management.rates_mode = none, or before the first publish: not 0 */
+        *rate_ok = pd && json_object_has_member (pd, "rate");
+        *rate = *rate_ok ? json_object_get_double_member (pd, "rate") : 0;
+        S.queue_seen = TRUE;
         ok = TRUE;
       }
       g_object_unref (p);
@@ -285,23 +371,98 @@ read_queue (guint * ready, guint * unacked, GError ** error)
   return ok;
 }
 
+#ifdef EF_SCALE_HAVE_AMQP
+/* The ready count by a passive queue.declare (KEDA's protocol amqp): current, unlike
+ * the management API's statistics. The connection stays open between polls. */
+static gboolean
+read_ready_amqp (guint * ready, GError ** error)
+{
+  if (!S.conn && !(S.conn = edgefaas_amqp_conn_open (&S.amqp, error)))
+    return FALSE;
+  amqp_connection_state_t st = edgefaas_amqp_conn_get_state (S.conn);
+  amqp_channel_t ch = edgefaas_amqp_conn_get_channel (S.conn);
+  amqp_queue_declare_ok_t *ok = amqp_queue_declare (st, ch,
+      amqp_cstring_bytes (S.config.queue_name), 1, 0, 0, 0, amqp_empty_table);
+  if (ok) {
+    *ready = ok->message_count;
+    S.queue_seen = TRUE;
+    return TRUE;
+  }
+  amqp_rpc_reply_t r = amqp_get_rpc_reply (st);
+  gboolean not_found = r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION
+      && r.reply.id == AMQP_CHANNEL_CLOSE_METHOD
+      && ((amqp_channel_close_t *) r.reply.decoded)->reply_code == AMQP_NOT_FOUND;
+  if (not_found) {
+    /* Answer the broker's channel.close and reopen the same channel number. */
+    amqp_channel_close_ok_t close_ok = { 0 };
+    amqp_send_method (st, ch, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
+    amqp_channel_open (st, ch);
+    if (amqp_get_rpc_reply (st).reply_type != AMQP_RESPONSE_NORMAL)
+      g_clear_pointer (&S.conn, edgefaas_amqp_conn_close);
+    if (!S.queue_seen) {
+      *ready = 0;
+      return TRUE;
+    }
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "queue %s no longer exists "
+        "(passive queue.declare: 404 NOT_FOUND, deleted?): replicas kept, not read as an "
+        "empty queue", S.config.queue_name);
+    return FALSE;
+  }
+  edgefaas_amqp_check_reply (r, "passive queue.declare", error);
+  /* anything else: drop the connection, reconnect at the next poll */
+  g_clear_pointer (&S.conn, edgefaas_amqp_conn_close);
+  return FALSE;
+}
+#endif
+
+static void
+add_error (JsonBuilder * b, const gchar * key, const GError * err)
+{
+  if (err) {
+    json_builder_set_member_name (b, key);
+    json_builder_add_string_value (b, err->message);
+  }
+}
+
 static gboolean
 poll_cb (gpointer data)
 {
   if (S.shutting_down)
     return G_SOURCE_REMOVE;
-  guint ready = 0, unacked = 0;
-  GError *err = NULL;
-  gboolean ok = read_queue (&ready, &unacked, &err);
+  guint ready = 0, unacked = 0, amqp_ready = 0;
+  gdouble rate = 0;
+  gboolean rate_ok = FALSE;
+  GError *err = NULL, *amqp_err = NULL;
+  gboolean amqp_ok = FALSE;
+  /* the activation trigger first: its answer is current, the HTTP one may take longer */
+#ifdef EF_SCALE_HAVE_AMQP
+  if (S.config.has_amqp_trigger)
+    amqp_ok = read_ready_amqp (&amqp_ready, &amqp_err);
+#endif
+  /* From zero, a ready count above activationValue decides alone: do not wait for the
+   * management API's (older) numbers before starting the replica. */
+  gboolean activate_now = amqp_ok && running_count () == 0
+      && amqp_ready > S.config.amqp_activation_value;
+  gboolean ok = activate_now ? FALSE : read_queue (&ready, &unacked, &rate, &rate_ok, &err);
   /* protocol http: ready + unacked, like KEDA reading the management API;
    * amqp/auto (passive declare) or excludeUnacknowledged: ready only. */
   gboolean count_unacked = g_str_equal (S.config.protocol, "http") && !S.config.exclude_unacked;
   gdouble metric = ready + (count_unacked ? unacked : 0);
   guint current = running_count ();
-  EfScaleDecision d = ef_scale_decide (&S.config, &S.state, current, ok, metric,
+  EfScaleInputs in = {
+    .messages_ok = ok, .messages = metric,
+    .ready_ok = amqp_ok, .ready = amqp_ready,
+    .rate_ok = ok && rate_ok, .rate = rate,
+    .replicas_busy = S.replicas_busy,
+    .loading = loading_count (),
+  };
+  S.replicas_busy = FALSE;
+  EfScaleDecision d = ef_scale_decide_inputs (&S.config, &S.state, current, &in,
       g_get_monotonic_time ());
 
-  if (!S.quiet_polls || d.action != EF_SCALE_ACTION_NONE || !ok || metric != S.last_logged_messages) {
+  gboolean errors = (!ok && !activate_now) || (S.config.has_amqp_trigger && !amqp_ok);
+  if (!S.quiet_polls || d.action != EF_SCALE_ACTION_NONE || errors
+      || metric != S.last_logged_messages) {
     JsonBuilder *b = ef_json_log_begin ("poll");
     json_builder_set_member_name (b, "queue");
     json_builder_add_string_value (b, S.config.queue_name);
@@ -312,14 +473,28 @@ poll_cb (gpointer data)
       json_builder_add_int_value (b, ready);
       json_builder_set_member_name (b, "unacked");
       json_builder_add_int_value (b, unacked);
-    } else {
-      json_builder_set_member_name (b, "error");
-      json_builder_add_string_value (b, err->message);
+      if (rate_ok) {
+        json_builder_set_member_name (b, "publish_rate");
+        json_builder_add_double_value (b, rate);
+      }
+    }
+    add_error (b, "error", err);
+    if (amqp_ok) {
+      json_builder_set_member_name (b, "amqp_ready");
+      json_builder_add_int_value (b, amqp_ready);
+    }
+    add_error (b, "amqp_error", amqp_err);
+    if (!ok && amqp_ok && !activate_now) {
+      json_builder_set_member_name (b, "fallback");
+      json_builder_add_string_value (b, "management API unavailable: activation by the "
+          "amqp ready count, keep-alive by the replicas' reports of work");
     }
     json_builder_set_member_name (b, "active");
     json_builder_add_boolean_value (b, d.active);
     json_builder_set_member_name (b, "replicas");
     json_builder_add_int_value (b, current);
+    json_builder_set_member_name (b, "loading");
+    json_builder_add_int_value (b, in.loading);
     json_builder_set_member_name (b, "desired");
     json_builder_add_int_value (b, d.desired);
     json_builder_set_member_name (b, "action");
@@ -329,6 +504,7 @@ poll_cb (gpointer data)
     ef_json_log_emit (b);
     S.last_logged_messages = (guint) metric;
   }
+  g_clear_error (&amqp_err);
   g_clear_error (&err);
   if (d.action != EF_SCALE_ACTION_NONE) {
     JsonBuilder *b = ef_json_log_begin ("scale");
@@ -377,7 +553,7 @@ on_signal (gpointer data)
 
 /* ---------- main ---------- */
 
-static gchar *opt_file, *opt_mgmt, *opt_user, *opt_queue;
+static gchar *opt_file, *opt_mgmt, *opt_user, *opt_queue, *opt_amqp_url;
 static gint opt_polling = -1, opt_cooldown = -1, opt_min = -1, opt_max = -1,
     opt_window = -1, opt_grace = -1;
 static gdouble opt_value = -1, opt_activation = -1;
@@ -389,6 +565,10 @@ static GOptionEntry entries[] = {
   {"management-url", 0, 0, G_OPTION_ARG_STRING, &opt_mgmt,
       "RabbitMQ management API (default $EDGEFAAS_MANAGEMENT_URL, else "
         "http://127.0.0.1:$EF_BROKER_MGMT_PORT, else http://127.0.0.1:15672)", "URL"},
+  {"amqp-url", 0, 0, G_OPTION_ARG_STRING, &opt_amqp_url,
+      "Broker for the amqp trigger's passive queue.declare (default $EDGEFAAS_AMQP_URL, "
+        "else amqp://guest@127.0.0.1:$EF_BROKER_PORT/ or :5672/; no password in it: "
+        "EDGEFAAS_AMQP_PASSWORD)", "URL"},
   {"user", 0, 0, G_OPTION_ARG_STRING, &opt_user,
       "Management user (default: the user of $EDGEFAAS_AMQP_URL, else guest)", "NAME"},
   {"queue", 0, 0, G_OPTION_ARG_STRING, &opt_queue, "Override queueName", "NAME"},
@@ -511,6 +691,26 @@ main (int argc, char **argv)
   g_free (cred);
   g_free (b64);
 
+#ifdef EF_SCALE_HAVE_AMQP
+  if (S.config.has_amqp_trigger) {
+    g_autofree gchar *amqp_url = opt_amqp_url ? g_strdup (opt_amqp_url)
+        : g_getenv ("EDGEFAAS_AMQP_URL") ? g_strdup (g_getenv ("EDGEFAAS_AMQP_URL"))
+        : g_strdup_printf ("amqp://guest@127.0.0.1:%s/", g_getenv ("EF_BROKER_PORT")
+        ? g_getenv ("EF_BROKER_PORT") : "5672");
+    if (!edgefaas_amqp_params_parse_url (&S.amqp, amqp_url, &error)
+        || !edgefaas_amqp_params_load_password (&S.amqp, NULL, NULL, &error)) {
+      g_printerr ("edgefaas-scale: amqp trigger: %s\n", error->message);
+      return 2;
+    }
+    g_free (S.amqp.vhost);
+    S.amqp.vhost = g_strdup (S.config.vhost_name);
+  }
+#else
+  if (S.config.has_amqp_trigger)
+    g_printerr ("edgefaas-scale: built without librabbitmq: the amqp trigger is not read "
+        "(activation waits for the management API's statistics)\n");
+#endif
+
   S.session = soup_session_new_with_options ("timeout", 5, "user-agent", "edgefaas-scale",
       NULL);
   S.loop = g_main_loop_new (NULL, FALSE);
@@ -537,6 +737,18 @@ main (int argc, char **argv)
   json_builder_add_string_value (b, S.config.queue_name);
   json_builder_set_member_name (b, "protocol");
   json_builder_add_string_value (b, S.config.protocol);
+  const struct { const gchar *k; gboolean on; gdouble v; } trig[] = {
+    {"amqpTriggerValue", S.config.has_amqp_trigger, S.config.amqp_value},
+    {"messageRateValue", S.config.has_rate_trigger, S.config.rate_value},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (trig); i++) {
+    if (!trig[i].on)
+      continue;
+    json_builder_set_member_name (b, trig[i].k);
+    json_builder_add_double_value (b, trig[i].v);
+  }
+  json_builder_set_member_name (b, "scaleUpStabilizationWindowSeconds");
+  json_builder_add_int_value (b, S.config.scale_up.window_s);
   json_builder_set_member_name (b, "scaledobject");
   json_builder_add_string_value (b, opt_file ? opt_file : "(defaults and flags)");
   json_builder_set_member_name (b, "management");
@@ -554,7 +766,8 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGTERM, on_signal, GINT_TO_POINTER (SIGTERM));
   g_unix_signal_add (SIGINT, on_signal, GINT_TO_POINTER (SIGINT));
   poll_cb (NULL);
-  g_timeout_add_seconds (S.config.polling_interval_s, poll_cb, NULL);
+  /* milliseconds, not g_timeout_add_seconds: that one may fire up to a second late */
+  g_timeout_add (S.config.polling_interval_s * 1000, poll_cb, NULL);
   g_main_loop_run (S.loop);
 
   b = ef_json_log_begin ("scaler-exit");
@@ -562,5 +775,9 @@ main (int argc, char **argv)
   ef_scale_state_clear (&S.state);
   ef_scale_config_clear (&S.config);
   g_object_unref (S.session);
+#ifdef EF_SCALE_HAVE_AMQP
+  g_clear_pointer (&S.conn, edgefaas_amqp_conn_close);
+  edgefaas_amqp_params_clear (&S.amqp);
+#endif
   return 0;
 }

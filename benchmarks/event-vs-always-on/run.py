@@ -544,7 +544,10 @@ def run_gated(a, env, clip, truth, logdir, nvml):
             continue
         c0 = min(x[1] for x in mine)
         last_motion = max([m for m in motions if m <= ta], default=None)
-        seen = [ts(o) for o in scaler.find("poll", lambda o: o.get("messages", 0) > 0)
+        # the first poll that saw a message: the management API's count, or the amqp
+        # trigger's ready count (passive queue.declare)
+        seen = [ts(o) for o in scaler.find("poll", lambda o: o.get("messages", 0) > 0
+                                           or o.get("amqp_ready", 0) > 0)
                 if c0 - 0.5 <= ts(o) <= ta]
         pl = [ts(o) for o in scaler.find("state", lambda o: o.get("to") == "PLAYING"
                                          and "replica" in o) if ts(o) >= ta]

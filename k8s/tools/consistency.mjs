@@ -668,18 +668,28 @@ export function checkOverlay(objs, ctx) {
     }
     if (s.spec.fallback && (s.kind === 'ScaledJob' || ctx.keda === '2.3')) errs.push(`${w}: fallback is not supported here (ScaledJob, or KEDA < 2.4)`);
     if (!triggers.length) errs.push(`${w}: no rabbitmq trigger`);
+    // Keep-alive (QueueLength, http: ready + unacked), optional activation (QueueLength,
+    // amqp: ready at once) and scale-out (MessageRate, http) triggers on one queue.
+    const keepAlive = triggers.filter((t) => t.metadata.mode === 'QueueLength' && t.metadata.protocol === 'http');
+    if (triggers.length && keepAlive.length !== 1) errs.push(`${w}: one QueueLength trigger with protocol http is required (ready + unacked keep a busy pod alive), found ${keepAlive.length}`);
+    if (triggers.filter((t) => t.metadata.protocol === 'amqp').length > 1) errs.push(`${w}: more than one amqp trigger`);
+    if (triggers.filter((t) => t.metadata.mode === 'MessageRate').length > 1) errs.push(`${w}: more than one MessageRate trigger`);
     for (const t of triggers) {
       const md = t.metadata;
-      if (md.protocol !== 'http') errs.push(`${w}: trigger protocol must be http (ready + unacked), got ${md.protocol}`);
-      if (md.mode !== 'QueueLength') errs.push(`${w}: trigger mode must be QueueLength`);
+      if (md.protocol !== 'http' && md.protocol !== 'amqp') errs.push(`${w}: trigger protocol must be http (ready + unacked) or amqp (activation), got ${md.protocol}`);
+      if (md.mode !== 'QueueLength' && md.mode !== 'MessageRate') errs.push(`${w}: trigger mode must be QueueLength or MessageRate, got ${md.mode}`);
+      if (md.mode === 'MessageRate' && md.protocol !== 'http') errs.push(`${w}: a MessageRate trigger needs protocol http (the publish rate comes from the management API)`);
+      if (md.protocol === 'amqp' && md.mode !== 'QueueLength') errs.push(`${w}: an amqp trigger can only measure QueueLength`);
       const targetQueue = tspec.containers.map((c) => c.__env?.get('EDGEFAAS_FRAME_QUEUE')?.value).find(Boolean) ?? cfg.EDGEFAAS_FRAME_QUEUE;
       if (md.queueName !== targetQueue) errs.push(`${w}: trigger queueName '${md.queueName}' != EDGEFAAS_FRAME_QUEUE '${targetQueue}' of its target`);
       if (url && md.vhostName !== undefined && md.vhostName !== url.vhost) errs.push(`${w}: trigger vhostName '${md.vhostName}' != the pipelines' vhost '${url.vhost}'`);
-      if (!(Number(md.value) >= prefetch)) errs.push(`${w}: trigger value ${md.value} < EDGEFAAS_PREFETCH ${prefetch} (unacked messages alone would scale to max)`);
+      if (md.mode === 'QueueLength' && !(Number(md.value) >= prefetch)) errs.push(`${w}: trigger value ${md.value} < EDGEFAAS_PREFETCH ${prefetch} (unacked messages alone would scale to max)`);
       if (md.host) {
-        const h = /^https?:\/\/([^/:@]+)(?::(\d+))?\/?/.exec(md.host);
+        const amqp = md.protocol === 'amqp';
+        const h = (amqp ? /^amqps?:\/\/([^/:@]+)(?::(\d+))?\/?/ : /^https?:\/\/([^/:@]+)(?::(\d+))?\/?/).exec(md.host);
+        const wantPort = amqp ? (md.host.startsWith('amqps:') ? '5671' : '5672') : '15672';
         if (/\/\/[^/]*@/.test(md.host)) errs.push(`${w}: trigger host carries credentials (use the TriggerAuthentication)`);
-        if (!h || h[2] !== '15672') errs.push(`${w}: trigger host '${md.host}' is not the management port 15672`);
+        if (!h || (h[2] ?? (amqp ? wantPort : undefined)) !== wantPort) errs.push(`${w}: trigger host '${md.host}' is not the ${amqp ? 'AMQP' : 'management'} port ${wantPort}`);
         const svc = h?.[1].split('.');
         if (svc && (svc[0] !== url?.host || (svc[1] && svc[1] !== s.metadata.namespace))) errs.push(`${w}: trigger host '${md.host}' is not the broker Service ${url?.host}.${s.metadata.namespace}`);
       }
@@ -794,6 +804,11 @@ export function checkOverlay(objs, ctx) {
     for (const r of n.spec.ingress ?? []) {
       if (!(r.ports ?? []).some((p) => p.port === 5672)) continue;
       for (const f of r.from ?? []) {
+        // KEDA's operator (namespace keda, no pod selector needed) reads the ready count
+        // of the activation trigger (protocol amqp) with a passive queue.declare.
+        const kedaOnly = f.namespaceSelector && !f.podSelector && !f.ipBlock
+          && JSON.stringify(f.namespaceSelector) === JSON.stringify({ matchLabels: { 'kubernetes.io/metadata.name': 'keda' } });
+        if (kedaOnly) continue;
         if (f.namespaceSelector || f.ipBlock || !f.podSelector) errs.push(`NetworkPolicy/${n.metadata.name}: AMQP 5672 open beyond pods of this namespace`);
         else allowed5672.add(JSON.stringify(f.podSelector));
       }

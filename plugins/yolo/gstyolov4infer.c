@@ -115,6 +115,7 @@ typedef enum {
 #define DEFAULT_PROP_MAX_REGIONS 4
 #define DEFAULT_PROP_POST_MESSAGES TRUE
 #define DEFAULT_PROP_NMS_GROUPS YOLO_NMS_GROUPS_DEFAULT
+#define DEFAULT_PROP_THREADS 0
 
 #define MAX_BATCH_SIZE 64
 #define MAX_REGIONS YOLO_REGIONS_MAX
@@ -145,6 +146,7 @@ enum
   PROP_POST_MESSAGES,
   PROP_NMS_GROUPS,
   PROP_STATS,
+  PROP_THREADS,
 };
 
 #define YOLO_CAPS GST_VIDEO_CAPS_MAKE ("{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, I420, NV12 }")
@@ -164,6 +166,7 @@ typedef struct {
   gint input_size;
   gboolean letterbox;
   guint interval, batch_size;
+  guint threads;
   GstYolov4InferRoiMode roi_mode;
   guint max_regions;
   gboolean post_messages;
@@ -317,6 +320,7 @@ is_model_prop (guint prop_id)
     case PROP_CLASSES:
     case PROP_BATCH_SIZE:
     case PROP_NMS_GROUPS:
+    case PROP_THREADS:
       return TRUE;
     default:
       return FALSE;
@@ -382,6 +386,9 @@ gst_yolov4_infer_set_property (GObject * object, guint prop_id,
     case PROP_BATCH_SIZE:
       s->batch_size = g_value_get_uint (value);
       break;
+    case PROP_THREADS:
+      s->threads = g_value_get_uint (value);
+      break;
     case PROP_ROI_MODE:
       s->roi_mode = g_value_get_enum (value);
       break;
@@ -415,7 +422,9 @@ stats_structure (GstYolov4Infer * self)
       "preprocess-ms", G_TYPE_DOUBLE, st ? st->preproc_us / 1000.0 : 0.0,
       "input-width", G_TYPE_INT, st ? st->net_w : 0,
       "input-height", G_TYPE_INT, st ? st->net_h : 0,
-      "backend", G_TYPE_STRING, st && st->vt ? st->vt->name : "", NULL);
+      "backend", G_TYPE_STRING, st && st->vt ? st->vt->name : "",
+      "threads", G_TYPE_INT, st && st->be && st->vt->num_threads
+      ? st->vt->num_threads (st->be) : 0, NULL);
 }
 
 static void
@@ -465,6 +474,9 @@ gst_yolov4_infer_get_property (GObject * object, guint prop_id,
       break;
     case PROP_BATCH_SIZE:
       g_value_set_uint (value, s->batch_size);
+      break;
+    case PROP_THREADS:
+      g_value_set_uint (value, s->threads);
       break;
     case PROP_ROI_MODE:
       g_value_set_enum (value, s->roi_mode);
@@ -674,6 +686,7 @@ load_model (State * st, const Settings * s, GError ** error)
     .height = st->net_h,
     .device = s->device == GST_YOLOV4_INFER_DEVICE_CUDA ? "cuda" : "cpu",
     .max_batch = (gint) st->max_batch,
+    .threads = (gint) s->threads,
   };
   st->be = st->vt->open (&opts, error);
   if (!st->be)
@@ -1366,11 +1379,28 @@ gst_yolov4_infer_class_init (GstYolov4InferClass * klass)
    * forward-passes, network-inputs (images over all passes), region-frames
    * and whole-frame-fallbacks (roi-mode=motion: frames inferred on regions /
    * on the whole frame), inference-ms, preprocess-ms, input-width,
-   * input-height, backend.
+   * input-height, backend, threads (CPU threads the engine uses now, as it
+   * reports them; 0 = not known).
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "Load and inference timings",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstYolov4Infer:threads:
+   *
+   * CPU threads for inference; 0 = the backend's default (OpenCV: every core,
+   * whatever OMP_NUM_THREADS says). Several replicas on one host should each get
+   * their share, or they fight for the cores. OpenCV's thread pool is
+   * process-wide: the value set by the last yolov4infer that opened its model
+   * applies to every OpenCV user in the process. darknet: OpenMP threads of the
+   * streaming thread.
+   */
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_uint ("threads", "Threads",
+          "CPU threads for inference, 0 = backend default (all cores). OpenCV: "
+          "process-wide (one thread pool per process)",
+          0, 1024, DEFAULT_PROP_THREADS, rw | GST_PARAM_MUTABLE_READY));
 
   gst_element_class_set_static_metadata (element_class,
       "YOLOv4 darknet-format detector", "Filter/Analyzer/Video",
@@ -1402,6 +1432,7 @@ gst_yolov4_infer_init (GstYolov4Infer * self)
   s->letterbox = DEFAULT_PROP_LETTERBOX;
   s->interval = DEFAULT_PROP_INTERVAL;
   s->batch_size = DEFAULT_PROP_BATCH_SIZE;
+  s->threads = DEFAULT_PROP_THREADS;
   s->roi_mode = DEFAULT_PROP_ROI_MODE;
   s->max_regions = DEFAULT_PROP_MAX_REGIONS;
   s->post_messages = DEFAULT_PROP_POST_MESSAGES;

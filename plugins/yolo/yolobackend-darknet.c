@@ -34,6 +34,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <dlfcn.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 #ifdef HAVE_DARKNET_PREDICT_PTR
@@ -49,7 +50,44 @@ struct _YoloBackend
   gint batch;                   /* images per forward pass (fork on CUDA: max_batch) */
   gboolean cuda_lib;            /* fork: libdarknet is a CUDA build */
   gfloat *batch_input;          /* batch * image floats, for partial batches */
+  gint threads;             /* 0 = OpenMP's default */
 };
+
+/* libdarknet parallelises with OpenMP (it links libgomp). omp_set_num_threads()
+ * sets the calling thread's team size, so it is applied before every forward
+ * pass in the thread that runs it. Looked up at run time (this module and its
+ * libraries are loaded RTLD_LOCAL, so through libgomp's own handle): no OpenMP
+ * build flags. */
+static void (*omp_set) (int);
+static int (*omp_get) (void);
+
+static void
+omp_lookup (void)
+{
+  static gsize once;
+  if (g_once_init_enter (&once)) {
+    void *h = dlopen ("libgomp.so.1", RTLD_LAZY | RTLD_NOLOAD);
+    omp_set = (void (*)(int)) dlsym (h ? h : RTLD_DEFAULT, "omp_set_num_threads");
+    omp_get = (int (*)(void)) dlsym (h ? h : RTLD_DEFAULT, "omp_get_max_threads");
+    g_once_init_leave (&once, 1);
+  }
+}
+
+static void
+omp_threads_apply (gint n)
+{
+  omp_lookup ();
+  if (omp_set && n > 0)
+    omp_set (n);
+}
+
+static gint
+darknet_num_threads (YoloBackend * self)
+{
+  omp_threads_apply (self->threads);
+  return omp_get ? omp_get () : 0;
+}
+
 
 /* Serialises everything that touches darknet's globals or fds 1 and 2. */
 static GMutex darknet_lock;
@@ -351,6 +389,7 @@ darknet_open (const YoloBackendOptions * options, GError ** error)
   self->width = options->width;
   self->height = options->height;
   self->classes = yolo_cfg_classes (options->cfg);
+  self->threads = options->threads;
   self->gpu = gpu;
   self->batch = batch;
 #ifdef HAVE_DARKNET_PREDICT_PTR
@@ -442,6 +481,7 @@ darknet_infer (YoloBackend * self, const gfloat * input, guint n_images,
   }
 #endif
 
+  omp_threads_apply (self->threads);
   /* darknet's CPU forward pass gains nothing from batching: one image at a
    * time through the batch-1 network. */
   for (guint b = 0; b < n_images; b++) {
@@ -499,4 +539,5 @@ const YoloBackendVTable yolo_backend_darknet_vtable = {
   .infer = darknet_infer,
   .close = darknet_close,
   .output_shapes = darknet_output_shapes,
+  .num_threads = darknet_num_threads,
 };

@@ -49,6 +49,11 @@ opencv_open (const YoloBackendOptions * options, GError ** error)
   g_return_val_if_fail (options && options->cfg && options->weights_path,
       NULL);
 
+  /* Process-wide: OpenCV has one thread pool. Its default takes every core and
+   * ignores OMP_NUM_THREADS, so replicas on one host would fight for cores. */
+  if (options->threads > 0)
+    cv::setNumThreads (options->threads);
+
   const char *device = options->device ? options->device : "cpu";
   bool cuda = false;
   if (g_ascii_strcasecmp (device, "cuda") == 0) {
@@ -239,6 +244,12 @@ opencv_output_shapes (YoloBackend * self, YoloOutputShape * shapes, guint max)
   return self->last_shapes.size ();
 }
 
+static gint
+opencv_num_threads (YoloBackend * self)
+{
+  return cv::getNumThreads ();
+}
+
 extern "C" {
   extern const YoloBackendVTable yolo_backend_opencv_vtable;
   const YoloBackendVTable yolo_backend_opencv_vtable = {
@@ -248,5 +259,6 @@ extern "C" {
     opencv_infer,
     opencv_close,
     opencv_output_shapes,
+    opencv_num_threads,
   };
 }

@@ -126,6 +126,14 @@ darknet_proxy_output_shapes (YoloBackend * backend, YoloOutputShape * shapes,
   return darknet_module_vtable->output_shapes (backend, shapes, max);
 }
 
+static gint
+darknet_proxy_num_threads (YoloBackend * backend)
+{
+  if (!darknet_module_vtable->num_threads)
+    return 0;
+  return darknet_module_vtable->num_threads (backend);
+}
+
 static const YoloBackendVTable yolo_backend_darknet_proxy_vtable = {
   .name = "darknet",
   .kind = YOLO_BACKEND_KIND_DARKNET,
@@ -133,6 +141,7 @@ static const YoloBackendVTable yolo_backend_darknet_proxy_vtable = {
   .infer = darknet_proxy_infer,
   .close = darknet_proxy_close,
   .output_shapes = darknet_proxy_output_shapes,
+  .num_threads = darknet_proxy_num_threads,
 };
 #endif
 

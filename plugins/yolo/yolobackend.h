@@ -28,6 +28,7 @@ typedef struct {
   gint width, height;     /* network input size (cfg's or input-size override) */
   const gchar *device;    /* "cpu" or "cuda" */
   gint max_batch;         /* largest batch infer() will be given */
+  gint threads;           /* CPU threads for inference, 0 = the backend's default */
 } YoloBackendOptions;
 
 typedef struct _YoloBackend YoloBackend;
@@ -52,6 +53,9 @@ typedef struct {
    * outputs of the last infer(), per image, in the network's output order.
    * Returns how many there are (fills at most @max). */
   guint (*output_shapes) (YoloBackend * backend, YoloOutputShape * shapes, guint max);
+  /* Optional (may be NULL): the CPU threads inference uses now, as the engine
+   * reports it (OpenCV: cv::getNumThreads(); darknet: OpenMP's max threads). */
+  gint (*num_threads) (YoloBackend * backend);
 } YoloBackendVTable;
 
 /* NULL when the backend was not compiled in. */

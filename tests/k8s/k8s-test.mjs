@@ -263,12 +263,17 @@ const suites = {
     const broken = (ov, edit) => { const objs = structuredClone(rendered.get(ov)); edit(objs); return mods.consistency.checkOverlay(objs, ctxFor(ov, secrets)); };
     const find = (objs, kind, name) => objs.find((o) => o.kind === kind && (!name || o.metadata.name === name));
     const ccases = [
-      ['value < prefetch', 'production', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.EDGEFAAS_PREFETCH = '8'; }, /value 4 < EDGEFAAS_PREFETCH 8/],
+      ['value < prefetch', 'production', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.EDGEFAAS_PREFETCH = '80'; }, /value 50 < EDGEFAAS_PREFETCH 80/],
       ['cooldownPeriod < drain timeout', 'production', (o) => { find(o, 'ScaledObject').spec.cooldownPeriod = 10; }, /cooldownPeriod 10 < --drain-timeout 30/],
       ['terminationGracePeriodSeconds < drain timeout', 'dev', (o) => { find(o, 'Deployment', EDGE).spec.template.spec.terminationGracePeriodSeconds = 20; }, /terminationGracePeriodSeconds 20 < --drain-timeout 30/],
       ['trigger queue != frame queue', 'production', (o) => { find(o, 'ScaledObject').spec.triggers[0].metadata.queueName = 'frame'; }, /queueName 'frame' != EDGEFAAS_FRAME_QUEUE 'frames'/],
       ['trigger vhost != pipelines vhost', 'dev', (o) => { find(o, 'ScaledObject').spec.triggers[0].metadata.vhostName = 'edge'; }, /vhostName 'edge' != the pipelines' vhost '\/'/],
-      ['protocol amqp', 'production', (o) => { find(o, 'ScaledObject').spec.triggers[0].metadata.protocol = 'amqp'; }, /protocol must be http/],
+      ['keep-alive trigger amqp (busy pods invisible)', 'production', (o) => { find(o, 'ScaledObject').spec.triggers[0].metadata.protocol = 'amqp'; }, /one QueueLength trigger with protocol http is required/],
+      ['no keep-alive trigger, activation only', 'production', (o) => { const so = find(o, 'ScaledObject'); so.spec.triggers = so.spec.triggers.filter((t) => t.metadata.protocol === 'amqp'); }, /one QueueLength trigger with protocol http is required \(ready \+ unacked keep a busy pod alive\), found 0/],
+      ['MessageRate over amqp', 'production', (o) => { find(o, 'ScaledObject').spec.triggers[2].metadata.protocol = 'amqp'; }, /MessageRate trigger needs protocol http/],
+      ['activation trigger on the management port', 'production', (o) => { find(o, 'ScaledObject').spec.triggers[1].metadata.host = 'amqp://rabbitmq.edgefaas.svc:15672/'; }, /is not the AMQP port 5672/],
+      ['activation trigger on another queue', 'production', (o) => { find(o, 'ScaledObject').spec.triggers[1].metadata.queueName = 'frame'; }, /queueName 'frame' != EDGEFAAS_FRAME_QUEUE 'frames'/],
+      ['KEDA cannot reach AMQP for the activation trigger', 'production', (o) => { const n = find(o, 'NetworkPolicy', 'broker-ingress'); n.spec.ingress = n.spec.ingress.filter((r) => !(r.ports ?? []).some((p) => p.port === 5672) || (r.from ?? []).some((f) => f.podSelector)); }, /no NetworkPolicy lets KEDA's operator \(namespace keda\) reach the broker on 5672/],
       ['missing secret key', 'production', (o) => { find(o, 'TriggerAuthentication').spec.secretTargetRef[1].key = 'pasword'; }, /has no key 'pasword'/],
       ['env var typo the pipeline never reads', 'dev', (o) => { find(o, 'ConfigMap', 'edgefaas-amqp').data.EDGEFAAS_FRAMES_QUEUE = 'frames'; }, /sets EDGEFAAS_FRAMES_QUEUE \(from configmap edgefaas-amqp\), but no pipeline file reads it/],
       ['pipeline variable not provided', 'dev', (o) => { const c = find(o, 'Deployment', EDGE).spec.template.spec.containers[0]; c.env = c.env.filter((e) => e.name !== 'CAMERA_ID'); }, /needs \$\{CAMERA_ID\}/],

@@ -1187,6 +1187,58 @@ test_inspect_doc (void)
   g_assert_cmpstr (a, ==, b);
 }
 
+/* threads=N takes effect: the engine reports N threads after the model opened
+ * (OpenCV's cv::getNumThreads(), darknet's OpenMP max threads), and 0 leaves the
+ * default (every core for OpenCV). Fails on the old element (no property). */
+static void
+test_threads_property (void)
+{
+  Model m;
+  if (!model_get (&m)) {
+    model_clear (&m);
+    return;
+  }
+  g_autofree gchar *path = yt_darknet_image ("dog.jpg");
+  GstSample *s = yt_decode_image (path, "I420", 0, 0);
+  const gchar *backends[] = {
+#ifdef YT_HAVE_OPENCV
+    "opencv",
+#endif
+#ifdef YT_HAVE_DARKNET
+    "darknet",
+#endif
+  };
+  gint cores = (gint) g_get_num_processors ();
+  for (guint b = 0; b < G_N_ELEMENTS (backends); b++) {
+    for (guint want = 1; want <= 3; want++) {
+      g_autofree gchar *extra = g_strdup_printf ("backend=%s threads=%u", backends[b], want);
+      g_autofree gchar *props = model_props (&m, extra);
+      Run r = { 0 };
+      g_assert_true (run_infer (props, &s, 1, &r));
+      gint got = -1;
+      g_assert_true (gst_structure_get_int (r.stats, "threads", &got));
+      g_test_message ("%s threads=%u: engine reports %d", backends[b], want, got);
+      g_assert_cmpint (got, ==, (gint) want);
+      g_assert_cmpuint (r.buffers->len, ==, 1);
+      run_clear (&r);
+    }
+  }
+#ifdef YT_HAVE_OPENCV
+  /* threads=0 after threads=1: OpenCV's pool is process-wide and keeps the last
+   * setting (the documented caveat); a fresh default is every core */
+  g_autofree gchar *props = model_props (&m, "backend=opencv threads=0");
+  Run r = { 0 };
+  g_assert_true (run_infer (props, &s, 1, &r));
+  gint got = -1;
+  g_assert_true (gst_structure_get_int (r.stats, "threads", &got));
+  g_test_message ("opencv threads=0 after threads=3: %d (cores %d)", got, cores);
+  g_assert_cmpint (got, ==, 3);
+  run_clear (&r);
+#endif
+  gst_sample_unref (s);
+  model_clear (&m);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1195,6 +1247,7 @@ main (int argc, char **argv)
   g_test_add_func ("/yolov4infer/person-vs-darknet", test_person_vs_darknet);
   g_test_add_func ("/yolov4infer/dog-vs-darknet-command", test_darknet_command);
   g_test_add_func ("/yolov4infer/backends-agree", test_backends_agree);
+  g_test_add_func ("/yolov4infer/threads-property", test_threads_property);
   g_test_add_func ("/yolov4infer/formats-same-detections", test_formats_same_detections);
   g_test_add_func ("/yolov4infer/batching", test_batching);
   g_test_add_func ("/yolov4infer/interval", test_interval);
