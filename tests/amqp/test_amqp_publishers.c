@@ -99,7 +99,9 @@ test_concurrent_publishers (void)
     got[i] = g_hash_table_size (seen[i]);
     /* every frame of every camera, sequences 1..n */
     g_assert_cmpuint (got[i], ==, (guint) g_atomic_int_get (&sent[i]));
-    g_assert_cmpuint (got[i], >, RUN_S * FPS / 2);
+    /* no publisher starved: a quarter of the nominal rate, not a half -- under ASan
+     * on a loaded 2-core CI machine videotestsrc itself made 148 of 300 */
+    g_assert_cmpuint (got[i], >, RUN_S * FPS / 4);
     for (gint64 q = 1; q <= (gint64) got[i]; q++)
       g_assert_true (g_hash_table_contains (seen[i], &q));
     g_hash_table_unref (seen[i]);
