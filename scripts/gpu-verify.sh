@@ -10,7 +10,9 @@
 #   1. CPU reference: Yolo-Fastest detections on the sample images (device=cpu)
 #   2. CPU figures: per-frame time of Yolo-Fastest and YOLOv4 (generated
 #      weights) at batch 1 and 4, model load and first frame of a cold process
-#   3. GPU (device=cuda), when nvidia-smi sees a GPU: the same detections
+#   3. GPU (device=cuda), when nvidia-smi sees a GPU, with the bundle's CUDA
+#      engine (OpenCV's CUDA DNN from engine/, else the darknet fork's CUDA
+#      build; a bundle with neither fails here): the same detections
 #      (every CPU detection >= 0.3 has one of its label with IoU >= 0.9 on the
 #      GPU and back), per-frame times at batch 1 and 4, GPU memory held by one
 #      inference process, power idle vs busy, model load / first frame of a
@@ -55,6 +57,12 @@ done
 fork=$(awk '$1 == "darknet-fork" {print}' "$B/MANIFEST")
 fork_cuda=no
 case $fork in *cuda=yes*) fork_cuda=yes ;; esac
+# The CUDA engine section 3 measures (detections, times, GPU memory, power):
+# OpenCV's CUDA DNN when a CUDA OpenCV is bundled (engine/, gpu-bundle.sh
+# --engine), else the darknet fork's CUDA build; none: section 3 says so.
+gpu_backend=
+if ls "$B"/engine/*.so* >/dev/null 2>&1; then gpu_backend=opencv
+elif [ $fork_cuda = yes ]; then gpu_backend=darknet; fi
 
 gpu=0 gpu_why=
 if [ "$cpu_only" = 1 ]; then
@@ -169,8 +177,15 @@ if [ $gpu = 0 ]; then
   exit 0
 fi
 
+if [ -z "$gpu_backend" ]; then
+  echo "   FAIL: this bundle holds no CUDA engine (neither engine/ from gpu-bundle.sh --engine nor the darknet fork's CUDA build from --darknet-fork)"
+  echo "== done in $(( $(date +%s) - t_start )) s: FAILED"
+  exit 1
+fi
+echo "   engine: backend=$gpu_backend"
+export BACKEND=$gpu_backend
 # detections equal to the CPU's
-if probe $fast --images "$imgs" --device cuda --backend opencv --compare "$T/cpu-ref.tsv" > "$T/gpu-ref.tsv" 2> "$T/err"; then
+if probe $fast --images "$imgs" --device cuda --backend $gpu_backend --compare "$T/cpu-ref.tsv" > "$T/gpu-ref.tsv" 2> "$T/err"; then
   echo "   detections equal to the CPU's (IoU >= 0.9): $(field MATCHED "$T/gpu-ref.tsv")"
   echo "RESULT cuda detections_equal matched=$(field MATCHED "$T/gpu-ref.tsv")"
 else
@@ -208,7 +223,7 @@ probe_pid () {   # the probe's own pid, from the first line it prints
 for m in yolo-fastest yolov4-608; do
   args=$fast
   [ $m = yolov4-608 ] && args=$v4
-  probe $args --images "$one" --device cuda --backend opencv --batch 4 --frames 8 --hold-ms 4000 > "$T/hold.tsv" 2>&1 &
+  probe $args --images "$one" --device cuda --backend $gpu_backend --batch 4 --frames 8 --hold-ms 4000 > "$T/hold.tsv" 2>&1 &
   job=$!
   pid=$(probe_pid "$T/hold.tsv" || true)
   mem=
@@ -226,7 +241,7 @@ for m in yolo-fastest yolov4-608; do
   echo "RESULT cuda $m gpu_memory_mib=${mem:-unknown}"
   [ -n "$mem" ] || { echo "   FAIL: the process did not show in nvidia-smi --query-compute-apps"; fail=1; }
 done
-probe $v4 --images "$one" --device cuda --backend opencv --batch 4 --frames 100000 > "$T/busy.tsv" 2>&1 &
+probe $v4 --images "$one" --device cuda --backend $gpu_backend --batch 4 --frames 100000 > "$T/busy.tsv" 2>&1 &
 job=$!
 pid=$(probe_pid "$T/busy.tsv" || true)
 sleep 8                      # model load and the first (slow) passes
@@ -237,7 +252,9 @@ grep -q '^ERROR' "$T/busy.tsv" && { echo "   FAIL busy run: $(grep '^ERROR' "$T/
 echo "   power busy (YOLOv4 batch 4 running): $busy W, idle $idle W"
 echo "RESULT cuda power_idle_w=$idle power_busy_w=$busy"
 
-if [ $fork_cuda = yes ]; then
+if [ $fork_cuda = yes ] && [ "$gpu_backend" = darknet ]; then
+  echo "== 4. darknet fork on the GPU: measured as section 3's engine above"
+elif [ $fork_cuda = yes ]; then
   echo "== 4. darknet fork on the GPU (backend=darknet device=cuda)"
   if probe $fast --images "$imgs" --device cuda --backend darknet --compare "$T/cpu-ref.tsv" > "$T/fork-gpu.tsv" 2> "$T/err"; then
     echo "   detections equal to the CPU's (IoU >= 0.9): $(field MATCHED "$T/fork-gpu.tsv")"
