@@ -223,3 +223,29 @@ ef_built_program (const gchar * relative)
   }
   return p;
 }
+
+gchar *
+ef_pipelines_program (const gchar * name)
+{
+  g_autofree gchar *rel = g_build_filename ("pipelines", name, NULL);
+  return ef_built_program (rel);
+}
+
+gchar *
+ef_source_file (const gchar * dir, const gchar * name)
+{
+  return g_build_filename (ef_test_source_root (), dir, name, NULL);
+}
+
+gboolean
+ef_run_sync (const gchar * const *argv, const gchar * const *env)
+{
+  EfProc *p = ef_proc_start (argv, env);
+  gboolean ok = ef_proc_wait_exit (p, 120) && ef_proc_exit_status (p) == 0;
+  if (!ok) {
+    g_autofree gchar *e = ef_proc_stderr (p);
+    g_test_message ("%s failed: %s", argv[0], e);
+  }
+  ef_proc_free (p);
+  return ok;
+}

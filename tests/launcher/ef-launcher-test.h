@@ -39,5 +39,12 @@ guint ef_http_get (guint port, const gchar * path, gchar ** body);
 
 /* Path of a built program under the build root. */
 gchar *ef_built_program (const gchar * relative);
+/* The built program pipelines/@name (edgefaas-launch, edgefaas-scale, ...). */
+gchar *ef_pipelines_program (const gchar * name);
+/* @dir/@name under the source root (pipelines/edge.pipeline, ...). */
+gchar *ef_source_file (const gchar * dir, const gchar * name);
+/* Run argv (@env added) to its end, at most 120 s; TRUE when it exited 0
+ * (otherwise its stderr goes to the test log). */
+gboolean ef_run_sync (const gchar * const *argv, const gchar * const *env);
 
 G_END_DECLS

@@ -27,39 +27,13 @@ typedef struct {
 } Run;
 
 static gchar *
-prog (const gchar * name)
-{
-  g_autofree gchar *rel = g_build_filename ("pipelines", name, NULL);
-  return ef_built_program (rel);
-}
-
-static gchar *
-src_path (const gchar * a, const gchar * b)
-{
-  return g_build_filename (ef_test_source_root (), a, b, NULL);
-}
-
-static gboolean
-run_sync (const gchar * const *argv, const gchar * const *env)
-{
-  EfProc *p = ef_proc_start (argv, env);
-  gboolean ok = ef_proc_wait_exit (p, 120) && ef_proc_exit_status (p) == 0;
-  if (!ok) {
-    g_autofree gchar *e = ef_proc_stderr (p);
-    g_test_message ("%s failed: %s", argv[0], e);
-  }
-  ef_proc_free (p);
-  return ok;
-}
-
-static gchar *
 make_clip (Run * r, const gchar * scenario)
 {
-  g_autofree gchar *mk = prog ("edgefaas-makeclip");
+  g_autofree gchar *mk = ef_pipelines_program ("edgefaas-makeclip");
   gchar *clip = g_strdup_printf ("%s/%s.mkv", r->dir, scenario);
   g_autofree gchar *truth = g_strdup_printf ("%s/%s.json", r->dir, scenario);
   const gchar *argv[] = { mk, "--scenario", scenario, "--out", clip, "--truth", truth, NULL };
-  g_assert_true (run_sync (argv, NULL));
+  g_assert_true (ef_run_sync (argv, NULL));
   return clip;
 }
 
@@ -75,7 +49,7 @@ replace (const gchar * text, const gchar * what, const gchar * with)
 static gchar *
 rules_for_cameras (Run * r)
 {
-  g_autofree gchar *shipped = src_path ("pipelines", "situations/coco.conf");
+  g_autofree gchar *shipped = ef_source_file ("pipelines", "situations/coco.conf");
   g_autofree gchar *text = NULL;
   g_assert_true (g_file_get_contents (shipped, &text, NULL, NULL));
   g_assert_nonnull (strstr (text, "[camera:demo]"));
@@ -111,9 +85,9 @@ run_new (void)
   /* frames keep coming while the cars stand still after the crash */
   g_ptr_array_add (r->env, g_strdup ("MOTION_QUIET_TIME=6000000000"));
   g_ptr_array_add (r->env, NULL);
-  g_autofree gchar *topo = prog ("edgefaas-topology");
+  g_autofree gchar *topo = ef_pipelines_program ("edgefaas-topology");
   const gchar *targv[] = { topo, NULL };
-  g_assert_true (run_sync (targv, (const gchar * const *) r->env->pdata));
+  g_assert_true (ef_run_sync (targv, (const gchar * const *) r->env->pdata));
   return r;
 }
 
@@ -146,8 +120,8 @@ start_launcher (Run * r, const gchar * pipeline, gboolean wait_playing)
 {
   const gchar *e1 = NULL, *e2 = NULL;
   g_autoptr (GPtrArray) env = env_with (r, e1, e2);
-  g_autofree gchar *launch = prog ("edgefaas-launch");
-  g_autofree gchar *file = src_path ("pipelines", pipeline);
+  g_autofree gchar *launch = ef_pipelines_program ("edgefaas-launch");
+  g_autofree gchar *file = ef_source_file ("pipelines", pipeline);
   const gchar *argv[] = { launch, "--drain-timeout", "30", file, NULL };
   EfProc *p = ef_proc_start (argv, (const gchar * const *) env->pdata);
   /* the inference pipeline prerolls on its first frame; the analytics one
@@ -167,8 +141,8 @@ start_edge (Run * r, const gchar * camera, const gchar * clip)
   g_autofree gchar *id = g_strdup_printf ("CAMERA_ID=%s", camera);
   g_autofree gchar *uri = g_strdup_printf ("CAMERA_URI=file://%s", clip);
   g_autoptr (GPtrArray) env = env_with (r, id, uri);
-  g_autofree gchar *launch = prog ("edgefaas-launch");
-  g_autofree gchar *file = src_path ("pipelines", "edge.pipeline");
+  g_autofree gchar *launch = ef_pipelines_program ("edgefaas-launch");
+  g_autofree gchar *file = ef_source_file ("pipelines", "edge.pipeline");
   const gchar *argv[] = { launch, file, NULL };
   return ef_proc_start (argv, (const gchar * const *) env->pdata);
 }

@@ -19,19 +19,6 @@ static EfBroker *broker;
 static gchar *dir, *clip;
 static GPtrArray *base_env;
 
-static gchar *
-prog (const gchar * name)
-{
-  g_autofree gchar *rel = g_build_filename ("pipelines", name, NULL);
-  return ef_built_program (rel);
-}
-
-static gchar *
-src_path (const gchar * a, const gchar * b)
-{
-  return g_build_filename (ef_test_source_root (), a, b, NULL);
-}
-
 /* base_env plus up to four "NAME=VALUE" (later ones win), NULL-terminated. */
 static GPtrArray *
 env_with (const gchar * e1, const gchar * e2, const gchar * e3, const gchar * e4)
@@ -45,19 +32,6 @@ env_with (const gchar * e1, const gchar * e2, const gchar * e3, const gchar * e4
       g_ptr_array_add (e, g_strdup (extra[i]));
   g_ptr_array_add (e, NULL);
   return e;
-}
-
-static gboolean
-run_sync (const gchar * const *argv, const gchar * const *env)
-{
-  EfProc *p = ef_proc_start (argv, env);
-  gboolean ok = ef_proc_wait_exit (p, 120) && ef_proc_exit_status (p) == 0;
-  if (!ok) {
-    g_autofree gchar *e = ef_proc_stderr (p);
-    g_test_message ("%s failed: %s", argv[0], e);
-  }
-  ef_proc_free (p);
-  return ok;
 }
 
 static guint
@@ -83,10 +57,10 @@ wait_queue_total (const gchar * queue, guint want, gdouble timeout_s)
 static EfProc *
 start_region_scaler (const gchar * region, gboolean declare)
 {
-  g_autofree gchar *scale = prog ("edgefaas-scale");
-  g_autofree gchar *launch = prog ("edgefaas-launch");
-  g_autofree gchar *so = src_path ("tests/launcher", "scaledobject-test.yaml");
-  g_autofree gchar *inf = src_path ("pipelines", "inference.pipeline");
+  g_autofree gchar *scale = ef_pipelines_program ("edgefaas-scale");
+  g_autofree gchar *launch = ef_pipelines_program ("edgefaas-launch");
+  g_autofree gchar *so = ef_source_file ("tests/launcher", "scaledobject-test.yaml");
+  g_autofree gchar *inf = ef_source_file ("pipelines", "inference.pipeline");
   g_autofree gchar *queue = g_strdup_printf ("frames-%s", region);
   g_autofree gchar *e_region = g_strdup_printf ("REGION=%s", region);
   g_autofree gchar *e_queue = g_strdup_printf ("EDGEFAAS_FRAME_QUEUE=%s", queue);
@@ -106,8 +80,8 @@ start_region_scaler (const gchar * region, gboolean declare)
 static guint64
 run_edge (const gchar * camera, const gchar * region, const gchar * extra, EfProc ** edge_out)
 {
-  g_autofree gchar *launch = prog ("edgefaas-launch");
-  g_autofree gchar *edge = src_path ("pipelines", "edge.pipeline");
+  g_autofree gchar *launch = ef_pipelines_program ("edgefaas-launch");
+  g_autofree gchar *edge = ef_source_file ("pipelines", "edge.pipeline");
   g_autofree gchar *e_region = g_strdup_printf ("REGION=%s", region);
   g_autofree gchar *e_cam = g_strdup_printf ("CAMERA_ID=%s", camera);
   g_autofree gchar *e_queue = g_strdup_printf ("EDGEFAAS_FRAME_QUEUE=frames-%s", region);
@@ -269,7 +243,7 @@ test_unknown_region_is_unroutable (void)
 static void
 test_topology_refuses_bad_regions (void)
 {
-  g_autofree gchar *topo = prog ("edgefaas-topology");
+  g_autofree gchar *topo = ef_pipelines_program ("edgefaas-topology");
   const struct { const gchar *regions, *central, *spill, *want; } cases[] = {
     {"a,b", "c", "1000", "must name one of the regions"},
     {"a,B_1", "a", "1000", "is not a DNS label"},
@@ -291,11 +265,11 @@ test_topology_refuses_bad_regions (void)
 static void
 declare_regions (const gchar * regions, const gchar * spill_ms)
 {
-  g_autofree gchar *topo = prog ("edgefaas-topology");
+  g_autofree gchar *topo = ef_pipelines_program ("edgefaas-topology");
   const gchar *argv[] = { topo, "--regions", regions, "--central", "central",
     "--spill-after", spill_ms, NULL
   };
-  g_assert_true (run_sync (argv, (const gchar * const *) base_env->pdata));
+  g_assert_true (ef_run_sync (argv, (const gchar * const *) base_env->pdata));
 }
 
 int
@@ -324,11 +298,11 @@ main (int argc, char **argv)
   g_ptr_array_add (base_env, g_strdup_printf ("MODELS_DIR=%s", models_dir));
   g_ptr_array_add (base_env, g_strdup_printf ("CAMERA_URI=file://%s", clip));
   g_ptr_array_add (base_env, g_strdup ("EDGEFAAS_SYNC=false"));
-  g_autofree gchar *mk = prog ("edgefaas-makeclip");
+  g_autofree gchar *mk = ef_pipelines_program ("edgefaas-makeclip");
   const gchar *margv[] = { mk, "--out", clip, "--truth", truth, "--schedule",
     "quiet:2,dog:3,quiet:1", NULL
   };
-  g_assert_true (run_sync (margv, NULL));
+  g_assert_true (ef_run_sync (margv, NULL));
   g_ptr_array_add (base_env, NULL);
   /* a and b wait up to 60 s (no spill while a's replica loads); c spills after 3 s */
   declare_regions ("a,b,central", "60000");

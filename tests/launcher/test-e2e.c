@@ -16,34 +16,6 @@ typedef struct {
   GPtrArray *env;
 } Run;
 
-static gchar *
-prog (const gchar * name)
-{
-  gchar *rel = g_build_filename ("pipelines", name, NULL);
-  gchar *p = ef_built_program (rel);
-  g_free (rel);
-  return p;
-}
-
-static gchar *
-src_path (const gchar * a, const gchar * b)
-{
-  return g_build_filename (ef_test_source_root (), a, b, NULL);
-}
-
-static gboolean
-run_sync (const gchar * const *argv, const gchar * const *env)
-{
-  EfProc *p = ef_proc_start (argv, env);
-  gboolean ok = ef_proc_wait_exit (p, 120) && ef_proc_exit_status (p) == 0;
-  if (!ok) {
-    g_autofree gchar *e = ef_proc_stderr (p);
-    g_test_message ("%s failed: %s", argv[0], e);
-  }
-  ef_proc_free (p);
-  return ok;
-}
-
 static Run *
 run_new (const gchar * schedule)
 {
@@ -66,14 +38,14 @@ run_new (const gchar * schedule)
   g_ptr_array_add (r->env, g_strdup_printf ("CAMERA_URI=file://%s", r->clip));
   g_ptr_array_add (r->env, g_strdup ("CAMERA_ID=cam-e2e"));
   g_ptr_array_add (r->env, NULL);
-  g_autofree gchar *mk = prog ("edgefaas-makeclip");
+  g_autofree gchar *mk = ef_pipelines_program ("edgefaas-makeclip");
   const gchar *argv[] = { mk, "--out", r->clip, "--truth", r->truth, "--schedule", schedule,
     NULL
   };
-  g_assert_true (run_sync (argv, NULL));
-  g_autofree gchar *topo = prog ("edgefaas-topology");
+  g_assert_true (ef_run_sync (argv, NULL));
+  g_autofree gchar *topo = ef_pipelines_program ("edgefaas-topology");
   const gchar *targv[] = { topo, NULL };
-  g_assert_true (run_sync (targv, (const gchar * const *) r->env->pdata));
+  g_assert_true (ef_run_sync (targv, (const gchar * const *) r->env->pdata));
   return r;
 }
 
@@ -110,8 +82,8 @@ static guint64
 run_edge_to_end (Run * r, const gchar * frame_store_setting)
 {
   g_autoptr (GPtrArray) env = env_with (r, frame_store_setting, "EDGEFAAS_SYNC=false");
-  g_autofree gchar *launch = prog ("edgefaas-launch");
-  g_autofree gchar *edge = src_path ("pipelines", "edge.pipeline");
+  g_autofree gchar *launch = ef_pipelines_program ("edgefaas-launch");
+  g_autofree gchar *edge = ef_source_file ("pipelines", "edge.pipeline");
   const gchar *argv[] = { launch, edge, NULL };
   EfProc *p = ef_proc_start (argv, (const gchar * const *) env->pdata);
   g_assert_true (ef_proc_wait_exit (p, 120));
@@ -131,8 +103,8 @@ static EfProc *
 start_inference (Run * r, const gchar * frame_store_setting)
 {
   g_autoptr (GPtrArray) env = env_with (r, frame_store_setting, NULL);
-  g_autofree gchar *launch = prog ("edgefaas-launch");
-  g_autofree gchar *inf = src_path ("pipelines", "inference.pipeline");
+  g_autofree gchar *launch = ef_pipelines_program ("edgefaas-launch");
+  g_autofree gchar *inf = ef_source_file ("pipelines", "inference.pipeline");
   const gchar *argv[] = { launch, "--drain-timeout", "30", inf, NULL };
   return ef_proc_start (argv, (const gchar * const *) env->pdata);
 }
@@ -187,10 +159,10 @@ queue_total (const gchar * queue)
 static EfProc *
 start_scaler (Run * r, const gchar * max_replicas)
 {
-  g_autofree gchar *scale = prog ("edgefaas-scale");
-  g_autofree gchar *launch = prog ("edgefaas-launch");
-  g_autofree gchar *so = src_path ("tests/launcher", "scaledobject-test.yaml");
-  g_autofree gchar *inf = src_path ("pipelines", "inference.pipeline");
+  g_autofree gchar *scale = ef_pipelines_program ("edgefaas-scale");
+  g_autofree gchar *launch = ef_pipelines_program ("edgefaas-launch");
+  g_autofree gchar *so = ef_source_file ("tests/launcher", "scaledobject-test.yaml");
+  g_autofree gchar *inf = ef_source_file ("pipelines", "inference.pipeline");
   const gchar *argv[] = { scale, "--scaledobject", so, "--max-replica-count", max_replicas,
     "--", launch, "--drain-timeout", "30", inf, NULL
   };
@@ -200,8 +172,8 @@ start_scaler (Run * r, const gchar * max_replicas)
 static EfProc *
 start_edge (Run * r)
 {
-  g_autofree gchar *launch = prog ("edgefaas-launch");
-  g_autofree gchar *edge = src_path ("pipelines", "edge.pipeline");
+  g_autofree gchar *launch = ef_pipelines_program ("edgefaas-launch");
+  g_autofree gchar *edge = ef_source_file ("pipelines", "edge.pipeline");
   const gchar *argv[] = { launch, edge, NULL };
   return ef_proc_start (argv, (const gchar * const *) r->env->pdata);
 }
