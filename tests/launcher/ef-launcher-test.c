@@ -249,3 +249,36 @@ ef_run_sync (const gchar * const *argv, const gchar * const *env)
   ef_proc_free (p);
   return ok;
 }
+
+guint64
+ef_run_edge_to_end (const gchar * const *env, EfProc ** keep)
+{
+  g_autofree gchar *launch = ef_pipelines_program ("edgefaas-launch");
+  g_autofree gchar *edge = ef_source_file ("pipelines", "edge.pipeline");
+  const gchar *argv[] = { launch, edge, NULL };
+  EfProc *p = ef_proc_start (argv, env);
+  g_assert_true (ef_proc_wait_exit (p, 120));
+  if (ef_proc_exit_status (p) != 0) {
+    g_autofree gchar *e = ef_proc_stderr (p);
+    g_test_message ("edge stderr: %s", e);
+  }
+  g_assert_cmpint (ef_proc_exit_status (p), ==, 0);
+  JsonObject *ex = ef_proc_wait_line (p, "exit", NULL, NULL, 0, 0, NULL);
+  g_assert_nonnull (ex);
+  guint64 sent = json_object_get_int_member (ex, "sink_buffers");
+  if (keep)
+    *keep = p;
+  else
+    ef_proc_free (p);
+  return sent;
+}
+
+guint
+ef_queue_total (EfBroker * broker, const gchar * queue)
+{
+  GError *err = NULL;
+  guint ready = 0, unacked = 0;
+  g_assert_true (ef_broker_queue_counts (broker, queue, &ready, &unacked, &err));
+  g_assert_no_error (err);
+  return ready + unacked;
+}

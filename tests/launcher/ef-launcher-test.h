@@ -4,6 +4,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "ef-broker.h"
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -46,5 +48,12 @@ gchar *ef_source_file (const gchar * dir, const gchar * name);
 /* Run argv (@env added) to its end, at most 120 s; TRUE when it exited 0
  * (otherwise its stderr goes to the test log). */
 gboolean ef_run_sync (const gchar * const *argv, const gchar * const *env);
+/* Run pipelines/edge.pipeline under edgefaas-launch (@env added) to its end, at
+ * most 120 s; asserts exit 0 (its stderr goes to the log otherwise) and returns
+ * its exit line's sink_buffers, the frame messages it sent. With @keep the
+ * finished process is handed back (free it with ef_proc_free), else freed. */
+guint64 ef_run_edge_to_end (const gchar * const *env, EfProc ** keep);
+/* Ready + unacknowledged messages in @queue, exact (rabbitmqctl). */
+guint ef_queue_total (EfBroker * broker, const gchar * queue);
 
 G_END_DECLS

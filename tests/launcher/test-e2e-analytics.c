@@ -147,27 +147,17 @@ start_edge (Run * r, const gchar * camera, const gchar * clip)
   return ef_proc_start (argv, (const gchar * const *) env->pdata);
 }
 
-static guint
-queue_total (const gchar * queue)
-{
-  GError *err = NULL;
-  guint ready = 0, unacked = 0;
-  g_assert_true (ef_broker_queue_counts (broker, queue, &ready, &unacked, &err));
-  g_assert_no_error (err);
-  return ready + unacked;
-}
-
 /* Wait until the frame and analytics queues are empty (everything inferred and
  * analysed), then a little longer than detectionorder's stale timeout. */
 static void
 wait_drained (void)
 {
   gint64 end = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
-  while (g_get_monotonic_time () < end && (queue_total ("frames") > 0
-          || queue_total ("analytics") > 0))
+  while (g_get_monotonic_time () < end && (ef_queue_total (broker, "frames") > 0
+          || ef_queue_total (broker, "analytics") > 0))
     g_usleep (200 * 1000);
-  g_assert_cmpuint (queue_total ("frames"), ==, 0);
-  g_assert_cmpuint (queue_total ("analytics"), ==, 0);
+  g_assert_cmpuint (ef_queue_total (broker, "frames"), ==, 0);
+  g_assert_cmpuint (ef_queue_total (broker, "analytics"), ==, 0);
   g_usleep (4 * G_USEC_PER_SEC);
 }
 

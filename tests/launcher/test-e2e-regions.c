@@ -34,23 +34,13 @@ env_with (const gchar * e1, const gchar * e2, const gchar * e3, const gchar * e4
   return e;
 }
 
-static guint
-queue_total (const gchar * queue)
-{
-  GError *err = NULL;
-  guint ready = 0, unacked = 0;
-  g_assert_true (ef_broker_queue_counts (broker, queue, &ready, &unacked, &err));
-  g_assert_no_error (err);
-  return ready + unacked;
-}
-
 static void
 wait_queue_total (const gchar * queue, guint want, gdouble timeout_s)
 {
   gint64 deadline = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
-  while (queue_total (queue) != want && g_get_monotonic_time () < deadline)
+  while (ef_queue_total (broker, queue) != want && g_get_monotonic_time () < deadline)
     g_usleep (200000);
-  g_assert_cmpuint (queue_total (queue), ==, want);
+  g_assert_cmpuint (ef_queue_total (broker, queue), ==, want);
 }
 
 /* One scaler for @region's queue frames-<region>; its replicas serve that region. */
@@ -80,8 +70,6 @@ start_region_scaler (const gchar * region, gboolean declare)
 static guint64
 run_edge (const gchar * camera, const gchar * region, const gchar * extra, EfProc ** edge_out)
 {
-  g_autofree gchar *launch = ef_pipelines_program ("edgefaas-launch");
-  g_autofree gchar *edge = ef_source_file ("pipelines", "edge.pipeline");
   g_autofree gchar *e_region = g_strdup_printf ("REGION=%s", region);
   g_autofree gchar *e_cam = g_strdup_printf ("CAMERA_ID=%s", camera);
   g_autofree gchar *e_queue = g_strdup_printf ("EDGEFAAS_FRAME_QUEUE=frames-%s", region);
@@ -91,22 +79,7 @@ run_edge (const gchar * camera, const gchar * region, const gchar * extra, EfPro
     g_ptr_array_add (env, g_strdup (extra));
     g_ptr_array_add (env, NULL);
   }
-  const gchar *argv[] = { launch, edge, NULL };
-  EfProc *p = ef_proc_start (argv, (const gchar * const *) env->pdata);
-  g_assert_true (ef_proc_wait_exit (p, 120));
-  if (ef_proc_exit_status (p) != 0) {
-    g_autofree gchar *e = ef_proc_stderr (p);
-    g_test_message ("edge stderr: %s", e);
-  }
-  g_assert_cmpint (ef_proc_exit_status (p), ==, 0);
-  JsonObject *ex = ef_proc_wait_line (p, "exit", NULL, NULL, 0, 0, NULL);
-  g_assert_nonnull (ex);
-  guint64 sent = json_object_get_int_member (ex, "sink_buffers");
-  if (edge_out)
-    *edge_out = p;
-  else
-    ef_proc_free (p);
-  return sent;
+  return ef_run_edge_to_end ((const gchar * const *) env->pdata, edge_out);
 }
 
 /* Drain the detections queue: every message must be of @camera; returns the number of
@@ -168,8 +141,8 @@ test_motion_scales_only_its_region (void)
   g_assert_cmpuint (drain_detections ("cam-a", &distinct), ==, sent);
   g_assert_cmpuint (distinct, ==, sent);
   /* nothing spilled (the bound of a and b is 60 s), nothing dead */
-  g_assert_cmpuint (queue_total ("frames-central"), ==, 0);
-  g_assert_cmpuint (queue_total ("frames-a.dead"), ==, 0);
+  g_assert_cmpuint (ef_queue_total (broker, "frames-central"), ==, 0);
+  g_assert_cmpuint (ef_queue_total (broker, "frames-a.dead"), ==, 0);
   ef_proc_free (sa);
   ef_proc_free (sb);
 }
@@ -187,11 +160,11 @@ test_region_without_capacity_spills_to_central (void)
   g_assert_cmpuint (sent, >, 0);
   /* within the bound (3 s) the frames wait in c's own queue */
   if ((g_get_monotonic_time () - t0) < 2 * G_USEC_PER_SEC)
-    g_assert_cmpuint (queue_total ("frames-c"), >, 0);
+    g_assert_cmpuint (ef_queue_total (broker, "frames-c"), >, 0);
   wait_queue_total ("detections", sent, 90);
   g_test_message ("region c's frames inferred by central %.1f s after the edge started",
       (g_get_monotonic_time () - t0) / 1e6);
-  g_assert_cmpuint (queue_total ("frames-c"), ==, 0);
+  g_assert_cmpuint (ef_queue_total (broker, "frames-c"), ==, 0);
   /* the central region started only when the frames had waited out c's bound: they
    * came by the spill, not by a binding of the central queue to c's routing keys */
   JsonObject *rs = ef_proc_wait_line (sc, "replica-start", NULL, NULL, 0, 0, NULL);
@@ -206,8 +179,8 @@ test_region_without_capacity_spills_to_central (void)
   g_assert_cmpuint (drain_detections ("cam-c", &distinct), ==, sent);
   g_assert_cmpuint (distinct, ==, sent);
   /* spilled frames are not poison: no dead letters anywhere, none for a redelivery */
-  g_assert_cmpuint (queue_total ("frames-c.dead"), ==, 0);
-  g_assert_cmpuint (queue_total ("frames-central.dead"), ==, 0);
+  g_assert_cmpuint (ef_queue_total (broker, "frames-c.dead"), ==, 0);
+  g_assert_cmpuint (ef_queue_total (broker, "frames-central.dead"), ==, 0);
   ef_proc_free (sc);
 }
 
@@ -236,7 +209,7 @@ test_unknown_region_is_unroutable (void)
   }
   g_assert_true (warned);
   ef_proc_free (edge);
-  g_assert_cmpuint (queue_total ("frames-central"), ==, 0);
+  g_assert_cmpuint (ef_queue_total (broker, "frames-central"), ==, 0);
 }
 
 /* Bad region settings are refused before anything is declared. */

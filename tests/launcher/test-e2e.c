@@ -82,21 +82,7 @@ static guint64
 run_edge_to_end (Run * r, const gchar * frame_store_setting)
 {
   g_autoptr (GPtrArray) env = env_with (r, frame_store_setting, "EDGEFAAS_SYNC=false");
-  g_autofree gchar *launch = ef_pipelines_program ("edgefaas-launch");
-  g_autofree gchar *edge = ef_source_file ("pipelines", "edge.pipeline");
-  const gchar *argv[] = { launch, edge, NULL };
-  EfProc *p = ef_proc_start (argv, (const gchar * const *) env->pdata);
-  g_assert_true (ef_proc_wait_exit (p, 120));
-  if (ef_proc_exit_status (p) != 0) {
-    g_autofree gchar *e = ef_proc_stderr (p);
-    g_test_message ("edge stderr: %s", e);
-  }
-  g_assert_cmpint (ef_proc_exit_status (p), ==, 0);
-  JsonObject *ex = ef_proc_wait_line (p, "exit", NULL, NULL, 0, 0, NULL);
-  g_assert_nonnull (ex);
-  guint64 sent = json_object_get_int_member (ex, "sink_buffers");
-  ef_proc_free (p);
-  return sent;
+  return ef_run_edge_to_end ((const gchar * const *) env->pdata, NULL);
 }
 
 static EfProc *
